@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Passes the tests: an embedded PostgreSQL (separate data directory and database) unless
+# PROVENANCE_TEST_CONNECTION_STRING is set, then `dotnet test` of the solution. Extra arguments go to dotnet test.
+#
+#   PROVENANCE_TEST_PG_PORT     port of the embedded test PostgreSQL  (default 55433)
+#   PROVENANCE_TEST_DATA_DIR    its data directory                    (default /var/tmp/provenance/test-pg)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/ops/lib/postgres.sh"
+
+pg_port=${PROVENANCE_TEST_PG_PORT:-55433}
+data_dir=${PROVENANCE_TEST_DATA_DIR:-/var/tmp/provenance/test-pg}
+
+started_pg=""
+if [ -z "${PROVENANCE_TEST_CONNECTION_STRING:-}" ]; then
+  pg_start "$data_dir" "$pg_port"
+  started_pg=1
+  pg_create_db "$pg_port" provenance_test
+  export PROVENANCE_TEST_CONNECTION_STRING="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=provenance_test;Maximum Pool Size=50"
+fi
+stop() { [ -n "$started_pg" ] && pg_stop "$data_dir"; }
+trap stop EXIT
+
+results="$root/TestResults"
+rm -rf "$results"
+set +e
+dotnet test "$root/Provenance.sln" -c Release --logger "trx" --results-directory "$results" "$@"
+status=$?
+set -e
+
+# One plain summary line, whatever the test adapters printed.
+python3 - "$results" <<'PY' || true
+import glob, sys, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for f in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(f).getroot().find(".//{*}Counters")
+    if c is None: continue
+    passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0))
+    skipped += int(c.get("notExecuted", 0))
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status

@@ -1,0 +1,21 @@
+using System.Security.Claims;
+
+namespace Provenance.Api.Access;
+
+/// <summary>
+/// What an API key may do. Every valid key may read documents; <c>admin</c> holds every role.
+/// Role names go into <c>[Authorize(Roles = ...)]</c>, where a comma means "any of".
+/// </summary>
+public static class Roles
+{
+    public const string Reader = "reader";
+    public const string Contributor = "contributor";
+    public const string Verifier = "verifier";
+    public const string Integrator = "integrator";
+    public const string Auditor = "auditor";
+    public const string Admin = "admin";
+
+    public static readonly IReadOnlyList<string> All = [Reader, Contributor, Verifier, Integrator, Auditor, Admin];
+
+    public static string Actor(this ClaimsPrincipal user) => user.Identity?.Name ?? throw new InvalidOperationException("No authenticated principal.");
+}

@@ -1,0 +1,86 @@
+using System.Data;
+using System.Security.Cryptography;
+using System.Text;
+using DiffPlex;
+using Marten;
+using Npgsql;
+using NpgsqlTypes;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+
+namespace Provenance.Api.Documents;
+
+/// <summary>Bytes of a revision or translation as a user sent them, with their SHA-256 digest.</summary>
+public sealed record ContentUpload(byte[] Bytes, string MediaType, string? FileName)
+{
+    public string Digest { get; } = ContentDigest.Of(Bytes);
+    public long Size => Bytes.LongLength;
+    public bool IsText => MediaTypes.IsText(MediaType);
+}
+
+public static class ContentDigest
+{
+    public const string Prefix = "sha256:";
+
+    public static string Of(ReadOnlySpan<byte> bytes) => Prefix + Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>The RFC 9530 <c>Repr-Digest</c> field value for a digest of ours.</summary>
+    public static string ReprDigestHeader(string digest)
+        => $"sha-256=:{Convert.ToBase64String(Convert.FromHexString(digest[Prefix.Length..]))}:";
+}
+
+/// <summary>
+/// Content-addressed storage in PostgreSQL: each distinct content is stored once, keyed by its digest.
+/// Writes join the Marten session's transaction, so content and the event naming it commit together.
+/// </summary>
+public sealed class ContentStore(NpgsqlDataSource dataSource, string schema)
+{
+    public const string TableName = "content_blobs";
+    private string Table => $"{schema}.{TableName}";
+
+    public static Table SchemaObject(string schema)
+    {
+        var table = new Table(new PostgresqlObjectName(schema, TableName, SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<string>("digest").AsPrimaryKey();
+        table.AddColumn<long>("size").NotNull();
+        table.AddColumn("bytes", "bytea").NotNull();
+        table.AddColumn("stored_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+        return table;
+    }
+
+    public void Put(IDocumentSession session, ContentUpload content)
+        => session.QueueSqlCommand(
+            $"insert into {Table} (digest, size, bytes) values (?, ?, ?) on conflict (digest) do nothing",
+            content.Digest, content.Size, content.Bytes);
+
+    public async Task<byte[]?> GetAsync(string digest, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select bytes from {Table} where digest = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = digest, NpgsqlDbType = NpgsqlDbType.Text });
+        return await command.ExecuteScalarAsync(ct) as byte[];
+    }
+
+    /// <summary>Streams stored bytes to <paramref name="destination"/>; false when the digest is unknown.</summary>
+    public async Task<bool> CopyToAsync(string digest, Stream destination, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select bytes from {Table} where digest = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = digest, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        if (!await reader.ReadAsync(ct)) return false;
+        await using var stream = reader.GetStream(0);
+        await stream.CopyToAsync(destination, ct);
+        return true;
+    }
+}
+
+/// <summary>Line-level change counts between two text revisions, recorded in <see cref="DocumentEdited"/>.</summary>
+public static class ChangeSummary
+{
+    public static (int Added, int Removed) Lines(byte[]? before, ContentUpload after)
+    {
+        if (before is null || !after.IsText) return (0, 0);
+        var diff = Differ.Instance.CreateLineDiffs(Encoding.UTF8.GetString(before), Encoding.UTF8.GetString(after.Bytes),
+            ignoreWhitespace: false);
+        return (diff.DiffBlocks.Sum(b => b.InsertCountB), diff.DiffBlocks.Sum(b => b.DeleteCountA));
+    }
+}

@@ -1,0 +1,86 @@
+namespace Provenance.Api.Documents;
+
+// One event stream per document. Events are facts, named in the past tense; their shape only ever grows.
+
+/// <summary>A document entered the ledger as revision 1.</summary>
+public sealed record DocumentIngested(
+    Guid DocumentId,
+    string Title,
+    string Language,
+    string MediaType,
+    string ContentDigest,
+    long Size,
+    string? OriginalFileName,
+    string? SourceUri,
+    string? Publisher,
+    DateTimeOffset? PublishedAt,
+    string Channel,
+    string Actor,
+    string? Reason);
+
+/// <summary>A new revision of the document's own-language content.</summary>
+public sealed record DocumentEdited(
+    Guid DocumentId,
+    int Revision,
+    int BaseRevision,
+    string MediaType,
+    string ContentDigest,
+    long Size,
+    int LinesAdded,
+    int LinesRemoved,
+    string Actor,
+    string Reason);
+
+/// <summary>A translation of one revision into another language.</summary>
+public sealed record DocumentTranslated(
+    Guid DocumentId,
+    string Language,
+    int SourceRevision,
+    string MediaType,
+    string ContentDigest,
+    long Size,
+    string Translator,
+    string Method,
+    string Actor,
+    string? Reason);
+
+/// <summary>A verdict on a revision (or one of its translations), on the whole text or one quoted claim.</summary>
+public sealed record DocumentVerified(
+    Guid DocumentId,
+    int Revision,
+    string? Language,
+    VerifiedClaim? Claim,
+    string Method,
+    string Verdict,
+    IReadOnlyList<string> Evidence,
+    string? Notes,
+    string Actor,
+    string? Reason);
+
+/// <summary>A quoted claim: the exact text and its UTF-16 span [Start, End) in the verified content.</summary>
+public sealed record VerifiedClaim(string Quote, int Start, int End);
+
+public static class TranslationMethods
+{
+    public const string Human = "human";
+    public const string Machine = "machine";
+    public const string MachinePostEdit = "machine+post-edit";
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Human, Machine, MachinePostEdit };
+}
+
+public static class Verdicts
+{
+    public const string Verified = "verified";
+    public const string Disputed = "disputed";
+    public const string Refuted = "refuted";
+    public const string Inconclusive = "inconclusive";
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Verified, Disputed, Refuted, Inconclusive };
+}
+
+public static class VerificationMethods
+{
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "source-comparison", "fixity", "expert-review", "reverse-image-search", "metadata-analysis", "eyewitness-confirmation",
+    };
+}

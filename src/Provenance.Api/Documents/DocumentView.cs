@@ -1,0 +1,251 @@
+using JasperFx.Events;
+using Marten.Events.Aggregation;
+using Marten.Events.Projections;
+
+namespace Provenance.Api.Documents;
+
+/// <summary>The current state of one document, kept consistent with its stream by an inline projection.</summary>
+public sealed class DocumentView
+{
+    /// <summary>How many verdicts the view keeps; older ones stay in the history.</summary>
+    public const int MaxVerifications = 50;
+
+    public Guid Id { get; set; }
+    /// <summary>The stream version: every event, of any kind, advances it.</summary>
+    public long Version { get; set; }
+    public string Title { get; set; } = "";
+    public string Language { get; set; } = "";
+    public int Revision { get; set; }
+    public string MediaType { get; set; } = "";
+    public string ContentDigest { get; set; } = "";
+    public long Size { get; set; }
+    public string? OriginalFileName { get; set; }
+    public string? SourceUri { get; set; }
+    public string? Publisher { get; set; }
+    public DateTimeOffset? PublishedAt { get; set; }
+    public string Channel { get; set; } = "";
+    public List<TranslationState> Translations { get; set; } = [];
+    public List<VerificationState> Verifications { get; set; } = [];
+    /// <summary>The distinct verdicts among <see cref="Verifications"/>: what the list filter matches.</summary>
+    public List<string> Verdicts { get; set; } = [];
+    /// <summary>Global sequence of the ingestion: the list's stable cursor order.</summary>
+    public long CreatedSequence { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string CreatedBy { get; set; } = "";
+    public DateTimeOffset UpdatedAt { get; set; }
+    public string UpdatedBy { get; set; } = "";
+    /// <summary>Stream version of the latest own-language revision.</summary>
+    public long RevisionVersion { get; set; }
+
+    /// <summary>
+    /// The entity tag: the revision number while nothing but revisions happened to the document, else
+    /// revision and stream version, so caches still notice translations and verdicts.
+    /// </summary>
+    public string ETag => Version == RevisionVersion ? $"\"{Revision}\"" : $"\"{Revision}.{Version}\"";
+}
+
+public sealed class TranslationState
+{
+    public string Language { get; set; } = "";
+    public int SourceRevision { get; set; }
+    public string MediaType { get; set; } = "";
+    public string ContentDigest { get; set; } = "";
+    public long Size { get; set; }
+    public string Translator { get; set; } = "";
+    public string Method { get; set; } = "";
+    /// <summary>How many translations into this language were recorded; this state is the latest.</summary>
+    public int Count { get; set; }
+    public DateTimeOffset TranslatedAt { get; set; }
+    public string TranslatedBy { get; set; } = "";
+}
+
+public sealed class VerificationState
+{
+    public int Revision { get; set; }
+    public string? Language { get; set; }
+    public VerifiedClaim? Claim { get; set; }
+    public string Method { get; set; } = "";
+    public string Verdict { get; set; } = "";
+    public List<string> Evidence { get; set; } = [];
+    public string? Notes { get; set; }
+    public DateTimeOffset VerifiedAt { get; set; }
+    public string VerifiedBy { get; set; } = "";
+    public long Sequence { get; set; }
+}
+
+public sealed partial class DocumentViewProjection : SingleStreamProjection<DocumentView, Guid>
+{
+    public DocumentView Create(IEvent<DocumentIngested> e) => new()
+    {
+        Id = e.StreamId,
+        Version = e.Version,
+        Title = e.Data.Title,
+        Language = e.Data.Language,
+        Revision = 1,
+        RevisionVersion = e.Version,
+        MediaType = e.Data.MediaType,
+        ContentDigest = e.Data.ContentDigest,
+        Size = e.Data.Size,
+        OriginalFileName = e.Data.OriginalFileName,
+        SourceUri = e.Data.SourceUri,
+        Publisher = e.Data.Publisher,
+        PublishedAt = e.Data.PublishedAt,
+        Channel = e.Data.Channel,
+        CreatedSequence = e.Sequence,
+        CreatedAt = e.Timestamp,
+        CreatedBy = e.Data.Actor,
+        UpdatedAt = e.Timestamp,
+        UpdatedBy = e.Data.Actor,
+    };
+
+    public void Apply(IEvent<DocumentEdited> e, DocumentView view)
+    {
+        view.Revision = e.Data.Revision;
+        view.RevisionVersion = e.Version;
+        view.MediaType = e.Data.MediaType;
+        view.ContentDigest = e.Data.ContentDigest;
+        view.Size = e.Data.Size;
+        Touch(view, e, e.Data.Actor);
+    }
+
+    public void Apply(IEvent<DocumentTranslated> e, DocumentView view)
+    {
+        var existing = view.Translations.FirstOrDefault(t => string.Equals(t.Language, e.Data.Language, StringComparison.OrdinalIgnoreCase));
+        if (existing is null)
+        {
+            existing = new TranslationState { Language = e.Data.Language };
+            view.Translations.Add(existing);
+            view.Translations.Sort((a, b) => string.CompareOrdinal(a.Language, b.Language));
+        }
+        existing.SourceRevision = e.Data.SourceRevision;
+        existing.MediaType = e.Data.MediaType;
+        existing.ContentDigest = e.Data.ContentDigest;
+        existing.Size = e.Data.Size;
+        existing.Translator = e.Data.Translator;
+        existing.Method = e.Data.Method;
+        existing.Count++;
+        existing.TranslatedAt = e.Timestamp;
+        existing.TranslatedBy = e.Data.Actor;
+        Touch(view, e, e.Data.Actor);
+    }
+
+    public void Apply(IEvent<DocumentVerified> e, DocumentView view)
+    {
+        // A re-check of the same claim (same language, same quoted text) supersedes the earlier verdict.
+        view.Verifications.RemoveAll(v => string.Equals(v.Language, e.Data.Language, StringComparison.OrdinalIgnoreCase)
+                                          && v.Claim?.Quote == e.Data.Claim?.Quote);
+        view.Verifications.Add(new VerificationState
+        {
+            Revision = e.Data.Revision,
+            Language = e.Data.Language,
+            Claim = e.Data.Claim,
+            Method = e.Data.Method,
+            Verdict = e.Data.Verdict,
+            Evidence = [.. e.Data.Evidence],
+            Notes = e.Data.Notes,
+            VerifiedAt = e.Timestamp,
+            VerifiedBy = e.Data.Actor,
+            Sequence = e.Sequence,
+        });
+        if (view.Verifications.Count > DocumentView.MaxVerifications)
+        {
+            view.Verifications.RemoveRange(0, view.Verifications.Count - DocumentView.MaxVerifications);
+        }
+        view.Verdicts = view.Verifications.Select(v => v.Verdict).Distinct().Order(StringComparer.Ordinal).ToList();
+        Touch(view, e, e.Data.Actor);
+    }
+
+    private static void Touch(DocumentView view, IEvent e, string actor)
+    {
+        view.Version = e.Version;
+        view.UpdatedAt = e.Timestamp;
+        view.UpdatedBy = actor;
+    }
+}
+
+/// <summary>One own-language revision, addressable by number: what the content endpoint resolves.</summary>
+public sealed class RevisionRecord
+{
+    public string Id { get; set; } = "";
+    public Guid DocumentId { get; set; }
+    public int Revision { get; set; }
+    public string MediaType { get; set; } = "";
+    public string ContentDigest { get; set; } = "";
+    public long Size { get; set; }
+    public int LinesAdded { get; set; }
+    public int LinesRemoved { get; set; }
+    public string Actor { get; set; } = "";
+    public string? Reason { get; set; }
+    public DateTimeOffset RecordedAt { get; set; }
+    public long Sequence { get; set; }
+
+    public static string IdFor(Guid documentId, int revision) => $"{documentId:N}:{revision}";
+}
+
+/// <summary>One recorded translation (every one, not only the latest per language).</summary>
+public sealed class TranslationRecord
+{
+    public string Id { get; set; } = "";
+    public Guid DocumentId { get; set; }
+    public string Language { get; set; } = "";
+    public int SourceRevision { get; set; }
+    public string MediaType { get; set; } = "";
+    public string ContentDigest { get; set; } = "";
+    public long Size { get; set; }
+    public string Translator { get; set; } = "";
+    public string Method { get; set; } = "";
+    public string Actor { get; set; } = "";
+    public string? Reason { get; set; }
+    public DateTimeOffset RecordedAt { get; set; }
+    public long Sequence { get; set; }
+}
+
+public sealed partial class DocumentRecordsProjection : EventProjection
+{
+    public RevisionRecord Create(IEvent<DocumentIngested> e) => new()
+    {
+        Id = RevisionRecord.IdFor(e.StreamId, 1),
+        DocumentId = e.StreamId,
+        Revision = 1,
+        MediaType = e.Data.MediaType,
+        ContentDigest = e.Data.ContentDigest,
+        Size = e.Data.Size,
+        Actor = e.Data.Actor,
+        Reason = e.Data.Reason,
+        RecordedAt = e.Timestamp,
+        Sequence = e.Sequence,
+    };
+
+    public RevisionRecord Create(IEvent<DocumentEdited> e) => new()
+    {
+        Id = RevisionRecord.IdFor(e.StreamId, e.Data.Revision),
+        DocumentId = e.StreamId,
+        Revision = e.Data.Revision,
+        MediaType = e.Data.MediaType,
+        ContentDigest = e.Data.ContentDigest,
+        Size = e.Data.Size,
+        LinesAdded = e.Data.LinesAdded,
+        LinesRemoved = e.Data.LinesRemoved,
+        Actor = e.Data.Actor,
+        Reason = e.Data.Reason,
+        RecordedAt = e.Timestamp,
+        Sequence = e.Sequence,
+    };
+
+    public TranslationRecord Create(IEvent<DocumentTranslated> e) => new()
+    {
+        Id = $"{e.StreamId:N}:{e.Sequence}",
+        DocumentId = e.StreamId,
+        Language = e.Data.Language,
+        SourceRevision = e.Data.SourceRevision,
+        MediaType = e.Data.MediaType,
+        ContentDigest = e.Data.ContentDigest,
+        Size = e.Data.Size,
+        Translator = e.Data.Translator,
+        Method = e.Data.Method,
+        Actor = e.Data.Actor,
+        Reason = e.Data.Reason,
+        RecordedAt = e.Timestamp,
+        Sequence = e.Sequence,
+    };
+}

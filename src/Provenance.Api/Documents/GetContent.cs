@@ -1,0 +1,70 @@
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Provenance.Api.Http;
+using Wolverine.Http;
+
+namespace Provenance.Api.Documents;
+
+public static class ContentEndpoint
+{
+    /// <summary>
+    /// The bytes of a revision (default: current) or, with <c>language</c>, of the latest translation into it
+    /// (of that source revision when <c>revision</c> is given), with an RFC 9530 <c>Repr-Digest</c>.
+    /// </summary>
+    [WolverineGet("/api/documents/{id}/content"), Authorize]
+    public static async Task<IResult> Get(Guid id, int? revision, string? language, HttpContext context, IQuerySession session, ContentStore contents)
+    {
+        var ct = context.RequestAborted;
+        var view = await session.LoadAsync<DocumentView>(id, ct);
+        if (view is null) return Problems.DocumentNotFound(id);
+        if (revision is { } r && (r < 1 || r > view.Revision))
+        {
+            return Problems.Result(Problems.NotFound, $"Revision {r} does not exist; the document has revisions 1 to {view.Revision}.");
+        }
+
+        string digest, mediaType, contentLanguage;
+        if (language is null || Languages.Matches(language, view.Language))
+        {
+            var record = await session.LoadAsync<RevisionRecord>(RevisionRecord.IdFor(id, revision ?? view.Revision), ct);
+            if (record is null) return Problems.Result(Problems.NotFound, $"Revision {revision ?? view.Revision} has no stored content.");
+            (digest, mediaType, contentLanguage) = (record.ContentDigest, record.MediaType, view.Language);
+        }
+        else
+        {
+            var (tag, error) = Languages.Parse(language);
+            if (error is not null) return Problems.Result(Problems.Validation, error, new Dictionary<string, string[]> { ["language"] = [error] });
+            var translation = await LatestTranslationAsync(session, id, tag!, revision, exact: false, ct);
+            if (translation is null)
+            {
+                var of = revision is null ? "" : $" of revision {revision}";
+                return Problems.Result(Problems.NotFound, $"There is no translation into '{tag}'{of}.");
+            }
+            (digest, mediaType, contentLanguage) = (translation.ContentDigest, translation.MediaType, translation.Language);
+        }
+
+        var etag = $"\"{digest}\"";
+        context.Response.Headers.ETag = etag;
+        context.Response.Headers["Repr-Digest"] = ContentDigest.ReprDigestHeader(digest);
+        context.Response.Headers.ContentLanguage = contentLanguage;
+        if (EntityTags.AnyMatches(context.Request.Headers.IfNoneMatch.ToString(), etag, weak: true))
+        {
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+        }
+        var bytes = await contents.GetAsync(digest, ct);
+        return bytes is null
+            ? Problems.Result(Problems.NotFound, $"Content {digest} is missing from the store; run a fixity check.")
+            : Results.Bytes(bytes, mediaType);
+    }
+
+    public static async Task<TranslationRecord?> LatestTranslationAsync(IQuerySession session, Guid id, string language, int? sourceRevision,
+        bool exact, CancellationToken ct)
+    {
+        var translations = await session.Query<TranslationRecord>()
+            .Where(t => t.DocumentId == id)
+            .OrderByDescending(t => t.Sequence)
+            .ToListAsync(ct);
+        return translations.FirstOrDefault(t =>
+            (exact ? string.Equals(t.Language, language, StringComparison.OrdinalIgnoreCase) : Languages.Matches(language, t.Language))
+            && (sourceRevision is null || t.SourceRevision == sourceRevision));
+    }
+}

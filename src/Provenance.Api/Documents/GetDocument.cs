@@ -1,0 +1,97 @@
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Provenance.Api.Http;
+using Wolverine.Http;
+
+namespace Provenance.Api.Documents;
+
+/// <summary>What clients see of a document: its current state, with each translation's freshness spelled out.</summary>
+public sealed record DocumentResource(
+    Guid Id,
+    string Title,
+    string Language,
+    int Revision,
+    long Version,
+    string MediaType,
+    string ContentDigest,
+    long Size,
+    string? OriginalFileName,
+    string? SourceUri,
+    string? Publisher,
+    DateTimeOffset? PublishedAt,
+    string Channel,
+    IReadOnlyList<TranslationResource> Translations,
+    IReadOnlyList<VerificationState> Verifications,
+    IReadOnlyList<string> Verdicts,
+    DateTimeOffset CreatedAt,
+    string CreatedBy,
+    DateTimeOffset UpdatedAt,
+    string UpdatedBy,
+    DocumentLinks Links)
+{
+    public static DocumentResource From(DocumentView v) => new(
+        v.Id, v.Title, v.Language, v.Revision, v.Version, v.MediaType, v.ContentDigest, v.Size, v.OriginalFileName, v.SourceUri,
+        v.Publisher, v.PublishedAt, v.Channel,
+        v.Translations.Select(t => TranslationResource.From(t, v.Revision, v.Id)).ToList(),
+        v.Verifications, v.Verdicts, v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy, DocumentLinks.For(v.Id));
+}
+
+public sealed record TranslationResource(
+    string Language,
+    int SourceRevision,
+    bool Outdated,
+    int RevisionsBehind,
+    string MediaType,
+    string ContentDigest,
+    long Size,
+    string Translator,
+    string Method,
+    int Count,
+    DateTimeOffset TranslatedAt,
+    string TranslatedBy,
+    string Content)
+{
+    public static TranslationResource From(TranslationState t, int currentRevision, Guid documentId) => new(
+        t.Language, t.SourceRevision, t.SourceRevision < currentRevision, currentRevision - t.SourceRevision, t.MediaType,
+        t.ContentDigest, t.Size, t.Translator, t.Method, t.Count, t.TranslatedAt, t.TranslatedBy,
+        $"/api/documents/{documentId}/content?language={Uri.EscapeDataString(t.Language)}");
+}
+
+public sealed record DocumentLinks(string Self, string Content, string Revisions, string Translations, string Verifications)
+{
+    public static DocumentLinks For(Guid id) => new(
+        $"/api/documents/{id}", $"/api/documents/{id}/content", $"/api/documents/{id}/revisions",
+        $"/api/documents/{id}/translations", $"/api/documents/{id}/verifications");
+}
+
+public static class GetDocumentEndpoint
+{
+    [WolverineGet("/api/documents/{id}"), Authorize]
+    public static async Task<IResult> Get(Guid id, HttpContext context, IQuerySession session)
+    {
+        var view = await session.LoadAsync<DocumentView>(id, context.RequestAborted);
+        if (view is null) return Problems.DocumentNotFound(id);
+        return DocumentResults.Current(context, view);
+    }
+}
+
+public static class DocumentResults
+{
+    /// <summary>200 with the current view and its ETag, or 304 when <c>If-None-Match</c> already names it.</summary>
+    public static IResult Current(HttpContext context, DocumentView view)
+    {
+        context.Response.Headers.ETag = view.ETag;
+        var ifNoneMatch = context.Request.Headers.IfNoneMatch.ToString();
+        if (ifNoneMatch.Length > 0 && EntityTags.AnyMatches(ifNoneMatch, view.ETag, weak: true))
+        {
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+        }
+        return Results.Ok(DocumentResource.From(view));
+    }
+
+    public static IResult Created(HttpContext context, string location, DocumentView view)
+    {
+        context.Response.Headers.ETag = view.ETag;
+        return Results.Created(location, DocumentResource.From(view));
+    }
+}

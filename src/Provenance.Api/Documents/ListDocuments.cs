@@ -1,0 +1,82 @@
+using System.Buffers.Text;
+using System.Text;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Provenance.Api.Http;
+using Wolverine.Http;
+
+namespace Provenance.Api.Documents;
+
+public sealed record DocumentPage(IReadOnlyList<DocumentResource> Items, string? NextCursor);
+
+public static class ListDocumentsEndpoint
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 200;
+
+    /// <summary>Newest first. <c>cursor</c> is opaque: pass back the <c>nextCursor</c> of the previous page.</summary>
+    [WolverineGet("/api/documents"), Authorize]
+    public static async Task<IResult> Get(string? cursor, int? limit, string? language, string? verdict, string? q, HttpContext context,
+        IQuerySession session)
+    {
+        var errors = new FieldErrors();
+        var size = limit ?? DefaultLimit;
+        if (size is < 1 or > MaxLimit) errors.Add("limit", $"'limit' must be between 1 and {MaxLimit}.");
+        long? after = null;
+        if (cursor is not null)
+        {
+            if (Cursors.Decode(cursor) is { } position) after = position;
+            else errors.Add("cursor", "'cursor' is not a cursor this API issued.");
+        }
+        if (verdict is not null && !Verdicts.All.Contains(verdict)) errors.Add("verdict", $"'verdict' must be one of: {string.Join(", ", Verdicts.All)}.");
+        if (language is not null && Languages.Parse(language).Error is { } languageError) errors.Add("language", languageError);
+        errors.Optional("q", q, 200);
+        if (errors.Any) return Problems.Invalid(errors);
+
+        IQueryable<DocumentView> query = session.Query<DocumentView>();
+        if (after is { } before) query = query.Where(d => d.CreatedSequence < before);
+        if (language is not null)
+        {
+            var prefix = language + "-";
+            query = query.Where(d => d.Language.Equals(language, StringComparison.OrdinalIgnoreCase)
+                                     || d.Language.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
+        }
+        if (verdict is not null) query = query.Where(d => d.Verdicts.Contains(verdict));
+        if (!string.IsNullOrWhiteSpace(q)) query = query.Where(d => d.Title.Contains(q.Trim(), StringComparison.OrdinalIgnoreCase));
+
+        var rows = await query.OrderByDescending(d => d.CreatedSequence).Take(size + 1).ToListAsync(context.RequestAborted);
+        var page = rows.Take(size).ToList();
+        var next = rows.Count > size ? Cursors.Encode(page[^1].CreatedSequence) : null;
+        if (next is not null)
+        {
+            context.Response.Headers.Link = $"<{NextLink(context.Request, next)}>; rel=\"next\"";
+        }
+        return Results.Ok(new DocumentPage(page.Select(DocumentResource.From).ToList(), next));
+    }
+
+    private static string NextLink(HttpRequest request, string next)
+    {
+        var query = request.Query.Where(p => p.Key != "cursor").Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value.ToString())}")
+            .Append($"cursor={next}");
+        return $"{request.Path}?{string.Join('&', query)}";
+    }
+}
+
+/// <summary>Opaque, URL-safe cursors over a global position (a sequence number).</summary>
+public static class Cursors
+{
+    public static string Encode(long position) => Base64Url.EncodeToString(Encoding.ASCII.GetBytes("p" + position));
+
+    public static long? Decode(string cursor)
+    {
+        try
+        {
+            var text = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(cursor));
+            return text.StartsWith('p') && long.TryParse(text.AsSpan(1), System.Globalization.NumberStyles.None, null, out var p) ? p : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

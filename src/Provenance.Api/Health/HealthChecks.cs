@@ -1,0 +1,99 @@
+using System.Text.Json;
+using Marten;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Provenance.Api.Hosting;
+
+namespace Provenance.Api.Health;
+
+public static class HealthEndpoints
+{
+    public static IServiceCollection AddProvenanceHealthChecks(this IServiceCollection services)
+    {
+        services.AddSingleton<ProjectionProgressCheck>();
+        services.AddHealthChecks()
+            .AddCheck<DatabaseCheck>("database", tags: ["ready"])
+            .AddCheck<ProjectionProgressCheck>("projections", tags: ["ready"]);
+        return services;
+    }
+
+    /// <summary><c>/health/live</c>: the process serves requests. <c>/health/ready</c>: it can also reach PostgreSQL and its projections advance.</summary>
+    public static void MapProvenanceHealthChecks(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJson });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteJson });
+    }
+
+    private static Task WriteJson(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return JsonSerializer.SerializeAsync(context.Response.Body, new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), e.Value.Description }),
+        }, cancellationToken: context.RequestAborted);
+    }
+}
+
+public sealed class DatabaseCheck(NpgsqlDataSource dataSource) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            await using var command = dataSource.CreateCommand("select 1");
+            await command.ExecuteScalarAsync(timeout.Token);
+            return HealthCheckResult.Healthy("PostgreSQL answers.");
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy($"PostgreSQL is unreachable: {e.Message}");
+        }
+    }
+}
+
+/// <summary>
+/// An async projection is stalled when it is behind the event store's high-water mark and has not moved for
+/// <see cref="ProvenanceOptions.ProjectionStallTimeout"/>. Behind but moving is healthy: that is catching up.
+/// </summary>
+public sealed class ProjectionProgressCheck(IDocumentStore store, TimeProvider time, IOptions<ProvenanceOptions> options) : IHealthCheck
+{
+    private readonly Dictionary<string, (long Sequence, DateTimeOffset Since)> _seen = [];
+    private readonly Lock _lock = new();
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct)
+    {
+        try
+        {
+            var shards = await store.Advanced.AllProjectionProgress(token: ct);
+            var highWater = shards.FirstOrDefault(s => s.ShardName == "HighWaterMark")?.Sequence ?? 0;
+            var now = time.GetUtcNow();
+            var stalled = new List<string>();
+            lock (_lock)
+            {
+                foreach (var shard in shards.Where(s => s.ShardName != "HighWaterMark"))
+                {
+                    if (!_seen.TryGetValue(shard.ShardName, out var last) || last.Sequence != shard.Sequence)
+                    {
+                        _seen[shard.ShardName] = (shard.Sequence, now);
+                    }
+                    else if (shard.Sequence < highWater && now - last.Since > options.Value.ProjectionStallTimeout)
+                    {
+                        stalled.Add($"{shard.ShardName} at {shard.Sequence} of {highWater}");
+                    }
+                }
+            }
+            return stalled.Count == 0
+                ? HealthCheckResult.Healthy($"High-water mark {highWater}; {shards.Count - 1} async shard(s) advancing.")
+                : HealthCheckResult.Unhealthy($"Stalled: {string.Join(", ", stalled)}.");
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy($"Projection progress is unreadable: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
+using Marten;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Provenance.Api.Access;
+using Provenance.Api.Documents;
+using Provenance.Api.Health;
+using Provenance.Api.Http;
+using Provenance.Api.Seeds;
+using Scalar.AspNetCore;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+using Weasel.Core;
+
+namespace Provenance.Api.Hosting;
+
+public static class ProvenanceSetup
+{
+    public static WebApplicationBuilder AddProvenance(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddOptions<ProvenanceOptions>()
+            .Bind(configuration.GetSection(ProvenanceOptions.Section))
+            .PostConfigure(o =>
+            {
+                o.ConnectionString ??= configuration.GetConnectionString("Provenance") ?? configuration["PROVENANCE_CONNECTION_STRING"];
+                o.AdminKey ??= configuration["PROVENANCE_ADMIN_KEY"];
+            })
+            .ValidateDataAnnotations()
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString),
+                "No PostgreSQL connection string: set Provenance__ConnectionString (or ConnectionStrings__Provenance). ops/run.sh sets it for you.")
+            .Validate(o => o.AdminKey is null || o.AdminKey.Length >= 16, "PROVENANCE_ADMIN_KEY must be at least 16 characters.")
+            .ValidateOnStart();
+
+        var settings = new ProvenanceOptions();
+        configuration.GetSection(ProvenanceOptions.Section).Bind(settings);
+        var connectionString = settings.ConnectionString ?? configuration.GetConnectionString("Provenance")
+            ?? configuration["PROVENANCE_CONNECTION_STRING"] ?? "";
+
+        services.TryAddTimeProvider();
+        services.AddSingleton<Identifiers>();
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddSingleton(sp => new ContentStore(sp.GetRequiredService<NpgsqlDataSource>(), settings.Schema));
+        services.AddMemoryCache();
+        services.AddHttpContextAccessor();
+
+        var marten = services.AddMarten(sp => ConfigureMarten(sp, settings))
+            .UseNpgsqlDataSource()
+            .UseLightweightSessions()
+            .IntegrateWithWolverine(w => w.UseWolverineManagedEventSubscriptionDistribution = settings.Daemon == DaemonHosting.Distributed);
+        if (settings.Daemon == DaemonHosting.Solo)
+        {
+            marten.AddAsyncDaemon(DaemonMode.Solo);
+        }
+
+        builder.Host.UseWolverine(opts =>
+        {
+            opts.UseRuntimeCompilation();
+            opts.ApplicationAssembly = typeof(ProvenanceSetup).Assembly;
+        });
+        services.AddWolverineHttp();
+
+        services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            ctx.ProblemDetails.Type = ctx.ProblemDetails.Status switch
+            {
+                404 => Problems.NotFound.Type,
+                405 => Problems.TypePrefix + "method-not-allowed",
+                413 => Problems.ContentTooLarge.Type,
+                >= 500 => Problems.TypePrefix + "internal",
+                _ => ctx.ProblemDetails.Type,
+            };
+        });
+        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        services.AddAuthorization();
+        services.AddOpenApi();
+        services.AddProvenanceHealthChecks();
+        services.AddSingleton<SeedLoader>();
+        services.AddHostedService<StartupTasks>();
+
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestBodies.JsonLimit(settings) + 1024 * 1024);
+        return builder;
+    }
+
+    public static void Configure(JsonSerializerOptions json)
+    {
+        json.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+    }
+
+    private static StoreOptions ConfigureMarten(IServiceProvider sp, ProvenanceOptions settings)
+    {
+        var opts = new StoreOptions();
+        opts.DatabaseSchemaName = settings.Schema;
+        opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+        opts.Events.StreamIdentity = StreamIdentity.AsGuid;
+        // Rich appends assign sequence, version and timestamp (from TimeProvider) before commit: inline projections and the ledger see them.
+        opts.Events.AppendMode = EventAppendMode.Rich;
+        opts.Events.TimeProvider = sp.GetRequiredService<TimeProvider>();
+        opts.Events.MetadataConfig.CorrelationIdEnabled = true;
+        opts.Events.MetadataConfig.CausationIdEnabled = true;
+        opts.Events.MetadataConfig.HeadersEnabled = true;
+        opts.Events.EnableEventTypeIndex = true;
+        opts.Events.AddEventType<DocumentIngested>();
+        opts.Events.AddEventType<DocumentEdited>();
+        opts.Events.AddEventType<DocumentTranslated>();
+        opts.Events.AddEventType<DocumentVerified>();
+
+        opts.Projections.Add<DocumentViewProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<DocumentRecordsProjection>(ProjectionLifecycle.Inline);
+
+        opts.Schema.For<DocumentView>().Duplicate(d => d.CreatedSequence).Duplicate(d => d.Language);
+        opts.Schema.For<RevisionRecord>().Duplicate(r => r.DocumentId);
+        opts.Schema.For<TranslationRecord>().Duplicate(t => t.DocumentId);
+        opts.Schema.For<ApiKey>().UniqueIndex(k => k.KeyHash);
+        opts.Schema.For<SeededCorpus>().Identity(c => c.Id);
+
+        opts.Storage.ExtendedSchemaObjects.Add(ContentStore.SchemaObject(settings.Schema));
+        opts.Storage.ExtendedSchemaObjects.Add(IdempotencyMiddleware.SchemaObject(settings.Schema));
+        opts.Listeners.Add(new IdempotencyCommitListener(settings.Schema));
+        return opts;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (services.All(s => s.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
+    }
+
+    public static WebApplication UseProvenance(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
+
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Provenance API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        app.MapProvenanceHealthChecks();
+        app.MapWolverineEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,59 @@
+using Marten;
+using Microsoft.Extensions.Options;
+using Provenance.Api.Access;
+using Provenance.Api.Seeds;
+
+namespace Provenance.Api.Hosting;
+
+/// <summary>Once the host has started: install the bootstrap admin key, then load the seed corpus if one is configured.</summary>
+public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceOptions> options, IHostApplicationLifetime lifetime,
+    ILogger<StartupTasks> logger) : BackgroundService
+{
+    /// <summary>The admin key is in place before the server takes its first request.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var store = services.GetRequiredService<IDocumentStore>();
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        if (options.Value.AdminKey is { } adminKey)
+        {
+            await InstallAdminKeyAsync(store, adminKey, services.GetRequiredService<TimeProvider>(), cancellationToken);
+        }
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        if (options.Value.SeedManifest is { } manifest)
+        {
+            try
+            {
+                await scope.ServiceProvider.GetRequiredService<SeedLoader>().LoadAsync(manifest, stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogCritical(e, "Loading the seed corpus from {Manifest} failed", manifest);
+                lifetime.StopApplication();
+            }
+        }
+    }
+
+    public static async Task InstallAdminKeyAsync(IDocumentStore store, string adminKey, TimeProvider time, CancellationToken ct)
+    {
+        await using var session = store.LightweightSession();
+        var existing = await session.LoadAsync<ApiKey>(ApiKey.BootstrapId, ct);
+        var hash = ApiKey.Hash(adminKey);
+        if (existing is { RevokedAt: null } && existing.KeyHash == hash) return;
+        session.Store(new ApiKey
+        {
+            Id = ApiKey.BootstrapId,
+            Name = "admin",
+            Roles = [Roles.Admin],
+            KeyHash = hash,
+            Prefix = ApiKey.PrefixOf(adminKey),
+            CreatedAt = time.GetUtcNow(),
+            CreatedBy = "PROVENANCE_ADMIN_KEY",
+        });
+        await session.SaveChangesAsync(ct);
+    }
+}

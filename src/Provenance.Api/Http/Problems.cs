@@ -1,0 +1,98 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace Provenance.Api.Http;
+
+/// <summary>
+/// Every error the API returns is RFC 9457 <c>application/problem+json</c> with one of these stable <c>type</c> URIs.
+/// Clients branch on <c>type</c>; <c>title</c> and <c>detail</c> are for people.
+/// </summary>
+public static class Problems
+{
+    public const string TypePrefix = "urn:provenance:problem:";
+
+    public static readonly ProblemKind Validation = new("validation", 422, "The request is not valid.");
+    public static readonly ProblemKind MalformedJson = new("malformed-json", 400, "The request body is not valid JSON.");
+    public static readonly ProblemKind MalformedRequest = new("malformed-request", 400, "The request is malformed.");
+    public static readonly ProblemKind UnsupportedMediaType = new("unsupported-media-type", 415, "The request content type is not supported.");
+    public static readonly ProblemKind ContentTooLarge = new("content-too-large", 413, "The content is larger than the configured limit.");
+    public static readonly ProblemKind NotFound = new("not-found", 404, "The resource does not exist.");
+    public static readonly ProblemKind Unauthenticated = new("unauthenticated", 401, "A valid API key is required.");
+    public static readonly ProblemKind Forbidden = new("forbidden", 403, "The API key's roles do not allow this.");
+    public static readonly ProblemKind PreconditionRequired = new("precondition-required", 428, "This request must name the revision it is based on.");
+    public static readonly ProblemKind StaleRevision = new("stale-revision", 412, "The document has moved on since the named revision.");
+    public static readonly ProblemKind UnchangedContent = new("unchanged-content", 422, "The new content is identical to the current revision.");
+    public static readonly ProblemKind UnknownRevision = new("unknown-revision", 422, "The named revision does not exist.");
+    public static readonly ProblemKind IdempotencyKeyReused = new("idempotency-key-reused", 422, "The Idempotency-Key was already used for a different request.");
+    public static readonly ProblemKind IdempotencyInProgress = new("idempotency-in-progress", 409, "A request with this Idempotency-Key is still being processed.");
+    public static readonly ProblemKind Conflict = new("conflict", 409, "The request conflicts with the current state.");
+
+    public static IResult Result(ProblemKind kind, string detail, IDictionary<string, string[]>? errors = null,
+        IDictionary<string, object?>? extensions = null)
+        => Results.Problem(Details(kind, detail, errors, extensions));
+
+    public static ProblemDetails Details(ProblemKind kind, string detail, IDictionary<string, string[]>? errors = null,
+        IDictionary<string, object?>? extensions = null)
+    {
+        var problem = errors is { Count: > 0 }
+            ? new ValidationProblemDetails(errors)
+            : new ProblemDetails();
+        problem.Type = kind.Type;
+        problem.Title = kind.Title;
+        problem.Status = kind.Status;
+        problem.Detail = detail;
+        foreach (var (key, value) in extensions ?? new Dictionary<string, object?>())
+        {
+            problem.Extensions[key] = value;
+        }
+        return problem;
+    }
+
+    /// <summary>422 with per-field errors; 413 when the only trouble is content over the size limit.</summary>
+    public static IResult Invalid(FieldErrors errors)
+        => errors.ContentLimitExceeded is { } limit
+            ? Result(ContentTooLarge, errors.Summary(), errors.ToDictionary(), new Dictionary<string, object?> { ["limit"] = limit })
+            : Result(Validation, errors.Summary(), errors.ToDictionary());
+
+    public static IResult DocumentNotFound(Guid id) => Result(NotFound, $"No document with id {id}.");
+}
+
+public sealed record ProblemKind(string Slug, int Status, string Title)
+{
+    public string Type => Problems.TypePrefix + Slug;
+}
+
+/// <summary>Per-field validation messages, collected before anything is written.</summary>
+public sealed class FieldErrors
+{
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+    public bool Any => _errors.Count > 0;
+
+    /// <summary>Set when content was over the size limit (a 413, not a 422).</summary>
+    public long? ContentLimitExceeded { get; set; }
+
+    public FieldErrors Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list))
+        {
+            _errors[field] = list = [];
+        }
+        list.Add(message);
+        return this;
+    }
+
+    public void Require(string field, string? value, int maxLength)
+    {
+        if (string.IsNullOrWhiteSpace(value)) Add(field, $"'{field}' is required.");
+        else if (value.Length > maxLength) Add(field, $"'{field}' must be at most {maxLength} characters.");
+    }
+
+    public void Optional(string field, string? value, int maxLength)
+    {
+        if (value is not null && value.Length > maxLength) Add(field, $"'{field}' must be at most {maxLength} characters.");
+    }
+
+    public IDictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+
+    public string Summary() => string.Join(" ", _errors.SelectMany(e => e.Value));
+}
