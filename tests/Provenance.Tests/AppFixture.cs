@@ -23,6 +23,8 @@ public sealed class AppFixture : IAsyncLifetime
     public IAlbaHost Host { get; private set; } = null!;
     public FakeTimeProvider Clock { get; } = new(Start);
     public string ConnectionString { get; private set; } = "";
+    /// <summary>A schema of its own per run (PROVENANCE_TEST_SCHEMA), so runs side by side do not collide.</summary>
+    public string Schema { get; } = Environment.GetEnvironmentVariable("PROVENANCE_TEST_SCHEMA") ?? "provenance_tests";
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
     public Dictionary<string, string> Keys { get; } = [];
 
@@ -32,12 +34,12 @@ public sealed class AppFixture : IAsyncLifetime
         await using (var connection = new NpgsqlConnection(ConnectionString))
         {
             await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand("drop schema if exists provenance_tests cascade", connection);
+            await using var drop = new NpgsqlCommand($"drop schema if exists {Schema} cascade", connection);
             await drop.ExecuteNonQueryAsync();
         }
 
         Environment.SetEnvironmentVariable("Provenance__ConnectionString", ConnectionString);
-        Environment.SetEnvironmentVariable("Provenance__Schema", "provenance_tests");
+        Environment.SetEnvironmentVariable("Provenance__Schema", Schema);
         Environment.SetEnvironmentVariable("Provenance__AdminKey", AdminKey);
         Environment.SetEnvironmentVariable("Provenance__MaxContentBytes", (1024 * 1024).ToString());
         Host = await AlbaHost.For<Program>(x => x.ConfigureServices(services =>

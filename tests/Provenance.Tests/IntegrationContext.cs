@@ -72,7 +72,7 @@ public abstract class IntegrationContext(AppFixture fixture)
     {
         await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("select count(*) from provenance_tests.content_blobs", connection);
+        await using var command = new NpgsqlCommand($"select count(*) from {Fixture.Schema}.content_blobs", connection);
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
