@@ -1,0 +1,72 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Provenance.Ledger;
+
+/// <summary>
+/// The byte encoding of a <see cref="LedgerEntry"/> that the Merkle leaf commits to (format version 1,
+/// specified in README.md): fixed-width big-endian integers, length-prefixed strings and payload, so
+/// no two entries share an encoding.
+/// </summary>
+public static class LeafEncoding
+{
+    public const byte FormatVersion = 1;
+
+    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The version-1 encoding of <paramref name="entry"/>.</summary>
+    public static byte[] Encode(LedgerEntry entry)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(entry.Sequence, nameof(entry.Sequence));
+        ArgumentOutOfRangeException.ThrowIfLessThan(entry.Version, 1, nameof(entry.Version));
+        if (entry.PreviousHash.Length != MerkleHash.Size)
+        {
+            throw new ArgumentException($"PreviousHash has {MerkleHash.Size} bytes.", nameof(entry));
+        }
+
+        var eventType = StrictUtf8.GetBytes(entry.EventType);
+        var actor = StrictUtf8.GetBytes(entry.Actor);
+        var payload = entry.CanonicalPayload.Span;
+        var buffer = new byte[1 + 8 + 16 + 8 + 4 + eventType.Length + 8 + 4 + actor.Length + 4 + payload.Length + MerkleHash.Size];
+        var span = buffer.AsSpan();
+
+        span[0] = FormatVersion;
+        span = span[1..];
+        BinaryPrimitives.WriteInt64BigEndian(span, entry.Sequence);
+        span = span[8..];
+        entry.StreamId.TryWriteBytes(span, bigEndian: true, out _);
+        span = span[16..];
+        BinaryPrimitives.WriteInt64BigEndian(span, entry.Version);
+        span = span[8..];
+        span = WriteLengthPrefixed(span, eventType);
+        BinaryPrimitives.WriteInt64BigEndian(span, UnixMicroseconds(entry.Timestamp));
+        span = span[8..];
+        span = WriteLengthPrefixed(span, actor);
+        span = WriteLengthPrefixed(span, payload);
+        entry.PreviousHash.Span.CopyTo(span);
+        return buffer;
+    }
+
+    /// <summary>The RFC 6962 leaf hash SHA-256(0x00 || Encode(entry)).</summary>
+    public static byte[] LeafHash(LedgerEntry entry) => MerkleHash.LeafHash(Encode(entry));
+
+    /// <summary>Whole microseconds since 1970-01-01T00:00:00Z, rounded down: PostgreSQL timestamptz keeps no finer precision.</summary>
+    public static long UnixMicroseconds(DateTimeOffset timestamp)
+    {
+        var ticks = timestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        return ticks >= 0
+            ? ticks / TimeSpan.TicksPerMicrosecond
+            : -((-ticks + TimeSpan.TicksPerMicrosecond - 1) / TimeSpan.TicksPerMicrosecond);
+    }
+
+    /// <summary>The timestamp as it reads back from PostgreSQL: in UTC and truncated to the microsecond, as the leaf encodes it.</summary>
+    public static DateTimeOffset TruncateToMicroseconds(DateTimeOffset timestamp) =>
+        DateTimeOffset.UnixEpoch.AddTicks(UnixMicroseconds(timestamp) * TimeSpan.TicksPerMicrosecond);
+
+    static Span<byte> WriteLengthPrefixed(Span<byte> destination, ReadOnlySpan<byte> value)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(destination, checked((uint)value.Length));
+        value.CopyTo(destination[4..]);
+        return destination[(4 + value.Length)..];
+    }
+}
