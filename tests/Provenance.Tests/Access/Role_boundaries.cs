@@ -1,0 +1,114 @@
+using Provenance.Api.Access;
+using Shouldly;
+
+namespace Provenance.Tests.Access;
+
+public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fixture)
+{
+    /// <summary>Every endpoint of the foundation, with the roles that may call it.</summary>
+    public static TheoryData<string, string, string[]> Endpoints => new()
+    {
+        { "POST", "/api/documents", [Roles.Contributor, Roles.Admin] },
+        { "POST", "/api/documents/{id}/revisions", [Roles.Contributor, Roles.Admin] },
+        { "POST", "/api/documents/{id}/translations", [Roles.Contributor, Roles.Admin] },
+        { "POST", "/api/documents/{id}/verifications", [Roles.Verifier, Roles.Admin] },
+        { "GET", "/api/documents", Roles.All.ToArray() },
+        { "GET", "/api/documents/{id}", Roles.All.ToArray() },
+        { "GET", "/api/documents/{id}/content", Roles.All.ToArray() },
+        { "POST", "/api/keys", [Roles.Admin] },
+        { "GET", "/api/keys", [Roles.Admin] },
+        { "DELETE", "/api/keys/{id}", [Roles.Admin] },
+    };
+
+    [Theory, MemberData(nameof(Endpoints))]
+    public async Task Without_a_key_every_endpoint_is_401_and_with_the_wrong_role_403(string method, string template, string[] allowed)
+    {
+        var url = template.Replace("{id}", Guid.NewGuid().ToString());
+        var events = await EventCountAsync();
+
+        var anonymous = await Host.Scenario(s =>
+        {
+            s.IgnoreStatusCode();
+            Send(s, method, url);
+        });
+        await ShouldBeProblemAsync(anonymous, 401, "unauthenticated");
+        anonymous.Context.Response.Headers.WWWAuthenticate.ToString().ShouldBe("Bearer");
+
+        var wrongKey = await Host.Scenario(s =>
+        {
+            s.IgnoreStatusCode();
+            s.WithRequestHeader("Authorization", "Bearer pvk_not_a_real_key");
+            Send(s, method, url);
+        });
+        await ShouldBeProblemAsync(wrongKey, 401, "unauthenticated");
+
+        foreach (var role in Roles.All.Except(allowed))
+        {
+            var forbidden = await As(role, s => Send(s, method, url));
+            await ShouldBeProblemAsync(forbidden, 403, "forbidden");
+        }
+        foreach (var role in allowed)
+        {
+            var permitted = await As(role, s => Send(s, method, url));
+            permitted.Context.Response.StatusCode.ShouldNotBeOneOf(401, 403);
+        }
+        (await EventCountAsync()).ShouldBe(events);
+    }
+
+    private static void Send(Alba.Scenario s, string method, string url)
+    {
+        switch (method)
+        {
+            case "GET": s.Get.Url(url); break;
+            case "DELETE": s.Delete.Url(url); break;
+            default: s.Post.Json(new { }).ToUrl(url); break;
+        }
+    }
+
+    [Fact]
+    public async Task An_admin_creates_lists_and_revokes_keys_and_a_revoked_key_stops_working()
+    {
+        var created = await As(Roles.Admin, s => s.Post.Json(new { name = "archivist.dubois", roles = new[] { "contributor", "verifier" } }).ToUrl("/api/keys"));
+        created.Context.Response.StatusCode.ShouldBe(201);
+        var key = (await created.ReadAsJsonAsync<CreatedApiKey>())!;
+        key.Key.ShouldStartWith("pvk_");
+        key.Roles.ShouldBe(["contributor", "verifier"]);
+
+        var ingest = await Host.Scenario(s =>
+        {
+            s.WithRequestHeader("Authorization", $"Bearer {key.Key}");
+            s.Post.Json(new { title = "By Dubois", language = "fr", content = "Texte.\n" }).ToUrl("/api/documents");
+            s.StatusCodeShouldBe(201);
+        });
+        (await ingest.ReadAsJsonAsync<Provenance.Api.Documents.DocumentResource>())!.CreatedBy.ShouldBe("archivist.dubois");
+
+        var listed = (await (await As(Roles.Admin, s => s.Get.Url("/api/keys"))).ReadAsJsonAsync<List<ApiKeySummary>>())!;
+        var summary = listed.Single(k => k.Id == key.Id);
+        summary.Prefix.ShouldBe(key.Key[..12]);
+        (await As(Roles.Admin, s => s.Get.Url("/api/keys"))).ReadAsText().ShouldNotContain(key.Key);
+
+        (await As(Roles.Admin, s => s.Delete.Url($"/api/keys/{key.Id}"))).Context.Response.StatusCode.ShouldBe(204);
+        var after = await Host.Scenario(s =>
+        {
+            s.IgnoreStatusCode();
+            s.WithRequestHeader("Authorization", $"Bearer {key.Key}");
+            s.Get.Url("/api/documents");
+        });
+        await ShouldBeProblemAsync(after, 401, "unauthenticated");
+    }
+
+    [Theory]
+    [InlineData("""{"roles":["reader"]}""", "name")]
+    [InlineData("""{"name":"x","roles":[]}""", "roles")]
+    [InlineData("""{"name":"x","roles":["superuser"]}""", "roles")]
+    public async Task Bad_key_requests_are_validation_problems(string body, string field)
+    {
+        var result = await As(Roles.Admin, s => s.Post.Text(body).ToUrl("/api/keys").ContentType("application/json"));
+        await ShouldBeProblemAsync(result, 422, "validation");
+        (await result.ReadAsTextAsync()).ShouldContain($"\"{field}\":[");
+    }
+
+    [Fact]
+    public async Task Revoking_an_unknown_key_is_a_404()
+        => await ShouldBeProblemAsync(await As(Roles.Admin, s => s.Delete.Url($"/api/keys/{Guid.NewGuid()}")), 404, "not-found");
+}

@@ -1,0 +1,47 @@
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Provenance.Api.Documents;
+using Provenance.Api.Seeds;
+using Shouldly;
+
+namespace Provenance.Tests.Seeds;
+
+public sealed class Loading_the_sample_corpus(AppFixture fixture) : IntegrationContext(fixture)
+{
+    private static string Manifest => Path.Combine(RepositoryRoot(), "seeds", "manifest.json");
+
+    [Fact]
+    public async Task The_corpus_tells_its_provenance_story_and_loads_only_once()
+    {
+        var loader = Host.Services.GetRequiredService<SeedLoader>();
+        var loaded = await loader.LoadAsync(Manifest, CancellationToken.None);
+        var events = await EventCountAsync();
+        await loader.LoadAsync(Manifest, CancellationToken.None);
+        (await EventCountAsync()).ShouldBe(events);
+
+        await using var session = Store.QuerySession();
+        var article = (await session.LoadAsync<DocumentView>(loaded.Documents["ctv-ndp-nagorno-karabakh"]))!;
+        article.Revision.ShouldBe(2);
+        article.Language.ShouldBe("en-CA");
+        article.Publisher.ShouldBe("CTV News");
+        var french = article.Translations.ShouldHaveSingleItem();
+        (french.Language, french.SourceRevision, french.Method).ShouldBe(("fr-CA", 1, "human"));
+        article.Verifications.Count.ShouldBe(3);
+
+        var letter = (await session.LoadAsync<DocumentView>(loaded.Documents["open-letter-artsakh"]))!;
+        letter.Revision.ShouldBe(1);
+        letter.Translations.ShouldHaveSingleItem().Method.ShouldBe("machine+post-edit");
+        letter.Verdicts.ShouldBe(["inconclusive", "verified"]);
+        var stream = await session.Events.FetchStreamAsync(letter.Id);
+        stream.Select(e => e.Data.GetType().Name).ShouldBe(["DocumentIngested", "DocumentTranslated", "DocumentTranslated",
+            "DocumentVerified", "DocumentVerified", "DocumentVerified"]);
+        ((DocumentTranslated)stream[1].Data).Actor.ShouldBe("archivist.tremblay");
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Provenance.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new DirectoryNotFoundException("Provenance.sln not found above the test binaries.");
+    }
+}
