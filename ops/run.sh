@@ -20,7 +20,7 @@ mkdir -p "$state_dir"
 started_pg=""
 if [ -z "${PROVENANCE_CONNECTION_STRING:-}" ]; then
   pg_start "$data_dir" "$pg_port"
-  started_pg=1
+  started_pg=$PG_STARTED_HERE
   pg_create_db "$pg_port" provenance
   export PROVENANCE_CONNECTION_STRING="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=provenance"
 fi

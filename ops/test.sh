@@ -14,7 +14,7 @@ data_dir=${PROVENANCE_TEST_DATA_DIR:-/var/tmp/provenance/test-pg}
 started_pg=""
 if [ -z "${PROVENANCE_TEST_CONNECTION_STRING:-}" ]; then
   pg_start "$data_dir" "$pg_port"
-  started_pg=1
+  started_pg=$PG_STARTED_HERE
   pg_create_db "$pg_port" provenance_test
   export PROVENANCE_TEST_CONNECTION_STRING="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=provenance_test;Maximum Pool Size=50"
 fi

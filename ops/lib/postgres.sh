@@ -37,8 +37,10 @@ pg_port_free() {
 }
 
 # pg_start DATA_DIR PORT: initialises the cluster on first use and starts it (no-op if it already runs).
+# Sets PG_STARTED_HERE=1 only when this call started the server, so callers stop only what they started.
 pg_start() {
   local data=$1 port=$2
+  PG_STARTED_HERE=""
   pg_ensure_binaries || return 1
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
@@ -68,6 +70,7 @@ CONF
   fi
   pg_as_owner "$PG_BIN/pg_ctl" -D "$data" -o "-p $port -k /tmp" -l "$data/server.log" -w -t 60 start >/dev/null || {
     echo "PostgreSQL did not start; see $data/server.log" >&2; tail -20 "$data/server.log" >&2; return 1; }
+  PG_STARTED_HERE=1
 }
 
 pg_stop() {
