@@ -29,7 +29,7 @@ status=$?
 set -e
 
 # One plain summary line, whatever the test adapters printed.
-python3 - "$results" <<'PY' || true
+python3 - "$results" "$status" <<'PY' || true
 import glob, sys, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
 for f in glob.glob(sys.argv[1] + "/*.trx"):
@@ -37,6 +37,8 @@ for f in glob.glob(sys.argv[1] + "/*.trx"):
     if c is None: continue
     passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0))
     skipped += int(c.get("notExecuted", 0))
+if int(sys.argv[2]) != 0 and failed == 0:
+    failed = 1  # the build or a test host failed before any test could report
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status
