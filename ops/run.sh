@@ -35,8 +35,8 @@ if [ -z "${PROVENANCE_ADMIN_KEY:-}" ]; then
 fi
 
 cleanup() {
-  [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
-  [ -n "$started_pg" ] && pg_stop "$data_dir"
+  if [ -n "${api_pid:-}" ]; then kill "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; fi
+  if [ -n "$started_pg" ]; then pg_stop "$data_dir"; fi
   echo "Stopped."
 }
 trap cleanup EXIT

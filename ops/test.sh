@@ -18,7 +18,7 @@ if [ -z "${PROVENANCE_TEST_CONNECTION_STRING:-}" ]; then
   pg_create_db "$pg_port" provenance_test
   export PROVENANCE_TEST_CONNECTION_STRING="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=provenance_test;Maximum Pool Size=50"
 fi
-stop() { [ -n "$started_pg" ] && pg_stop "$data_dir"; }
+stop() { if [ -n "$started_pg" ]; then pg_stop "$data_dir"; fi; }
 trap stop EXIT
 
 results="$root/TestResults"
