@@ -132,6 +132,7 @@ public static class ProvenanceSetup
         opts.Storage.ExtendedSchemaObjects.Add(ContentStore.SchemaObject(settings.Schema));
         opts.Storage.ExtendedSchemaObjects.Add(IdempotencyMiddleware.SchemaObject(settings.Schema));
         opts.Listeners.Add(new IdempotencyCommitListener(settings.Schema));
+        opts.Listeners.Add(new CorrelationListener());
         return opts;
     }
 
@@ -142,6 +143,7 @@ public static class ProvenanceSetup
 
     public static WebApplication UseProvenance(this WebApplication app)
     {
+        app.UseMiddleware<CorrelationMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();

@@ -237,8 +237,9 @@ public sealed class IdempotencyCommitListener(string schema) : DocumentSessionLi
         if (IdempotencyScope.Current is { } scope && session.PendingChanges.Streams().Any())
         {
             var stream = session.PendingChanges.Streams().First();
+            // Every POST that appends events answers 201; a replay after a crash points at the document it changed.
             var location = $"/api/documents/{stream.Id}";
-            var status = stream.ActionType == JasperFx.Events.StreamActionType.Start ? StatusCodes.Status201Created : StatusCodes.Status200OK;
+            var status = StatusCodes.Status201Created;
             session.QueueSqlCommand(
                 $"update {schema}.{IdempotencyMiddleware.TableName} set state = 'committed', status = ?, location = ? where principal = ? and key = ? and state = 'pending'",
                 status, location, scope.Principal, scope.Key);
