@@ -33,6 +33,9 @@ public sealed class ProvenanceOptions
     /// <summary>How long an async projection may lag without progress before /health/ready reports it stalled.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan ProjectionStallTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Tamper evidence: checkpoint key and origin, checkpoint and fixity schedules (<c>Provenance:Ledger:*</c>).</summary>
+    public Ledger.LedgerOptions Ledger { get; set; } = new();
 }
 
 public enum DaemonHosting

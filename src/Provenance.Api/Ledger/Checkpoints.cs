@@ -1,0 +1,211 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Provenance.Api.Access;
+using Provenance.Api.Hosting;
+using Provenance.Api.Http;
+using Provenance.Ledger;
+using Wolverine.Http;
+
+namespace Provenance.Api.Ledger;
+
+/// <summary>
+/// The log's Ed25519 key: from <c>Provenance:Ledger:SignerKey</c> or <c>SignerKeyFile</c>; otherwise generated on first use and
+/// kept in <c>ledger_signing_keys</c> so every node and restart signs with the same key.
+/// </summary>
+public sealed class LedgerKeyring(LedgerDatabase ledger, IOptions<ProvenanceOptions> options, TimeProvider time, ILogger<LedgerKeyring> logger)
+{
+    readonly SemaphoreSlim _gate = new(1, 1);
+    LedgerSigner? _signer;
+
+    public string Origin => options.Value.Ledger.Origin;
+
+    public async Task<LedgerSigner> SignerAsync(CancellationToken ct)
+    {
+        if (_signer is not null) return _signer;
+        await _gate.WaitAsync(ct);
+        try
+        {
+            return _signer ??= await LoadAsync(ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    async Task<LedgerSigner> LoadAsync(CancellationToken ct)
+    {
+        var settings = options.Value.Ledger;
+        var configured = settings.SignerKey ?? (settings.SignerKeyFile is { } file ? (await File.ReadAllTextAsync(file, ct)).Trim() : null);
+        if (configured is not null)
+        {
+            var signer = LedgerSigner.FromSignerKey(configured);
+            if (signer.Name != settings.Origin)
+                throw new InvalidOperationException($"The configured signer key is named '{signer.Name}', not the origin '{settings.Origin}'.");
+            return signer;
+        }
+
+        var table = $"{ledger.Schema}.{LedgerTables.SigningKeys}";
+        var generated = LedgerSigner.Generate(settings.Origin);
+        // Insert-if-absent then read back: when two nodes start together, both end up with the first one's key.
+        await using var command = ledger.DataSource.CreateCommand(
+            $"with inserted as (insert into {table} (origin, signer_key, created_at) values ($1, $2, $3) on conflict (origin) do nothing " +
+            $"returning signer_key) select signer_key from inserted union all select signer_key from {table} where origin = $1 limit 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = settings.Origin });
+        command.Parameters.Add(new NpgsqlParameter { Value = generated.ExportSignerKey() });
+        command.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        var stored = (string)(await command.ExecuteScalarAsync(ct))!;
+        var key = LedgerSigner.FromSignerKey(stored);
+        logger.LogWarning("Signing checkpoints with a key kept in the database ({VerifierKey}); supply Provenance:Ledger:SignerKey in production.",
+            key.Verifier.VerifierKey);
+        return key;
+    }
+}
+
+/// <summary>A signed checkpoint as stored and served.</summary>
+public sealed record SignedCheckpoint(string Origin, long TreeSize, byte[] RootHash, string Note, DateTimeOffset CreatedAt);
+
+/// <summary>Signs and stores C2SP tlog-checkpoints of the tree as the daemon has built it.</summary>
+public sealed class CheckpointWriter(LedgerDatabase ledger, LedgerKeyring keyring, TimeProvider time)
+{
+    readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Signs the current tree unless the latest checkpoint already covers it; returns the latest checkpoint (null: empty tree).</summary>
+    public async Task<SignedCheckpoint?> CheckpointAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var latest = await LatestAsync(ct);
+            // Leaves and the nodes they complete commit together, so every node of a visible size is readable.
+            var (size, _) = await ledger.TreeStateAsync(ct);
+            if (size == 0 || (latest is not null && latest.TreeSize >= size)) return latest;
+
+            var root = await ProofPlan.ForRoot(size).ExecuteAsync(ledger, ct);
+            var signer = await keyring.SignerAsync(ct);
+            var checkpoint = new Checkpoint(keyring.Origin, size, root);
+            var note = signer.SignCheckpoint(checkpoint);
+            var created = time.GetUtcNow();
+            await using var command = ledger.DataSource.CreateCommand(
+                $"insert into {ledger.Schema}.{LedgerTables.Checkpoints} (tree_size, root_hash, note, created_at) values ($1, $2, $3, $4) " +
+                "on conflict (tree_size) do nothing");
+            command.Parameters.Add(new NpgsqlParameter { Value = size });
+            command.Parameters.Add(new NpgsqlParameter { Value = root });
+            command.Parameters.Add(new NpgsqlParameter { Value = note });
+            command.Parameters.Add(new NpgsqlParameter { Value = created });
+            await command.ExecuteNonQueryAsync(ct);
+            return await LatestAsync(ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public Task<SignedCheckpoint?> LatestAsync(CancellationToken ct) => OneAsync("order by tree_size desc limit 1", null, ct);
+
+    public Task<SignedCheckpoint?> AtSizeAsync(long treeSize, CancellationToken ct) => OneAsync("where tree_size = $1", treeSize, ct);
+
+    public async Task<IReadOnlyList<SignedCheckpoint>> AllAsync(CancellationToken ct)
+    {
+        await using var command = ledger.DataSource.CreateCommand(
+            $"select tree_size, root_hash, note, created_at from {ledger.Schema}.{LedgerTables.Checkpoints} order by tree_size");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var list = new List<SignedCheckpoint>();
+        while (await reader.ReadAsync(ct)) list.Add(Read(reader));
+        return list;
+    }
+
+    async Task<SignedCheckpoint?> OneAsync(string clause, long? parameter, CancellationToken ct)
+    {
+        await using var command = ledger.DataSource.CreateCommand(
+            $"select tree_size, root_hash, note, created_at from {ledger.Schema}.{LedgerTables.Checkpoints} {clause}");
+        if (parameter is { } p) command.Parameters.Add(new NpgsqlParameter { Value = p });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader) : null;
+    }
+
+    SignedCheckpoint Read(NpgsqlDataReader r)
+    {
+        var note = r.GetString(2);
+        return new SignedCheckpoint(Checkpoint.ParseNoteBody(SignedNote.Parse(note).Text).Origin, r.GetInt64(0), (byte[])r[1], note,
+            r.GetFieldValue<DateTimeOffset>(3));
+    }
+}
+
+/// <summary>Signs a checkpoint every <see cref="LedgerOptions.CheckpointEveryEvents"/> leaves or <see cref="LedgerOptions.CheckpointInterval"/>.</summary>
+public sealed class AutomaticCheckpoints(CheckpointWriter writer, LedgerDatabase ledger, IOptions<ProvenanceOptions> options, TimeProvider time,
+    ILogger<AutomaticCheckpoints> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value.Ledger;
+        using var timer = new PeriodicTimer(settings.CheckpointPollInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                var latest = await writer.LatestAsync(stoppingToken);
+                var (size, _) = await ledger.TreeStateAsync(stoppingToken);
+                var grown = size - (latest?.TreeSize ?? 0);
+                if (grown >= settings.CheckpointEveryEvents
+                    || (grown > 0 && (latest is null || time.GetUtcNow() - latest.CreatedAt >= settings.CheckpointInterval)))
+                {
+                    var signed = await writer.CheckpointAsync(stoppingToken);
+                    logger.LogInformation("Signed checkpoint at tree size {TreeSize}", signed?.TreeSize);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            {
+                logger.LogWarning(e, "Automatic checkpoint failed; retrying at the next tick");
+            }
+        }
+    }
+}
+
+public sealed record CheckpointResource(string Origin, long TreeSize, byte[] RootHash, string Note, string VerifierKey, DateTimeOffset CreatedAt);
+
+public sealed record LedgerKeyResource(string Origin, string VerifierKey, string KeyId, string Algorithm, byte[] PublicKey);
+
+public static class CheckpointEndpoints
+{
+    [WolverineGet("/api/ledger/key"), AllowAnonymous]
+    public static async Task<LedgerKeyResource> GetKey(LedgerKeyring keyring, CancellationToken ct)
+    {
+        var verifier = (await keyring.SignerAsync(ct)).Verifier;
+        return new LedgerKeyResource(verifier.Name, verifier.VerifierKey, verifier.KeyId.ToString("x8"), "ed25519", verifier.PublicKey.ToArray());
+    }
+
+    /// <summary>The latest signed checkpoint: the note as <c>text/plain</c>, or JSON when the client accepts only JSON.</summary>
+    [WolverineGet("/api/ledger/checkpoint"), AllowAnonymous]
+    public static async Task<IResult> GetLatest(HttpRequest request, CheckpointWriter writer, LedgerKeyring keyring, CancellationToken ct)
+    {
+        var latest = await writer.LatestAsync(ct);
+        if (latest is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet.");
+        return WantsJson(request)
+            ? Results.Json(await ResourceAsync(latest, keyring, ct))
+            : Results.Text(latest.Note, "text/plain; charset=utf-8");
+    }
+
+    [WolverinePost("/api/ledger/checkpoints"), Authorize(Roles = Roles.Auditor + "," + Roles.Admin)]
+    public static async Task<IResult> Create(CheckpointWriter writer, LedgerKeyring keyring, ClaimsPrincipal user, ILogger<CheckpointWriter> logger,
+        CancellationToken ct)
+    {
+        var signed = await writer.CheckpointAsync(ct);
+        if (signed is null) return Problems.Result(Problems.NoCheckpoint, "The ledger has no leaves yet; there is nothing to sign.");
+        logger.LogInformation("{Actor} requested a checkpoint; latest is at tree size {TreeSize}", user.Actor(), signed.TreeSize);
+        return Results.Created("/api/ledger/checkpoint", await ResourceAsync(signed, keyring, ct));
+    }
+
+    internal static async Task<CheckpointResource> ResourceAsync(SignedCheckpoint c, LedgerKeyring keyring, CancellationToken ct) =>
+        new(c.Origin, c.TreeSize, c.RootHash, c.Note, (await keyring.SignerAsync(ct)).Verifier.VerifierKey, c.CreatedAt);
+
+    static bool WantsJson(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        return accept.Count > 0 && accept.Any(a => a.MediaType.Value is "application/json")
+            && !accept.Any(a => a.MediaType.Value is "text/plain");
+    }
+}

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Authorization;
+using Provenance.Api.Http;
+using Provenance.Ledger;
+using Wolverine.Http;
+
+namespace Provenance.Api.Ledger;
+
+/// <summary>One event of a document as the ledger committed it; <c>AuditPath</c> is null while the event is newer than the checkpoint.</summary>
+public sealed record DocumentEventProof(long Sequence, long Version, long LeafIndex, byte[] LeafHash, byte[] ChainPrev, bool InCheckpoint,
+    IReadOnlyList<byte[]>? AuditPath);
+
+public sealed record DocumentProofResource(Guid DocumentId, CheckpointResource Checkpoint, IReadOnlyList<DocumentEventProof> Events,
+    long PendingEvents);
+
+public static class DocumentProofEndpoint
+{
+    /// <summary>Every event of the document with its leaf and an inclusion proof against the latest checkpoint, all nodes in one query.</summary>
+    [WolverineGet("/api/documents/{id}/proof"), Authorize]
+    public static async Task<IResult> Get(Guid id, LedgerDatabase ledger, CheckpointWriter checkpoints, LedgerKeyring keyring, CancellationToken ct)
+    {
+        var leaves = await ledger.LeavesOfStreamAsync(id, ct);
+        if (leaves.Count == 0) return Problems.Result(Problems.NotFound, $"No document with id {id} in the ledger (the daemon may not have reached it yet).");
+        var checkpoint = await checkpoints.LatestAsync(ct);
+        if (checkpoint is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet.");
+
+        var covered = leaves.Where(l => l.LeafIndex < checkpoint.TreeSize).ToList();
+        var plans = covered.Select(l => ProofPlan.ForInclusion(l.LeafIndex, checkpoint.TreeSize)).ToList();
+        var ids = plans.SelectMany(p => p.Nodes).Distinct().ToList();
+        var hashes = await ledger.GetNodesAsync(ids, ct);
+        var byId = ids.Zip(hashes).ToDictionary(p => p.First, p => p.Second);
+        var proofs = covered.Zip(plans).ToDictionary(p => p.First.LeafIndex, p => p.Second.Assemble(p.Second.Nodes.Select(n => byId[n]).ToList()));
+
+        var events = leaves.Select(l => new DocumentEventProof(l.Sequence, l.Version, l.LeafIndex, l.LeafHash, l.ChainPrev,
+            proofs.ContainsKey(l.LeafIndex), proofs.TryGetValue(l.LeafIndex, out var proof) ? proof.AuditPath : null)).ToList();
+        return Results.Ok(new DocumentProofResource(id, await CheckpointEndpoints.ResourceAsync(checkpoint, keyring, ct), events,
+            events.Count(e => !e.InCheckpoint)));
+    }
+}

@@ -1,0 +1,41 @@
+using Marten;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Provenance.Api.Hosting;
+
+namespace Provenance.Api.Ledger;
+
+/// <summary>Registers the tamper-evidence layer: tables, the Merkle subscription, checkpoints, proofs, verification and fixity.</summary>
+public static class LedgerSetup
+{
+    public static IServiceCollection AddProvenanceLedger(this IServiceCollection services, ProvenanceOptions settings)
+    {
+        services.AddSingleton<IValidateOptions<ProvenanceOptions>, LedgerOptionsValidation>();
+        services.AddSingleton(sp => new LedgerDatabase(sp.GetRequiredService<NpgsqlDataSource>(), settings.Schema));
+        services.AddSingleton<LedgerKeyring>();
+        services.AddSingleton<CheckpointWriter>();
+        services.AddSingleton<LedgerVerifier>();
+        services.AddSingleton<FixityChecker>();
+        services.AddHostedService<AutomaticCheckpoints>();
+        services.AddHostedService<ScheduledFixity>();
+        services.AddHealthChecks().AddCheck<FixityHealthCheck>("fixity", tags: ["ready"]);
+        return services;
+    }
+
+    public static void ConfigureLedger(this StoreOptions opts, IServiceProvider sp, ProvenanceOptions settings)
+    {
+        foreach (var table in LedgerTables.SchemaObjects(settings.Schema)) opts.Storage.ExtendedSchemaObjects.Add(table);
+        opts.Events.AddEventType<FixityChecked>();
+        opts.Events.Subscribe(new MerkleSubscription(sp.GetRequiredService<LedgerDatabase>(), settings.Ledger.PageSize));
+    }
+}
+
+/// <summary>Start-up validation of <c>Provenance:Ledger</c>, each problem in its own message.</summary>
+public sealed class LedgerOptionsValidation : IValidateOptions<ProvenanceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ProvenanceOptions options)
+    {
+        var problems = options.Ledger.Problems().ToList();
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

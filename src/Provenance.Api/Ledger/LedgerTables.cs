@@ -1,0 +1,189 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using Provenance.Ledger;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+
+namespace Provenance.Api.Ledger;
+
+/// <summary>
+/// The ledger's own tables beside Marten's. <c>ledger_leaves</c> maps each event's global sequence to its dense leaf index:
+/// Marten's sequence has gaps (rolled-back transactions take numbers and never commit; the daemon skips such gaps once
+/// they are proven dead), so leaf <c>i</c> is the i-th lowest <c>seq_id</c> present in <c>mt_events</c>, never <c>seq_id</c> itself.
+/// <c>ledger_nodes</c> holds every perfect subtree hash (level 0 = leaf hashes), written in the daemon's transaction.
+/// </summary>
+public static class LedgerTables
+{
+    public const string Leaves = "ledger_leaves";
+    public const string Nodes = "ledger_nodes";
+    public const string Checkpoints = "ledger_checkpoints";
+    public const string SigningKeys = "ledger_signing_keys";
+
+    public static IEnumerable<Table> SchemaObjects(string schema)
+    {
+        var leaves = new Table(new PostgresqlObjectName(schema, Leaves, SchemaUtils.IdentifierUsage.General));
+        leaves.AddColumn<long>("leaf_index").AsPrimaryKey();
+        leaves.AddColumn<long>("seq_id").NotNull().AddIndex(i => i.IsUnique = true);
+        leaves.AddColumn<Guid>("stream_id").NotNull();
+        leaves.AddColumn<long>("version").NotNull();
+        leaves.AddColumn("leaf_hash", "bytea").NotNull();
+        leaves.AddColumn("chain_prev", "bytea").NotNull();
+        // SHA-256 of the canonical payload: lets verification tell "payload changed" from "payload moved to another sequence".
+        leaves.AddColumn("payload_hash", "bytea").NotNull();
+        leaves.Indexes.Add(new IndexDefinition($"ix_{Leaves}_stream") { Columns = ["stream_id", "leaf_index"] });
+        yield return leaves;
+
+        var nodes = new Table(new PostgresqlObjectName(schema, Nodes, SchemaUtils.IdentifierUsage.General));
+        nodes.AddColumn<int>("level").AsPrimaryKey();
+        nodes.AddColumn<long>("idx").AsPrimaryKey();
+        nodes.AddColumn("hash", "bytea").NotNull();
+        yield return nodes;
+
+        var checkpoints = new Table(new PostgresqlObjectName(schema, Checkpoints, SchemaUtils.IdentifierUsage.General));
+        checkpoints.AddColumn<long>("tree_size").AsPrimaryKey();
+        checkpoints.AddColumn("root_hash", "bytea").NotNull();
+        checkpoints.AddColumn<string>("note").NotNull();
+        checkpoints.AddColumn("created_at", "timestamptz").NotNull();
+        yield return checkpoints;
+
+        var keys = new Table(new PostgresqlObjectName(schema, SigningKeys, SchemaUtils.IdentifierUsage.General));
+        keys.AddColumn<string>("origin").AsPrimaryKey();
+        keys.AddColumn<string>("signer_key").NotNull();
+        keys.AddColumn("created_at", "timestamptz").NotNull();
+        yield return keys;
+    }
+}
+
+/// <summary>One stored leaf: where an event sits in the tree and what it committed to.</summary>
+public sealed record StoredLeaf(long LeafIndex, long Sequence, Guid StreamId, long Version, byte[] LeafHash, byte[] ChainPrev, byte[] PayloadHash);
+
+/// <summary>One row of <c>mt_events</c> as the ledger hashes it: the payload is the jsonb text read back.</summary>
+public sealed record EventRow(long Sequence, Guid StreamId, long Version, string EventType, DateTimeOffset Timestamp, string Data)
+{
+    /// <summary>The ledger entry of this event, chained to <paramref name="previousHash"/>, with its canonical payload's SHA-256.</summary>
+    public (LedgerEntry Entry, byte[] PayloadHash) ToEntry(ReadOnlyMemory<byte> previousHash)
+    {
+        var canonical = CanonicalJson.Canonicalize(Data);
+        return (new LedgerEntry(Sequence, StreamId, Version, EventType, LeafEncoding.TruncateToMicroseconds(Timestamp),
+            ActorOf(canonical), canonical, previousHash), SHA256.HashData(canonical));
+    }
+
+    /// <summary>Every Provenance event record carries <c>Actor</c>; Marten's own events (tombstones) commit to an empty actor.</summary>
+    static string ActorOf(byte[] canonical)
+    {
+        using var json = JsonDocument.Parse(canonical);
+        return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("actor", out var actor)
+            && actor.ValueKind == JsonValueKind.String ? actor.GetString()! : "";
+    }
+}
+
+/// <summary>Reads the ledger's tables and Marten's event table with plain SQL (one round trip per call).</summary>
+public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) : IMerkleNodeSource
+{
+    public string Schema => schema;
+    public NpgsqlDataSource DataSource => dataSource;
+    string T(string table) => $"{schema}.{table}";
+
+    const string EventColumns = "seq_id, stream_id, version, type, timestamp, data::text";
+
+    static EventRow ReadEvent(NpgsqlDataReader r) =>
+        new(r.GetInt64(0), r.GetGuid(1), r.GetInt64(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4), r.GetString(5));
+
+    public async Task<IReadOnlyList<EventRow>> EventsAsync(long[] sequences, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} where seq_id = any($1) order by seq_id");
+        command.Parameters.Add(new NpgsqlParameter { Value = sequences, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        return await ReadAllAsync(command, ReadEvent, ct);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> events after <paramref name="afterSequence"/>, in sequence order.</summary>
+    public async Task<IReadOnlyList<EventRow>> EventPageAsync(long afterSequence, int limit, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} where seq_id > $1 order by seq_id limit $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = afterSequence });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        return await ReadAllAsync(command, ReadEvent, ct);
+    }
+
+    static StoredLeaf ReadLeaf(NpgsqlDataReader r) =>
+        new(r.GetInt64(0), r.GetInt64(1), r.GetGuid(2), r.GetInt64(3), (byte[])r[4], (byte[])r[5], (byte[])r[6]);
+
+    const string LeafColumns = "leaf_index, seq_id, stream_id, version, leaf_hash, chain_prev, payload_hash";
+
+    public async Task<IReadOnlyList<StoredLeaf>> LeafPageAsync(long fromIndex, int limit, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select {LeafColumns} from {T(LedgerTables.Leaves)} where leaf_index >= $1 order by leaf_index limit $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = fromIndex });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        return await ReadAllAsync(command, ReadLeaf, ct);
+    }
+
+    public async Task<StoredLeaf?> LeafBySequenceAsync(long sequence, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select {LeafColumns} from {T(LedgerTables.Leaves)} where seq_id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = sequence });
+        return (await ReadAllAsync(command, ReadLeaf, ct)).SingleOrDefault();
+    }
+
+    public async Task<IReadOnlyList<StoredLeaf>> LeavesOfStreamAsync(Guid streamId, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select {LeafColumns} from {T(LedgerTables.Leaves)} where stream_id = $1 order by leaf_index");
+        command.Parameters.Add(new NpgsqlParameter { Value = streamId });
+        return await ReadAllAsync(command, ReadLeaf, ct);
+    }
+
+    /// <summary>The leaf hash of the newest leaf of each given stream (the hash the next event of that stream chains to).</summary>
+    public async Task<Dictionary<Guid, byte[]>> LastLeafOfStreamsAsync(Guid[] streams, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"select s.id, l.leaf_hash from unnest($1::uuid[]) as s(id) cross join lateral " +
+            $"(select leaf_hash from {T(LedgerTables.Leaves)} where stream_id = s.id order by leaf_index desc limit 1) l");
+        command.Parameters.Add(new NpgsqlParameter { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        var rows = await ReadAllAsync(command, r => (r.GetGuid(0), (byte[])r[1]), ct);
+        return rows.ToDictionary(r => r.Item1, r => r.Item2);
+    }
+
+    /// <summary>The tree size (number of leaves) and the sequence of the last leaf; (0, 0) when empty.</summary>
+    public async Task<(long Size, long LastSequence)> TreeStateAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"select coalesce(max(leaf_index) + 1, 0), coalesce(max(seq_id), 0) from {T(LedgerTables.Leaves)}");
+        var rows = await ReadAllAsync(command, r => (r.GetInt64(0), r.GetInt64(1)), ct);
+        return rows[0];
+    }
+
+    public byte[] GetNode(int level, long index) =>
+        GetNodesAsync([new NodeId(level, index)]).AsTask().GetAwaiter().GetResult()[0];
+
+    /// <summary>All requested node hashes in one query; throws <see cref="KeyNotFoundException"/> naming the first absent node.</summary>
+    public async ValueTask<IReadOnlyList<byte[]>> GetNodesAsync(IReadOnlyList<NodeId> ids, CancellationToken cancellationToken = default)
+    {
+        var found = await FindNodesAsync(ids, cancellationToken);
+        return ids.Select(id => found.TryGetValue(id, out var hash) ? hash : throw new KeyNotFoundException($"Merkle node {id} is not stored.")).ToArray();
+    }
+
+    /// <summary>The stored hashes among <paramref name="ids"/> (absent ones are left out).</summary>
+    public async Task<Dictionary<NodeId, byte[]>> FindNodesAsync(IReadOnlyList<NodeId> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0) return [];
+        await using var command = dataSource.CreateCommand(
+            $"select n.level, n.idx, n.hash from {T(LedgerTables.Nodes)} n join unnest($1::int[], $2::bigint[]) as q(level, idx) " +
+            "on n.level = q.level and n.idx = q.idx");
+        command.Parameters.Add(new NpgsqlParameter { Value = ids.Select(i => i.Level).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter { Value = ids.Select(i => i.Index).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        var rows = await ReadAllAsync(command, r => (new NodeId(r.GetInt32(0), r.GetInt64(1)), (byte[])r[2]), ct);
+        var result = new Dictionary<NodeId, byte[]>();
+        foreach (var (id, hash) in rows) result[id] = hash;
+        return result;
+    }
+
+    static async Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, CancellationToken ct)
+    {
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var list = new List<T>();
+        while (await reader.ReadAsync(ct)) list.Add(read(reader));
+        return list;
+    }
+}

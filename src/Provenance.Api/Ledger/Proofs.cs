@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Authorization;
+using Provenance.Api.Http;
+using Provenance.Ledger;
+using Wolverine.Http;
+
+namespace Provenance.Api.Ledger;
+
+public sealed record InclusionProofResource(long Sequence, Guid StreamId, long Version, long LeafIndex, long TreeSize, byte[] LeafHash,
+    IReadOnlyList<byte[]> AuditPath);
+
+public sealed record ConsistencyProofResource(long FromSize, long ToSize, IReadOnlyList<byte[]> Path);
+
+/// <summary>RFC 9162 proofs over the stored tree: each reads its O(log n) nodes in one query.</summary>
+public static class ProofEndpoints
+{
+    /// <summary>Proves the event at <paramref name="sequence"/> is leaf <c>leafIndex</c> of the tree of <paramref name="treeSize"/> leaves (default: the latest checkpoint).</summary>
+    [WolverineGet("/api/ledger/proofs/inclusion"), Authorize]
+    public static async Task<IResult> Inclusion(long? sequence, long? treeSize, LedgerDatabase ledger, CheckpointWriter checkpoints, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (sequence is not > 0) errors.Add("sequence", "'sequence' must be a positive event sequence number.");
+        if (treeSize is < 1) errors.Add("treeSize", "'treeSize' must be at least 1.");
+        if (errors.Any) return Problems.Invalid(errors);
+
+        var leaf = await ledger.LeafBySequenceAsync(sequence!.Value, ct);
+        if (leaf is null) return Problems.Result(Problems.NotFound, $"No leaf for sequence {sequence}: no such event, or the daemon has not reached it yet.");
+        var size = treeSize ?? (await checkpoints.LatestAsync(ct))?.TreeSize;
+        if (size is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet; name a treeSize.");
+        var (current, _) = await ledger.TreeStateAsync(ct);
+        if (size > current) return Problems.Invalid(new FieldErrors().Add("treeSize", $"The tree has {current} leaves, fewer than {size}."));
+        if (leaf.LeafIndex >= size)
+            return Problems.Invalid(new FieldErrors().Add("treeSize", $"Leaf {leaf.LeafIndex} is not in a tree of {size} leaves."));
+
+        var proof = await ProofPlan.ForInclusion(leaf.LeafIndex, size.Value).ExecuteAsync(ledger, ct);
+        return Results.Ok(new InclusionProofResource(leaf.Sequence, leaf.StreamId, leaf.Version, proof.LeafIndex, proof.TreeSize, leaf.LeafHash,
+            proof.AuditPath));
+    }
+
+    /// <summary>Proves the tree of <paramref name="from"/> leaves is a prefix of the tree of <paramref name="to"/> leaves (default: the latest checkpoint).</summary>
+    [WolverineGet("/api/ledger/proofs/consistency"), Authorize]
+    public static async Task<IResult> Consistency(long? from, long? to, LedgerDatabase ledger, CheckpointWriter checkpoints, CancellationToken ct)
+    {
+        var size = to ?? (await checkpoints.LatestAsync(ct))?.TreeSize;
+        var errors = new FieldErrors();
+        if (from is not > 0) errors.Add("from", "'from' must be a tree size of at least 1.");
+        if (size is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet; name 'to'.");
+        if (from > size) errors.Add("to", "'to' must be at least 'from'.");
+        var (current, _) = await ledger.TreeStateAsync(ct);
+        if (size > current) errors.Add("to", $"The tree has {current} leaves, fewer than {size}.");
+        if (errors.Any) return Problems.Invalid(errors);
+
+        var proof = await ProofPlan.ForConsistency(from!.Value, size.Value).ExecuteAsync(ledger, ct);
+        return Results.Ok(new ConsistencyProofResource(proof.FromSize, proof.ToSize, proof.Path));
+    }
+}
