@@ -42,6 +42,11 @@ public sealed class AppFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("Provenance__Schema", Schema);
         Environment.SetEnvironmentVariable("Provenance__AdminKey", AdminKey);
         Environment.SetEnvironmentVariable("Provenance__MaxContentBytes", (1024 * 1024).ToString());
+        Environment.SetEnvironmentVariable("Provenance__Webhooks__AllowedHosts__0", "127.0.0.1");
+        Environment.SetEnvironmentVariable("Provenance__Webhooks__Timeout", "00:00:01");
+        Environment.SetEnvironmentVariable("Provenance__Webhooks__PollInterval", "00:00:00.050");
+        Environment.SetEnvironmentVariable("Provenance__Webhooks__MaxConsecutiveFailures", "3");
+        Environment.SetEnvironmentVariable("Provenance__Feed__HeartbeatInterval", "00:00:00.200");
         Host = await AlbaHost.For<Program>(x => x.ConfigureServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);

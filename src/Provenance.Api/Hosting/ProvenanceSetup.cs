@@ -11,8 +11,10 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Provenance.Api.Access;
 using Provenance.Api.Documents;
+using Provenance.Api.Feed;
 using Provenance.Api.Health;
 using Provenance.Api.Http;
+using Provenance.Api.Ledger;
 using Provenance.Api.Seeds;
 using Scalar.AspNetCore;
 using Wolverine;
@@ -87,7 +89,9 @@ public static class ProvenanceSetup
         services.AddAuthorization();
         services.AddOpenApi();
         services.AddProvenanceHealthChecks();
+        services.AddProvenanceLedger(settings);
         services.AddSingleton<SeedLoader>();
+        services.AddProvenanceFeed(configuration);
         services.AddHostedService<StartupTasks>();
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestBodies.JsonLimit(settings) + 1024 * 1024);
@@ -133,6 +137,7 @@ public static class ProvenanceSetup
         opts.Storage.ExtendedSchemaObjects.Add(IdempotencyMiddleware.SchemaObject(settings.Schema));
         opts.Listeners.Add(new IdempotencyCommitListener(settings.Schema));
         opts.Listeners.Add(new CorrelationListener());
+        opts.ConfigureLedger(sp, settings);
         return opts;
     }
 

@@ -39,9 +39,6 @@ public sealed class Loading_the_sample_corpus(AppFixture fixture) : IntegrationC
     }
 
     private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Provenance.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("Provenance.sln not found above the test binaries.");
-    }
+        => typeof(Loading_the_sample_corpus).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+               .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
 }

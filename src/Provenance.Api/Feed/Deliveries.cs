@@ -1,0 +1,130 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using Provenance.Api.Access;
+using Provenance.Api.Documents;
+using Provenance.Api.Hosting;
+using Provenance.Api.Http;
+using Wolverine.Http;
+
+namespace Provenance.Api.Feed;
+
+/// <summary>One event's delivery to one subscription: its <c>webhook-id</c> stays the same across retries and replays.</summary>
+public sealed record DeliveryResource(Guid Id, string WebhookId, Guid EventId, string Cursor, long Sequence, Guid DocumentId, string Type,
+    string Status, int Attempts, int? LastStatusCode, int? LastLatencyMs, string? LastError, DateTimeOffset? LastAttemptAt,
+    DateTimeOffset NextAttemptAt, DateTimeOffset? DeliveredAt, DateTimeOffset CreatedAt);
+
+public sealed record DeliveryList(IReadOnlyList<DeliveryResource> Items);
+
+public sealed record ReplayResult(int Replayed, string From, string Until);
+
+public static class DeliveriesEndpoint
+{
+    public static readonly IReadOnlySet<string> Statuses = new HashSet<string>(StringComparer.Ordinal) { "pending", "succeeded", "failed" };
+
+    /// <summary>The delivery log, newest event first: attempts, last status code, latency and error.</summary>
+    [WolverineGet("/api/subscriptions/{id}/deliveries"), Authorize(Roles = Roles.Integrator)]
+    public static async Task<IResult> GetAll(Guid id, string? status, int? limit, HttpContext context, NpgsqlDataSource db,
+        IOptions<ProvenanceOptions> options)
+    {
+        var errors = new FieldErrors();
+        if (status is not null && !Statuses.Contains(status)) errors.Add("status", $"'status' must be one of: {string.Join(", ", Statuses)}.");
+        if (limit is < 1 or > 500) errors.Add("limit", "'limit' must be between 1 and 500.");
+        if (errors.Any) return Problems.Invalid(errors);
+        var schema = options.Value.Schema;
+        if (await SubscriptionsEndpoint.FindAsync(db, schema, id, context.RequestAborted) is null) return SubscriptionsEndpoint.NotFound(id);
+        return Results.Ok(new DeliveryList(await QueryAsync(db, schema, id, null, status, limit ?? 100, context.RequestAborted)));
+    }
+
+    /// <summary>Send one delivery again now (also a failed one); later events of its document wait behind it while it is pending.</summary>
+    [WolverinePost("/api/subscriptions/{id}/deliveries/{deliveryId}/retry"), Authorize(Roles = Roles.Integrator)]
+    public static async Task<IResult> Retry(Guid id, Guid deliveryId, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
+        TimeProvider time, WebhookSignal signal)
+    {
+        var schema = options.Value.Schema;
+        await using var update = db.CreateCommand($"""
+            update {schema}.{WebhookTables.Deliveries} set status = 'pending', next_attempt_at = $3
+            where id = $2 and subscription_id = $1
+            """);
+        update.Parameters.AddWithValue(id);
+        update.Parameters.AddWithValue(deliveryId);
+        update.Parameters.AddWithValue(time.GetUtcNow());
+        if (await update.ExecuteNonQueryAsync(context.RequestAborted) == 0)
+        {
+            return Problems.Result(Problems.NotFound, $"No delivery {deliveryId} for webhook subscription {id}.");
+        }
+        signal.Wake();
+        return Results.Accepted($"/api/subscriptions/{id}/deliveries",
+            (await QueryAsync(db, schema, id, deliveryId, null, 1, context.RequestAborted)).Single());
+    }
+
+    /// <summary>Deliver every matching event after <c>from</c> (a feed cursor; all history when absent) again, up to the safe high-water mark.</summary>
+    [WolverinePost("/api/subscriptions/{id}/replay"), Authorize(Roles = Roles.Integrator)]
+    public static async Task<IResult> Replay(Guid id, string? from, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
+        FeedReader feed, TimeProvider time, WebhookSignal signal)
+    {
+        long after = 0;
+        if (!string.IsNullOrEmpty(from))
+        {
+            if (Cursors.Decode(from) is { } position) after = position;
+            else return Problems.Invalid(new FieldErrors().Add("from", "'from' is not a cursor this API issued."));
+        }
+        var ct = context.RequestAborted;
+        var schema = options.Value.Schema;
+        if (await SubscriptionsEndpoint.FindAsync(db, schema, id, ct) is null) return SubscriptionsEndpoint.NotFound(id);
+
+        var until = await feed.HighWaterMarkAsync(ct);
+        var now = time.GetUtcNow();
+        // Types are stored as CloudEvents types; the store keeps Marten aliases, so compare through the same mapping the feed uses.
+        await using var insert = db.CreateCommand($"""
+            insert into {schema}.{WebhookTables.Deliveries}
+                (id, subscription_id, event_seq, event_id, document_id, event_type, status, attempts, next_attempt_at, created_at)
+            select gen_random_uuid(), s.id, e.seq_id, e.id, e.stream_id,
+                   'org.provenance.' || regexp_replace(e.type, '_', '.') || '.v1', 'pending', 0, $4, $4
+            from {schema}.mt_events e
+            join {schema}.{WebhookTables.Subscriptions} s on s.id = $1
+            where e.seq_id > $2 and e.seq_id <= $3 and e.type <> 'tombstone' and e.type not like 'mt\_%'
+              and (cardinality(s.types) = 0 or ('org.provenance.' || regexp_replace(e.type, '_', '.') || '.v1') = any(s.types))
+              and (s.document_id is null or s.document_id = e.stream_id)
+            on conflict (subscription_id, event_seq) do update set status = 'pending', next_attempt_at = excluded.next_attempt_at
+            """);
+        insert.Parameters.AddWithValue(id);
+        insert.Parameters.AddWithValue(after);
+        insert.Parameters.AddWithValue(until);
+        insert.Parameters.AddWithValue(now);
+        var replayed = await insert.ExecuteNonQueryAsync(ct);
+        signal.Wake();
+        return Results.Accepted($"/api/subscriptions/{id}/deliveries", new ReplayResult(replayed, Cursors.Encode(after), Cursors.Encode(Math.Max(after, until))));
+    }
+
+    private static async Task<List<DeliveryResource>> QueryAsync(NpgsqlDataSource db, string schema, Guid subscription, Guid? delivery,
+        string? status, int limit, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand($"""
+            select id, event_id, event_seq, document_id, event_type, status, attempts, last_status_code, last_latency_ms, last_error,
+                   last_attempt_at, next_attempt_at, delivered_at, created_at
+            from {schema}.{WebhookTables.Deliveries}
+            where subscription_id = $1 and ($2::uuid is null or id = $2) and ($3::text is null or status = $3)
+            order by event_seq desc limit $4
+            """);
+        command.Parameters.AddWithValue(subscription);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)delivery ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.AddWithValue(limit);
+        var list = new List<DeliveryResource>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var id = reader.GetGuid(0);
+            var sequence = reader.GetInt64(2);
+            list.Add(new DeliveryResource(id, WebhookDispatcher.WebhookId(id), reader.GetGuid(1), Cursors.Encode(sequence), sequence,
+                reader.GetGuid(3), reader.GetString(4), reader.GetString(5), reader.GetInt32(6),
+                reader.IsDBNull(7) ? null : reader.GetInt32(7), reader.IsDBNull(8) ? null : reader.GetInt32(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+                reader.GetFieldValue<DateTimeOffset>(11), reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
+                reader.GetFieldValue<DateTimeOffset>(13)));
+        }
+        return list;
+    }
+}

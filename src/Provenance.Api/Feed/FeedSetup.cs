@@ -1,0 +1,39 @@
+using Marten;
+using Microsoft.Extensions.Options;
+using Provenance.Api.Hosting;
+
+namespace Provenance.Api.Feed;
+
+public static class FeedSetup
+{
+    /// <summary>The change feed, its SSE stream and webhooks: options, tables, the daemon subscription and the dispatcher.</summary>
+    public static IServiceCollection AddProvenanceFeed(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<FeedOptions>().Bind(configuration.GetSection(FeedOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => o.AllowedHosts.All(h => !string.IsNullOrWhiteSpace(h)), "Provenance:Webhooks:AllowedHosts has an empty entry.")
+            .Validate(o => o.InitialBackoff <= o.MaxBackoff, "Provenance:Webhooks:InitialBackoff must not exceed MaxBackoff.")
+            .ValidateOnStart();
+
+        services.AddSingleton<FeedReader>();
+        services.AddSingleton<WebhookSignal>();
+        services.AddSingleton<WebhookTargets>();
+        services.AddSingleton<WebhookSecrets>();
+        services.AddHttpClient(WebhookDispatcher.ClientName, c =>
+            {
+                c.Timeout = Timeout.InfiniteTimeSpan;
+                c.DefaultRequestHeaders.UserAgent.ParseAdd("Provenance-Webhooks/1");
+            })
+            .ConfigurePrimaryHttpMessageHandler(WebhookDispatcher.CreateHandler);
+        services.AddHostedService<WebhookDispatcher>();
+
+        services.ConfigureMarten((sp, opts) =>
+        {
+            var schema = sp.GetRequiredService<IOptions<ProvenanceOptions>>().Value.Schema;
+            foreach (var table in WebhookTables.All(schema)) opts.Storage.ExtendedSchemaObjects.Add(table);
+            opts.Events.Subscribe(new WebhookFanOut(schema, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WebhookSignal>()),
+                s => s.Options.BatchSize = 500);
+        });
+        return services;
+    }
+}

@@ -1,0 +1,65 @@
+using Weasel.Core;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+
+namespace Provenance.Api.Feed;
+
+/// <summary>
+/// Webhook state lives in plain tables beside Marten's: subscriptions, one delivery row per (subscription, event), and the
+/// Data Protection key ring that encrypts the signing secrets. Created by Marten's schema management with everything else.
+/// </summary>
+public static class WebhookTables
+{
+    public const string Subscriptions = "webhook_subscriptions";
+    public const string Deliveries = "webhook_deliveries";
+    public const string ProtectionKeys = "webhook_protection_keys";
+
+    public static IEnumerable<ISchemaObject> All(string schema)
+    {
+        var subscriptions = new Table(new PostgresqlObjectName(schema, Subscriptions, SchemaUtils.IdentifierUsage.General));
+        subscriptions.AddColumn<Guid>("id").AsPrimaryKey();
+        subscriptions.AddColumn("url", "text").NotNull();
+        subscriptions.AddColumn("types", "text[]").NotNull();
+        subscriptions.AddColumn("document_id", "uuid");
+        subscriptions.AddColumn("secret", "text").NotNull();
+        subscriptions.AddColumn("status", "text").NotNull();
+        subscriptions.AddColumn("status_reason", "text");
+        subscriptions.AddColumn("consecutive_failures", "integer").NotNull().DefaultValueByExpression("0");
+        subscriptions.AddColumn("start_seq", "bigint").NotNull();
+        subscriptions.AddColumn("created_at", "timestamptz").NotNull();
+        subscriptions.AddColumn("created_by", "text").NotNull();
+        subscriptions.AddColumn("updated_at", "timestamptz").NotNull();
+        yield return subscriptions;
+
+        var deliveries = new Table(new PostgresqlObjectName(schema, Deliveries, SchemaUtils.IdentifierUsage.General));
+        deliveries.AddColumn<Guid>("id").AsPrimaryKey();
+        deliveries.AddColumn<Guid>("subscription_id").NotNull();
+        deliveries.AddColumn("event_seq", "bigint").NotNull();
+        deliveries.AddColumn("event_id", "uuid").NotNull();
+        deliveries.AddColumn("document_id", "uuid").NotNull();
+        deliveries.AddColumn("event_type", "text").NotNull();
+        deliveries.AddColumn("status", "text").NotNull();
+        deliveries.AddColumn("attempts", "integer").NotNull().DefaultValueByExpression("0");
+        deliveries.AddColumn("next_attempt_at", "timestamptz").NotNull();
+        deliveries.AddColumn("leased_until", "timestamptz");
+        deliveries.AddColumn("last_attempt_at", "timestamptz");
+        deliveries.AddColumn("last_status_code", "integer");
+        deliveries.AddColumn("last_latency_ms", "integer");
+        deliveries.AddColumn("last_error", "text");
+        deliveries.AddColumn("delivered_at", "timestamptz");
+        deliveries.AddColumn("created_at", "timestamptz").NotNull();
+        deliveries.Indexes.Add(new IndexDefinition($"ux_{Deliveries}_subscription_event") { Columns = ["subscription_id", "event_seq"], IsUnique = true });
+        // The dispatcher's head-of-line scan: the oldest pending delivery per (subscription, document).
+        deliveries.Indexes.Add(new IndexDefinition($"ix_{Deliveries}_pending")
+        {
+            Columns = ["subscription_id", "document_id", "event_seq"],
+            Predicate = "status = 'pending'",
+        });
+        yield return deliveries;
+
+        var keys = new Table(new PostgresqlObjectName(schema, ProtectionKeys, SchemaUtils.IdentifierUsage.General));
+        keys.AddColumn("name", "text").AsPrimaryKey();
+        keys.AddColumn("xml", "text").NotNull();
+        yield return keys;
+    }
+}
