@@ -14,6 +14,10 @@ public static class ContentEndpoint
     [WolverineGet("/api/documents/{id}/content"), Authorize]
     public static async Task<IResult> Get(Guid id, int? revision, string? language, HttpContext context, IQuerySession session, ContentStore contents)
     {
+        if (revision is null && Mementos.AcceptDatetime(context.Request) is { } acceptDatetime)
+        {
+            return await Mementos.NegotiateAsync(id, language, acceptDatetime, context, session, contents);
+        }
         var ct = context.RequestAborted;
         var view = await session.LoadAsync<DocumentView>(id, ct);
         if (view is null) return Problems.DocumentNotFound(id);

@@ -67,8 +67,9 @@ public sealed record DocumentLinks(string Self, string Content, string Revisions
 public static class GetDocumentEndpoint
 {
     [WolverineGet("/api/documents/{id}"), Authorize]
-    public static async Task<IResult> Get(Guid id, HttpContext context, IQuerySession session)
+    public static async Task<IResult> Get(Guid id, string? asOf, HttpContext context, IQuerySession session)
     {
+        if (asOf is not null) return await TimeTravel.AsOfAsync(id, asOf, context, session);
         var view = await session.LoadAsync<DocumentView>(id, context.RequestAborted);
         if (view is null) return Problems.DocumentNotFound(id);
         return DocumentResults.Current(context, view);

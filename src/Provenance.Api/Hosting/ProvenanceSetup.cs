@@ -138,6 +138,7 @@ public static class ProvenanceSetup
         opts.Listeners.Add(new IdempotencyCommitListener(settings.Schema));
         opts.Listeners.Add(new CorrelationListener());
         opts.ConfigureLedger(sp, settings);
+        Audit.ArchiveStorage.Configure(opts, settings.Schema);
         return opts;
     }
 
