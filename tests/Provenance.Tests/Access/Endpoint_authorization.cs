@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Provenance.Api.Access;
+using Shouldly;
+
+namespace Provenance.Tests.Access;
+
+/// <summary>
+/// Generated from the app's own endpoint list, so a new endpoint cannot be forgotten: it must carry authorization metadata
+/// (unless public by design) and appear in <see cref="Role_boundaries.Endpoints"/> with exactly the roles it declares.
+/// </summary>
+public sealed class Endpoint_authorization(AppFixture fixture) : IntegrationContext(fixture)
+{
+    private static readonly string[] PublicPrefixes = ["/health/", "/openapi", "/docs", "/api/ledger/public-key", "/api/ledger/checkpoint"];
+
+    [Fact]
+    public void Every_endpoint_declares_its_roles_and_is_in_the_role_matrix()
+    {
+        var matrix = Role_boundaries.Endpoints.ToDictionary(r => ((string)r[0], (string)r[1]), r => ((string[])r[2]).Order().ToArray());
+        var endpoints = Host.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
+            .Select(e => (Endpoint: e, Template: "/" + e.RoutePattern.RawText!.TrimStart('/')))
+            .Where(e => !PublicPrefixes.Any(e.Template.StartsWith))
+            .ToList();
+        endpoints.Count.ShouldBeGreaterThan(5);
+
+        var problems = new List<string>();
+        foreach (var (endpoint, template) in endpoints)
+        {
+            var authorize = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>();
+            if (authorize.Count == 0 || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+            {
+                problems.Add($"{template} has no [Authorize] (or allows anonymous)");
+                continue;
+            }
+            var declared = authorize.SelectMany(a => a.Roles?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? []).ToList();
+            var allowed = (declared.Count == 0 ? Roles.All : declared.Append(Roles.Admin)).Distinct().Order().ToArray();
+            foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"])
+            {
+                if (!matrix.TryGetValue((method, template), out var listed)) problems.Add($"{method} {template} is missing from Role_boundaries.Endpoints");
+                else if (!listed.SequenceEqual(allowed)) problems.Add($"{method} {template}: matrix says {string.Join(",", listed)}, endpoint allows {string.Join(",", allowed)}");
+            }
+        }
+        problems.ShouldBeEmpty();
+    }
+}
