@@ -18,12 +18,42 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
         { "POST", "/api/keys", [Roles.Admin] },
         { "GET", "/api/keys", [Roles.Admin] },
         { "DELETE", "/api/keys/{id}", [Roles.Admin] },
+        { "GET", "/api/documents/{id}/history", Roles.All.ToArray() },
+        { "GET", "/api/documents/{id}/revisions", Roles.All.ToArray() },
+        { "GET", "/api/documents/{id}/revisions/{n}", Roles.All.ToArray() },
+        { "GET", "/api/documents/{id}/diff", Roles.All.ToArray() },
+        { "GET", "/api/documents/{id}/timemap", Roles.All.ToArray() },
+        { "GET", "/api/documents/{id}/lineage", Roles.All.ToArray() },
+        { "GET", "/api/search", Roles.All.ToArray() },
+        { "GET", "/api/audit", [Roles.Auditor, Roles.Admin] },
+        { "GET", "/api/documents/{id}/proof", Roles.All.ToArray() },
+        { "GET", "/api/ledger/proofs/inclusion", Roles.All.ToArray() },
+        { "GET", "/api/ledger/proofs/consistency", Roles.All.ToArray() },
+        { "POST", "/api/ledger/checkpoints", [Roles.Auditor, Roles.Admin] },
+        { "POST", "/api/ledger/verify", [Roles.Auditor, Roles.Admin] },
+        { "POST", "/api/ledger/fixity", [Roles.Auditor, Roles.Admin] },
+        { "GET", "/api/feed", [Roles.Integrator, Roles.Admin] },
+        { "GET", "/api/feed/stream", [Roles.Integrator, Roles.Admin] },
+        { "POST", "/api/subscriptions", [Roles.Integrator, Roles.Admin] },
+        { "GET", "/api/subscriptions", [Roles.Integrator, Roles.Admin] },
+        { "GET", "/api/subscriptions/{id}", [Roles.Integrator, Roles.Admin] },
+        { "PATCH", "/api/subscriptions/{id}", [Roles.Integrator, Roles.Admin] },
+        { "DELETE", "/api/subscriptions/{id}", [Roles.Integrator, Roles.Admin] },
+        { "GET", "/api/subscriptions/{id}/deliveries", [Roles.Integrator, Roles.Admin] },
+        { "POST", "/api/subscriptions/{id}/deliveries/{deliveryId}/retry", [Roles.Integrator, Roles.Admin] },
+        { "POST", "/api/subscriptions/{id}/replay", [Roles.Integrator, Roles.Admin] },
     };
+
+    /// <summary>
+    /// Endpoints not called with an allowed role here: the stream never ends, and a fixity run appends an event to every
+    /// document. Their 401/403 boundaries are still checked; their own tests cover the allowed calls.
+    /// </summary>
+    private static readonly HashSet<string> NotCalledWhenAllowed = ["/api/feed/stream", "/api/ledger/fixity"];
 
     [Theory, MemberData(nameof(Endpoints))]
     public async Task Without_a_key_every_endpoint_is_401_and_with_the_wrong_role_403(string method, string template, string[] allowed)
     {
-        var url = template.Replace("{id}", Guid.NewGuid().ToString());
+        var url = template.Replace("{id}", Guid.NewGuid().ToString()).Replace("{deliveryId}", Guid.NewGuid().ToString()).Replace("{n}", "1");
         var events = await EventCountAsync();
 
         var anonymous = await Host.Scenario(s =>
@@ -47,7 +77,7 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
             var forbidden = await As(role, s => Send(s, method, url));
             await ShouldBeProblemAsync(forbidden, 403, "forbidden");
         }
-        foreach (var role in allowed)
+        foreach (var role in NotCalledWhenAllowed.Contains(template) ? [] : allowed)
         {
             var permitted = await As(role, s => Send(s, method, url));
             permitted.Context.Response.StatusCode.ShouldNotBeOneOf(401, 403);
@@ -61,6 +91,7 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
         {
             case "GET": s.Get.Url(url); break;
             case "DELETE": s.Delete.Url(url); break;
+            case "PATCH": s.Patch.Json(new { }).ToUrl(url); break;
             default: s.Post.Json(new { }).ToUrl(url); break;
         }
     }
