@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using DiffPlex;
 using Marten;
+using Microsoft.Extensions.Caching.Memory;
 using Npgsql;
 using NpgsqlTypes;
 using Weasel.Postgresql;
@@ -33,10 +34,15 @@ public static class ContentDigest
 /// Content-addressed storage in PostgreSQL: each distinct content is stored once, keyed by its digest.
 /// Writes join the Marten session's transaction, so content and the event naming it commit together.
 /// </summary>
-public sealed class ContentStore(NpgsqlDataSource dataSource, string schema)
+public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : IDisposable
 {
     public const string TableName = "content_blobs";
+    /// <summary>Contents up to this size are kept in memory once seen: an edit diffs against the revision just written.</summary>
+    public const int CacheableBytes = 1024 * 1024;
     private string Table => $"{schema}.{TableName}";
+
+    // Content is addressed by its hash, so a cached entry can never be stale; only verified bytes are cached.
+    private readonly MemoryCache _recent = new(new MemoryCacheOptions { SizeLimit = 64L * 1024 * 1024 });
 
     public static Table SchemaObject(string schema)
     {
@@ -49,16 +55,29 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema)
     }
 
     public void Put(IDocumentSession session, ContentUpload content)
-        => session.QueueSqlCommand(
+    {
+        session.QueueSqlCommand(
             $"insert into {Table} (digest, size, bytes) values (?, ?, ?) on conflict (digest) do nothing",
             content.Digest, content.Size, content.Bytes);
+        Remember(content.Digest, content.Bytes);
+    }
 
     public async Task<byte[]?> GetAsync(string digest, CancellationToken ct)
     {
+        if (_recent.TryGetValue(digest, out byte[]? cached)) return cached;
         await using var command = dataSource.CreateCommand($"select bytes from {Table} where digest = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = digest, NpgsqlDbType = NpgsqlDbType.Text });
-        return await command.ExecuteScalarAsync(ct) as byte[];
+        var bytes = await command.ExecuteScalarAsync(ct) as byte[];
+        if (bytes is not null && bytes.Length <= CacheableBytes && ContentDigest.Of(bytes) == digest) Remember(digest, bytes);
+        return bytes;
     }
+
+    private void Remember(string digest, byte[] bytes)
+    {
+        if (bytes.Length <= CacheableBytes) _recent.Set(digest, bytes, new MemoryCacheEntryOptions { Size = bytes.Length });
+    }
+
+    public void Dispose() => _recent.Dispose();
 
     /// <summary>Streams stored bytes to <paramref name="destination"/>; false when the digest is unknown.</summary>
     public async Task<bool> CopyToAsync(string digest, Stream destination, CancellationToken ct)

@@ -88,7 +88,8 @@ public static class EditEndpoint
         stream.AppendOne(new DocumentEdited(id, current.Revision + 1, baseRevision, content.MediaType, content.Digest, content.Size,
             added, removed, actor, reason));
         await session.SaveChangesAsync(ct);
-        return (await session.LoadAsync<DocumentView>(id, ct), EditOutcome.Recorded);
+        // The identity map already holds the aggregate fetched for writing: no second read of the view.
+        return (await session.Events.FetchLatest<DocumentView>(id, ct), EditOutcome.Recorded);
     }
 
     public static IResult StaleRevision(HttpContext context, DocumentView current, int named)

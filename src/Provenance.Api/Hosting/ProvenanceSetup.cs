@@ -124,6 +124,8 @@ public static class ProvenanceSetup
         opts.Events.AddEventType<DocumentTranslated>();
         opts.Events.AddEventType<DocumentVerified>();
 
+        // Aggregates are only ever changed by the projection, so FetchForWriting/FetchLatest may reuse the identity map.
+        opts.Projections.UseIdentityMapForAggregates = true;
         opts.Projections.Add<DocumentViewProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<DocumentRecordsProjection>(ProjectionLifecycle.Inline);
 
