@@ -8,7 +8,7 @@ namespace Provenance.Api.Web;
 /// <summary>The derivation graph drawn as SVG on the server: revisions in a row, translations under their source, verdicts above.</summary>
 public static class LineagePage
 {
-    private const int ColumnWidth = 210, NodeWidth = 180, NodeHeight = 58, RowHeight = 92, Margin = 20;
+    private const int ColumnWidth = 250, NodeWidth = 210, NodeHeight = 58, RowHeight = 92, Margin = 20;
 
     public static async Task<IResult> Get(Guid id, HttpContext http, IQuerySession session)
     {
@@ -37,8 +37,12 @@ public static class LineagePage
     {
         var revisions = lineage.Nodes.Where(n => n.Kind == "revision").OrderBy(n => n.Revision).ToList();
         var column = revisions.Select((n, i) => (n.Revision, i)).ToDictionary(p => p.Revision, p => p.i);
-        var above = lineage.Nodes.Where(n => n.Kind == "verification").GroupBy(n => n.Revision).ToDictionary(g => g.Key, g => g.ToList());
-        var below = lineage.Nodes.Where(n => n.Kind == "translation").GroupBy(n => n.Revision).ToDictionary(g => g.Key, g => g.ToList());
+        // Verdicts on a revision stack above it; verdicts on a translation stack below, after the translations, nearer what they verify.
+        var target = lineage.Edges.Where(e => e.Type == LineageEndpoint.Verifies).ToDictionary(e => e.From, e => e.To);
+        bool OnTranslation(LineageNode n) => target.TryGetValue(n.Id, out var t) && t.StartsWith("translation:", StringComparison.Ordinal);
+        var above = lineage.Nodes.Where(n => n.Kind == "verification" && !OnTranslation(n)).GroupBy(n => n.Revision).ToDictionary(g => g.Key, g => g.ToList());
+        var below = lineage.Nodes.Where(n => n.Kind == "translation" || (n.Kind == "verification" && OnTranslation(n)))
+            .OrderBy(n => n.Kind == "verification").GroupBy(n => n.Revision).ToDictionary(g => g.Key, g => g.ToList());
         var rowsAbove = above.Count == 0 ? 0 : above.Values.Max(v => v.Count);
         var revisionY = Margin + rowsAbove * RowHeight;
         var placed = new List<Placed>();
@@ -69,16 +73,23 @@ public static class LineagePage
     {
         var placed = Place(lineage);
         var byId = placed.ToDictionary(p => p.Node.Id);
-        var width = placed.Max(p => p.X) + NodeWidth + Margin;
+        var width = placed.Max(p => p.X) + NodeWidth + Margin + 24;
         var height = placed.Max(p => p.Y) + NodeHeight + Margin;
         var edges = lineage.Edges.Where(e => byId.ContainsKey(e.From) && byId.ContainsKey(e.To)).Select(e =>
         {
             var (a, b) = (byId[e.From], byId[e.To]);
-            int x1, y1, x2, y2;
-            if (a.Y == b.Y) (x1, y1, x2, y2) = (a.X, a.Y + NodeHeight / 2, b.X + NodeWidth, b.Y + NodeHeight / 2);
-            else if (a.Y > b.Y) (x1, y1, x2, y2) = (a.X + NodeWidth / 2, a.Y, b.X + NodeWidth / 2, b.Y + NodeHeight);
-            else (x1, y1, x2, y2) = (a.X + NodeWidth / 2, a.Y + NodeHeight, b.X + NodeWidth / 2, b.Y);
-            return H($"<line class=\"edge {e.Type}\" x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"{EdgeColour(e.Type)}\" stroke-width=\"2\"{(e.Type == LineageEndpoint.TranslationOf ? new Markup(" stroke-dasharray=\"6 4\"") : Markup.Empty)} marker-end=\"url(#arrow)\"/>");
+            var dash = e.Type == LineageEndpoint.TranslationOf ? new Markup(" stroke-dasharray=\"6 4\"") : Markup.Empty;
+            string d;
+            if (a.Y == b.Y) d = $"M {a.X} {a.Y + NodeHeight / 2} H {b.X + NodeWidth}";
+            else if (Math.Abs(a.Y - b.Y) == RowHeight && a.X == b.X)
+                d = a.Y > b.Y ? $"M {a.X + NodeWidth / 2} {a.Y} V {b.Y + NodeHeight}" : $"M {a.X + NodeWidth / 2} {a.Y + NodeHeight} V {b.Y}";
+            else
+            {
+                // Not adjacent: run down the gutter to the right of the column, so the line never crosses the nodes in between.
+                var gutter = a.X + NodeWidth + 8 + (Math.Abs(a.Y - b.Y) / RowHeight) * 4;
+                d = $"M {a.X + NodeWidth} {a.Y + NodeHeight / 2} H {gutter} V {b.Y + NodeHeight / 2 + (a.Y > b.Y ? 8 : -8)} H {b.X + NodeWidth}";
+            }
+            return H($"<path class=\"edge {e.Type}\" d=\"{d}\" fill=\"none\" stroke=\"{EdgeColour(e.Type)}\" stroke-width=\"2\"{dash} marker-end=\"url(#arrow)\"/>");
         });
         var nodes = placed.Select(p =>
         {
@@ -91,7 +102,7 @@ public static class LineagePage
                 <a href="{Href(view.Id, n)}" aria-label="{label}, {second}{(badge is null ? "" : ", " + badge)}">
                 <rect x="{p.X}" y="{p.Y}" width="{NodeWidth}" height="{NodeHeight}" rx="8" fill="{fill}" stroke="{stroke}" stroke-width="2"{(n.Kind == "translation" && n.Latest != true ? new Markup(" stroke-dasharray=\"4 3\"") : Markup.Empty)}/>
                 <text x="{p.X + 10}" y="{p.Y + 22}" font-size="14" font-weight="600" fill="#1b1f24">{label}{(badge is null ? Markup.Empty : H($" ⚠"))}</text>
-                <text x="{p.X + 10}" y="{p.Y + 42}" font-size="12" fill="#4a5360">{Truncate(second, 26)}</text>
+                <text x="{p.X + 10}" y="{p.Y + 42}" font-size="12" fill="#4a5360">{Truncate(second, 32)}</text>
                 </a>
                 """);
         });
