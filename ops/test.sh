@@ -21,6 +21,12 @@ fi
 stop() { if [ -n "$started_pg" ]; then pg_stop "$data_dir"; fi; }
 trap stop EXIT
 
+# axe-core for the web interface's accessibility test (package-lock.json pins it).
+axe="$root/tests/Provenance.Web.Tests/axe"
+if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null; then
+  (cd "$axe" && npm ci --silent --no-audit --no-fund)
+fi
+
 results="$root/TestResults"
 rm -rf "$results"
 set +e

@@ -18,6 +18,7 @@ public sealed class ApiKeyAuthentication(
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
+    public const string KeyIdClaim = "key_id";
     /// <summary>Revocation reaches other nodes within this time; on the revoking node it is immediate.</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
 
@@ -29,19 +30,31 @@ public sealed class ApiKeyAuthentication(
         var secret = header["Bearer ".Length..].Trim();
         if (secret.Length is 0 or > 256) return AuthenticateResult.Fail("Malformed key.");
 
+        var identity = await IdentityForAsync(secret, session, cache, SchemeName, Context.RequestAborted);
+        return identity is null
+            ? AuthenticateResult.Fail("Unknown or revoked key.")
+            : AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    /// <summary>The key's principal and roles (admin holds all, every key reads), or null for an unknown or revoked key.</summary>
+    public static async Task<ClaimsIdentity?> IdentityForAsync(string secret, IQuerySession session, IMemoryCache cache, string scheme,
+        CancellationToken ct)
+    {
         var hash = ApiKey.Hash(secret);
         var key = await cache.GetOrCreateAsync(CacheKey(hash), async entry =>
         {
             entry.AbsoluteExpirationRelativeToNow = CacheFor;
-            return await session.Query<ApiKey>().FirstOrDefaultAsync(k => k.KeyHash == hash, Context.RequestAborted);
+            return await session.Query<ApiKey>().FirstOrDefaultAsync(k => k.KeyHash == hash, ct);
         });
-        if (key is null || key.RevokedAt is not null) return AuthenticateResult.Fail("Unknown or revoked key.");
+        return key is null || key.RevokedAt is not null ? null : IdentityOf(key, scheme);
+    }
 
+    public static ClaimsIdentity IdentityOf(ApiKey key, string scheme)
+    {
         var roles = key.Roles.Contains(Roles.Admin) ? Roles.All : key.Roles.Append(Roles.Reader).Distinct();
-        var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, key.Name), new Claim("key_id", key.Id.ToString()), .. roles.Select(r => new Claim(ClaimTypes.Role, r))],
-            SchemeName);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        return new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, key.Name), new Claim(KeyIdClaim, key.Id.ToString()), .. roles.Select(r => new Claim(ClaimTypes.Role, r))],
+            scheme);
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -80,6 +80,7 @@ public static class KeysEndpoints
             await session.SaveChangesAsync(ct);
         }
         cache.Remove(ApiKeyAuthentication.CacheKey(key.KeyHash));
+        cache.Remove(Web.WebAuthentication.CacheKey(key.Id));
         return Results.NoContent();
     }
 }

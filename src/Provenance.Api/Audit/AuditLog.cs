@@ -104,7 +104,7 @@ public static class AuditLogEndpoint
 
         var filter = new AuditFilter(string.IsNullOrWhiteSpace(actor) ? null : actor.Trim(), types, documentId, fromInstant, toInstant, position);
         context.Response.Headers.Vary = "Accept";
-        if (csv) return new CsvResult(session, filter, size);
+        if (csv) return CsvExport(session, filter, size);
 
         var rows = await filter.Apply(session.Query<AuditEntry>(), position).Take(size + 1).ToListAsync(context.RequestAborted);
         var page = rows.Take(size).ToList();
@@ -113,7 +113,10 @@ public static class AuditLogEndpoint
         return Results.Ok(new AuditPage(page.Select(AuditItem.From).ToList(), next));
     }
 
-    private static DateTimeOffset? Instant(string name, string? value, FieldErrors errors)
+    /// <summary>Every row matching <paramref name="filter"/> (at most <paramref name="limit"/>) as streamed RFC 4180 CSV.</summary>
+    public static IResult CsvExport(IQuerySession session, AuditFilter filter, int limit = int.MaxValue) => new CsvResult(session, filter, limit);
+
+    public static DateTimeOffset? Instant(string name, string? value, FieldErrors errors)
     {
         if (value is null) return null;
         var instant = TimeTravel.ParseRfc3339(value);

@@ -127,7 +127,14 @@ public static class SearchEndpoint
         }
         if (errors.Any) return Problems.Invalid(errors);
 
-        var schema = options.Value.Schema;
+        var hits = await QueryAsync(dataSource, options.Value.Schema, q!.Trim(), tag, size, offset ?? 0, context.RequestAborted);
+        return Results.Ok(new SearchResults(q.Trim(), hits));
+    }
+
+    /// <summary>The ranked hits for a validated query; snippets carry unescaped text with &lt;mark&gt; tags.</summary>
+    public static async Task<IReadOnlyList<SearchHit>> QueryAsync(NpgsqlDataSource dataSource, string schema, string q, string? tag, int limit,
+        int offset, CancellationToken ct)
+    {
         // One branch per configuration, each matching its rows against a query parsed the same way, so the GIN index serves every branch.
         var configurations = tag is null ? Configurations : [SearchIndex.ConfigurationFor(tag)];
         var branches = string.Join(" or ", configurations.Select(c => $"(s.config = '{c}'::regconfig and s.tsv @@ websearch_to_tsquery('{c}', $1))"));
@@ -143,13 +150,13 @@ public static class SearchEndpoint
             limit $3 offset $4
             """;
         await using var command = dataSource.CreateCommand(sql);
-        command.Parameters.Add(new NpgsqlParameter { Value = q!.Trim() });
+        command.Parameters.Add(new NpgsqlParameter { Value = q });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)tag ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = size });
-        command.Parameters.Add(new NpgsqlParameter { Value = offset ?? 0 });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        command.Parameters.Add(new NpgsqlParameter { Value = offset });
         var hits = new List<SearchHit>();
-        await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
-        while (await reader.ReadAsync(context.RequestAborted))
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
         {
             var id = reader.GetGuid(0);
             var kind = reader.GetString(2);
@@ -160,6 +167,6 @@ public static class SearchEndpoint
                 : $"/api/documents/{id}/content?revision={revision}";
             hits.Add(new SearchHit(id, reader.GetString(1), kind, hitLanguage, revision, reader.GetString(5), reader.GetFloat(6), reader.GetString(7), content));
         }
-        return Results.Ok(new SearchResults(q.Trim(), hits));
+        return hits;
     }
 }

@@ -234,7 +234,8 @@ public static class DiffEndpoint
         return null;
     }
 
-    private static async Task<(DiffSide?, IResult?)> SideAsync(IQuerySession session, DocumentView view, int revision, string? language,
+    /// <summary>A revision, or its latest translation into <paramref name="language"/>; else a 404 problem.</summary>
+    public static async Task<(DiffSide?, IResult?)> SideAsync(IQuerySession session, DocumentView view, int revision, string? language,
         CancellationToken ct)
     {
         if (revision > view.Revision)

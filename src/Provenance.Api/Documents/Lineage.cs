@@ -30,11 +30,17 @@ public static class LineageEndpoint
         var ct = context.RequestAborted;
         var view = await session.LoadAsync<DocumentView>(id, ct);
         if (view is null) return Problems.DocumentNotFound(id);
+        return Results.Ok(await LoadAsync(session, view, ct));
+    }
+
+    public static async Task<Lineage> LoadAsync(IQuerySession session, DocumentView view, CancellationToken ct)
+    {
+        var id = view.Id;
         var revisions = await session.Query<RevisionRecord>().Where(r => r.DocumentId == id).OrderBy(r => r.Revision).ToListAsync(ct);
         var translations = await session.Query<TranslationRecord>().Where(t => t.DocumentId == id).OrderBy(t => t.Sequence).ToListAsync(ct);
         var verifications = await session.Query<HistoryEntry>().Where(h => h.DocumentId == id && h.Type == "document_verified")
             .OrderBy(h => h.Version).ToListAsync(ct);
-        return Results.Ok(Build(view, revisions, translations, verifications));
+        return Build(view, revisions, translations, verifications);
     }
 
     public static Lineage Build(DocumentView view, IReadOnlyList<RevisionRecord> revisions, IReadOnlyList<TranslationRecord> translations,

@@ -7,6 +7,9 @@ using Wolverine.Http;
 
 namespace Provenance.Api.Documents;
 
+/// <summary>What the list narrows by; every member optional and already validated.</summary>
+public sealed record DocumentFilter(string? Language, string? Verdict, string? Title, DateTimeOffset? UpdatedSince);
+
 public sealed record DocumentPage(IReadOnlyList<DocumentResource> Items, string? NextCursor);
 
 public static class ListDocumentsEndpoint
@@ -33,25 +36,37 @@ public static class ListDocumentsEndpoint
         errors.Optional("q", q, 200);
         if (errors.Any) return Problems.Invalid(errors);
 
-        IQueryable<DocumentView> query = session.Query<DocumentView>();
-        if (after is { } before) query = query.Where(d => d.CreatedSequence < before);
-        if (language is not null)
-        {
-            var prefix = language + "-";
-            query = query.Where(d => d.Language.Equals(language, StringComparison.OrdinalIgnoreCase)
-                                     || d.Language.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
-        }
-        if (verdict is not null) query = query.Where(d => d.Verdicts.Contains(verdict));
-        if (!string.IsNullOrWhiteSpace(q)) query = query.Where(d => d.Title.Contains(q.Trim(), StringComparison.OrdinalIgnoreCase));
-
-        var rows = await query.OrderByDescending(d => d.CreatedSequence).Take(size + 1).ToListAsync(context.RequestAborted);
-        var page = rows.Take(size).ToList();
-        var next = rows.Count > size ? Cursors.Encode(page[^1].CreatedSequence) : null;
+        var (page, next) = await QueryAsync(session, new DocumentFilter(language, verdict, q, null), after, size, context.RequestAborted);
         if (next is not null)
         {
             context.Response.Headers.Link = $"<{NextLink(context.Request, next)}>; rel=\"next\"";
         }
         return Results.Ok(new DocumentPage(page.Select(DocumentResource.From).ToList(), next));
+    }
+
+    /// <summary>One page of views, newest first, created before <paramref name="after"/>; the cursor of the next page or null.</summary>
+    public static async Task<(IReadOnlyList<DocumentView> Page, string? Next)> QueryAsync(IQuerySession session, DocumentFilter filter, long? after,
+        int size, CancellationToken ct)
+    {
+        IQueryable<DocumentView> query = session.Query<DocumentView>();
+        if (after is { } before) query = query.Where(d => d.CreatedSequence < before);
+        if (filter.Language is { } language)
+        {
+            var prefix = language + "-";
+            query = query.Where(d => d.Language.Equals(language, StringComparison.OrdinalIgnoreCase)
+                                     || d.Language.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
+        }
+        if (filter.Verdict is { } verdict) query = query.Where(d => d.Verdicts.Contains(verdict));
+        if (!string.IsNullOrWhiteSpace(filter.Title))
+        {
+            var title = filter.Title.Trim();
+            query = query.Where(d => d.Title.Contains(title, StringComparison.OrdinalIgnoreCase));
+        }
+        if (filter.UpdatedSince is { } since) query = query.Where(d => d.UpdatedAt >= since);
+
+        var rows = await query.OrderByDescending(d => d.CreatedSequence).Take(size + 1).ToListAsync(ct);
+        var page = rows.Take(size).ToList();
+        return (page, rows.Count > size ? Cursors.Encode(page[^1].CreatedSequence) : null);
     }
 
     private static string NextLink(HttpRequest request, string next)

@@ -16,6 +16,7 @@ using Provenance.Api.Health;
 using Provenance.Api.Http;
 using Provenance.Api.Ledger;
 using Provenance.Api.Seeds;
+using Provenance.Api.Web;
 using Scalar.AspNetCore;
 using Wolverine;
 using Wolverine.Http;
@@ -84,8 +85,7 @@ public static class ProvenanceSetup
                 _ => ctx.ProblemDetails.Type,
             };
         });
-        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        services.AddProvenanceAuthentication();
         services.AddAuthorization();
         services.AddOpenApi();
         services.AddProvenanceHealthChecks();
@@ -162,6 +162,7 @@ public static class ProvenanceSetup
         app.MapScalarApiReference("/docs", o => o.WithTitle("Provenance API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapProvenanceHealthChecks();
         app.MapWolverineEndpoints();
+        app.MapProvenanceWeb();
         return app;
     }
 }

@@ -22,7 +22,12 @@ public static class DocumentProofEndpoint
         if (leaves.Count == 0) return Problems.Result(Problems.NotFound, $"No document with id {id} in the ledger (the daemon may not have reached it yet).");
         var checkpoint = await checkpoints.LatestAsync(ct);
         if (checkpoint is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet.");
+        return Results.Ok(await BuildAsync(id, leaves, checkpoint, ledger, keyring, ct));
+    }
 
+    public static async Task<DocumentProofResource> BuildAsync(Guid id, IReadOnlyList<StoredLeaf> leaves, SignedCheckpoint checkpoint,
+        LedgerDatabase ledger, LedgerKeyring keyring, CancellationToken ct)
+    {
         var covered = leaves.Where(l => l.LeafIndex < checkpoint.TreeSize).ToList();
         var plans = covered.Select(l => ProofPlan.ForInclusion(l.LeafIndex, checkpoint.TreeSize)).ToList();
         var ids = plans.SelectMany(p => p.Nodes).Distinct().ToList();
@@ -32,7 +37,6 @@ public static class DocumentProofEndpoint
 
         var events = leaves.Select(l => new DocumentEventProof(l.Sequence, l.Version, l.LeafIndex, l.LeafHash, l.ChainPrev,
             proofs.ContainsKey(l.LeafIndex), proofs.TryGetValue(l.LeafIndex, out var proof) ? proof.AuditPath : null)).ToList();
-        return Results.Ok(new DocumentProofResource(id, await CheckpointEndpoints.ResourceAsync(checkpoint, keyring, ct), events,
-            events.Count(e => !e.InCheckpoint)));
+        return new DocumentProofResource(id, await CheckpointEndpoints.ResourceAsync(checkpoint, keyring, ct), events, events.Count(e => !e.InCheckpoint));
     }
 }

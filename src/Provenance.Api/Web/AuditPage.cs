@@ -1,0 +1,114 @@
+using System.Globalization;
+using Marten;
+using Provenance.Api.Audit;
+using Provenance.Api.Documents;
+using Provenance.Api.Http;
+using static Provenance.Api.Web.Html;
+
+namespace Provenance.Api.Web;
+
+/// <summary>The cross-document audit log for auditors, with the API's filters and a CSV download of the same selection.</summary>
+public static class AuditPage
+{
+    public const int PageSize = 50;
+
+    private static (AuditFilter? Filter, FieldErrors Errors) Parse(HttpContext http)
+    {
+        var query = http.Request.Query;
+        string? Param(string name) => string.IsNullOrWhiteSpace(query[name]) ? null : query[name].ToString().Trim();
+        var errors = new FieldErrors();
+        var types = HistoryEndpoint.ParseTypes(Param("type"), errors);
+        DateTimeOffset? Day(string name, int addDays)
+        {
+            if (Param(name) is not { } text) return null;
+            if (DateTime.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d))
+                return new DateTimeOffset(d, TimeSpan.Zero).AddDays(addDays);
+            errors.Add(name, $"'{name}' must be a date (YYYY-MM-DD).");
+            return null;
+        }
+        var from = Day("from", 0);
+        var to = Day("to", 1);
+        errors.Optional("actor", Param("actor"), 200);
+        Guid? document = null;
+        if (Param("document") is { } d)
+        {
+            if (Guid.TryParse(d, out var parsed)) document = parsed;
+            else errors.Add("document", "'document' must be a document id (a UUID).");
+        }
+        long after = 0;
+        if (Param("after") is { } a)
+        {
+            if (Cursors.Decode(a) is { } p) after = p;
+            else errors.Add("after", "'after' is not a cursor this API issued.");
+        }
+        return errors.Any ? (null, errors) : (new AuditFilter(Param("actor"), types, document, from, to, after), errors);
+    }
+
+    public static async Task<IResult> Get(HttpContext http, IQuerySession session)
+    {
+        var ui = UiContext.For(http);
+        var (filter, errors) = Parse(http);
+        Markup results = Markup.Empty;
+        if (filter is not null)
+        {
+            var rows = await filter.Apply(session.Query<AuditEntry>(), filter.After).Take(PageSize + 1).ToListAsync(http.RequestAborted);
+            var page = rows.Take(PageSize).ToList();
+            var next = rows.Count > PageSize ? Cursors.Encode(page[^1].Id) : null;
+            results = Table(ui, page, next);
+        }
+        var q = http.Request.Query;
+        var csv = "/audit/export.csv" + Query(("actor", q["actor"]), ("type", q["type"]), ("document", q["document"]), ("from", q["from"]), ("to", q["to"]));
+        Markup TypeOption(string value, string label) => value == q["type"].ToString()
+            ? H($"<option value=\"{value}\" selected>{label}</option>") : H($"<option value=\"{value}\">{label}</option>");
+        var body = H($"""
+            <h1>{ui.T("audit.title")}</h1>
+            <p>{ui.T("audit.intro")}</p>
+            <form method="get" action="/audit" class="filters" aria-label="{ui.T("documents.filters")}">
+            {Layout.Errors(ui, errors.Any ? errors.ToDictionary() : null)}
+            <div class="field"><label for="actor">{ui.T("audit.actor")}</label><input id="actor" name="actor" value="{q["actor"]}"></div>
+            <div class="field"><label for="type">{ui.T("audit.type")}</label><select id="type" name="type"><option value="">{ui.T("documents.any")}</option>
+            {TypeOption("document_ingested", ui.T("type.document_ingested"))}{TypeOption("document_edited", ui.T("type.document_edited"))}{TypeOption("document_translated", ui.T("type.document_translated"))}{TypeOption("document_verified", ui.T("type.document_verified"))}</select></div>
+            <div class="field"><label for="document">{ui.T("audit.document")}</label><input id="document" name="document" value="{q["document"]}" size="36" spellcheck="false"></div>
+            <div class="field"><label for="from">{ui.T("audit.from")}</label><input id="from" name="from" type="date" value="{q["from"]}"></div>
+            <div class="field"><label for="to">{ui.T("audit.to")}</label><input id="to" name="to" type="date" value="{q["to"]}"></div>
+            <div><button type="submit">{ui.T("documents.apply")}</button></div>
+            </form>
+            <p><a class="button secondary" href="{csv}" download>{ui.T("audit.csv")}</a></p>
+            {results}
+            """);
+        return Layout.Page(ui, ui.T("audit.title"), body, errors.Any ? StatusCodes.Status422UnprocessableEntity : StatusCodes.Status200OK);
+    }
+
+    public static IResult Csv(HttpContext http, IQuerySession session)
+    {
+        var (filter, errors) = Parse(http);
+        if (filter is null) return Problems.Invalid(errors);
+        http.Response.Headers.ContentDisposition = "attachment; filename=\"provenance-audit.csv\"";
+        return AuditLogEndpoint.CsvExport(session, filter);
+    }
+
+    private static Markup Table(UiContext ui, IReadOnlyList<AuditEntry> page, string? next)
+    {
+        if (page.Count == 0) return H($"<p role=\"status\">{ui.T("audit.none")}</p>");
+        var rows = page.Select(e => H($"""
+            <tr>
+            <th scope="row">{e.Id}</th>
+            <td data-label="{ui.T("audit.when")}">{Time(e.Timestamp, ui)}</td>
+            <td data-label="{ui.T("audit.type")}">{ui.T("type." + e.Type)}</td>
+            <td data-label="{ui.T("audit.document")}"><a href="/documents/{e.DocumentId}#event-{e.Version}">{e.DocumentId.ToString()[..8]}</a> · r{e.Revision}{(e.Language is null ? "" : " · " + e.Language)}</td>
+            <td data-label="{ui.T("audit.actor")}">{e.Actor}</td>
+            <td data-label="{ui.T("doc.reason")}">{e.Reason}{(e.Verdict is null ? Markup.Empty : H($" {DocumentsPage.VerdictBadge(ui, e.Verdict)}"))}</td>
+            </tr>
+            """));
+        var nextLink = next is null ? Markup.Empty
+            : H($"<nav class=\"pager\" aria-label=\"{ui.T("pager.label")}\"><a rel=\"next\" href=\"/audit{Query(ui.Http.Request.Query.Where(p => p.Key != "after").Select(p => (p.Key, (string?)p.Value.ToString())).Append(("after", next)).ToArray())}\">{ui.T("pager.next")}</a></nav>");
+        return H($"""
+            <div class="table-wrap"><table class="stackable">
+            <caption>{ui.T("audit.caption")}</caption>
+            <thead><tr><th scope="col">{ui.T("audit.sequence")}</th><th scope="col">{ui.T("audit.when")}</th><th scope="col">{ui.T("audit.type")}</th>
+            <th scope="col">{ui.T("audit.document")}</th><th scope="col">{ui.T("audit.actor")}</th><th scope="col">{ui.T("doc.reason")}</th></tr></thead>
+            <tbody>{rows}</tbody></table></div>
+            {nextLink}
+            """);
+    }
+}

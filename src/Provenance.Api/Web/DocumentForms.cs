@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Text;
+using Marten;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.Extensions.Options;
+using Provenance.Api.Access;
+using Provenance.Api.Documents;
+using Provenance.Api.Hosting;
+using Provenance.Api.Http;
+using static Provenance.Api.Web.Html;
+
+namespace Provenance.Api.Web;
+
+/// <summary>
+/// Edit, translate and verify from the document page. Each form goes through the very decision the API makes
+/// (<see cref="EditEndpoint.RecordAsync"/>, <see cref="TranslateEndpoint.Decide"/>, <see cref="VerifyEndpoint.Decide"/>) and shows its messages.
+/// </summary>
+public static class DocumentForms
+{
+    public static Markup For(UiContext ui, DocumentView view, IReadOnlyList<RevisionRecord> revisions, string? currentText, FormState? form)
+    {
+        var parts = new List<Markup>();
+        if (ui.Can(Roles.Contributor))
+        {
+            parts.Add(EditForm(ui, view, currentText, form?.Form == "edit" ? form : null));
+            parts.Add(TranslateForm(ui, view, revisions, form?.Form == "translate" ? form : null));
+        }
+        if (ui.Can(Roles.Verifier)) parts.Add(VerifyForm(ui, view, revisions, form?.Form == "verify" ? form : null));
+        if (parts.Count == 0) return Markup.Empty;
+        return H($"""
+            <h2 id="contribute">{ui.T("forms.title")}</h2>
+            {Join(parts)}
+            """);
+    }
+
+    private static Markup Invalid(FormState? form, string field, string id)
+        => form?.Errors.ContainsKey(field) == true ? H($" aria-invalid=\"true\" aria-describedby=\"{id}-error\"") : Markup.Empty;
+
+    private static Markup FieldError(FormState? form, string field, string id)
+        => form?.Errors.TryGetValue(field, out var messages) == true
+            ? H($"<span class=\"bad\" id=\"{id}-error\" lang=\"en\">{string.Join(" ", messages)}</span>")
+            : Markup.Empty;
+
+    private static Markup EditForm(UiContext ui, DocumentView view, string? currentText, FormState? form)
+    {
+        var baseRevision = form?.Value("baseRevision") ?? view.Revision.ToString(CultureInfo.InvariantCulture);
+        var content = form?.Value("content") ?? currentText ?? "";
+        return H($"""
+            <section aria-labelledby="edit-heading" id="edit">
+            <h3 id="edit-heading">{ui.T("edit.title")}</h3>
+            {Layout.Errors(ui, form?.Errors, form?.Message, "edit-")}
+            <form method="post" action="/documents/{view.Id}/edit" enctype="multipart/form-data" class="stack">
+            {ui.AntiforgeryField()}
+            <input type="hidden" name="baseRevision" value="{baseRevision}">
+            <p class="hint">{ui.T("edit.based-on", baseRevision)}</p>
+            <div class="field"><label for="edit-content">{ui.T("form.text")}</label>
+            <textarea id="edit-content" name="content" lang="{view.Language}" rows="10"{Invalid(form, "content", "edit-content")}>{content}</textarea>{FieldError(form, "content", "edit-content")}</div>
+            <div class="field"><label for="edit-file">{ui.T("form.file")} <span class="hint">{ui.T("form.file-hint")}</span></label>
+            <input id="edit-file" name="file" type="file"{Invalid(form, "file", "edit-file")}>{FieldError(form, "file", "edit-file")}</div>
+            <div class="field"><label for="edit-reason">{ui.T("form.reason")}</label>
+            <input id="edit-reason" name="reason" value="{form?.Value("reason")}" maxlength="2000"{Invalid(form, "reason", "edit-reason")}>{FieldError(form, "reason", "edit-reason")}</div>
+            <div><button type="submit">{ui.T("edit.submit")}</button></div>
+            </form>
+            </section>
+            """);
+    }
+
+    private static Markup RevisionOptions(IReadOnlyList<RevisionRecord> revisions, string? selected)
+        => Join(revisions.Select(r => r.Revision.ToString(CultureInfo.InvariantCulture) == selected
+            ? H($"<option value=\"{r.Revision}\" selected>{r.Revision}</option>")
+            : H($"<option value=\"{r.Revision}\">{r.Revision}</option>")));
+
+    private static Markup Options(UiContext ui, IEnumerable<string> values, string prefix, string? selected, bool empty = false)
+        => H($"{(empty ? H($"<option value=\"\"></option>") : Markup.Empty)}{Join(values.Order(StringComparer.Ordinal).Select(v => v == selected ? H($"<option value=\"{v}\" selected>{ui.T(prefix + v)}</option>") : H($"<option value=\"{v}\">{ui.T(prefix + v)}</option>")))}");
+
+    private static Markup TranslateForm(UiContext ui, DocumentView view, IReadOnlyList<RevisionRecord> revisions, FormState? form)
+    {
+        var source = form?.Value("sourceRevision") ?? view.Revision.ToString(CultureInfo.InvariantCulture);
+        return H($"""
+            <section aria-labelledby="translate-heading" id="translate">
+            <h3 id="translate-heading">{ui.T("translate.title")}</h3>
+            {Layout.Errors(ui, form?.Errors, form?.Message, "tr-")}
+            <form method="post" action="/documents/{view.Id}/translate" enctype="multipart/form-data" class="stack">
+            {ui.AntiforgeryField()}
+            <div class="field"><label for="tr-language">{ui.T("translate.language")}</label>
+            <input id="tr-language" name="language" value="{form?.Value("language")}" placeholder="fr" size="10"{Invalid(form, "language", "tr-language")}>{FieldError(form, "language", "tr-language")}</div>
+            <div class="field"><label for="tr-sourceRevision">{ui.T("doc.source-revision")}</label>
+            <select id="tr-sourceRevision" name="sourceRevision"{Invalid(form, "sourceRevision", "tr-sourceRevision")}>{RevisionOptions(revisions, source)}</select>{FieldError(form, "sourceRevision", "tr-sourceRevision")}</div>
+            <div class="field"><label for="tr-translator">{ui.T("doc.translator")}</label>
+            <input id="tr-translator" name="translator" value="{form?.Value("translator")}"{Invalid(form, "translator", "tr-translator")}>{FieldError(form, "translator", "tr-translator")}</div>
+            <div class="field"><label for="tr-method">{ui.T("doc.method")}</label>
+            <select id="tr-method" name="method"{Invalid(form, "method", "tr-method")}>{Options(ui, TranslationMethods.All, "method.", form?.Value("method") ?? TranslationMethods.Human)}</select>{FieldError(form, "method", "tr-method")}</div>
+            <div class="field"><label for="tr-content">{ui.T("form.text")}</label>
+            <textarea id="tr-content" name="content" rows="8"{Invalid(form, "content", "tr-content")}>{form?.Value("content")}</textarea>{FieldError(form, "content", "tr-content")}</div>
+            <div class="field"><label for="tr-file">{ui.T("form.file")} <span class="hint">{ui.T("form.file-hint")}</span></label>
+            <input id="tr-file" name="file" type="file"{Invalid(form, "file", "tr-file")}>{FieldError(form, "file", "tr-file")}</div>
+            <div class="field"><label for="tr-reason">{ui.T("form.reason-optional")}</label><input id="tr-reason" name="reason" value="{form?.Value("reason")}"></div>
+            <div><button type="submit">{ui.T("translate.submit")}</button></div>
+            </form>
+            </section>
+            """);
+    }
+
+    private static Markup VerifyForm(UiContext ui, DocumentView view, IReadOnlyList<RevisionRecord> revisions, FormState? form)
+    {
+        var revision = form?.Value("revision") ?? view.Revision.ToString(CultureInfo.InvariantCulture);
+        var languages = view.Translations.Select(t => t.Language).ToList();
+        var selectedLanguage = form?.Value("language") ?? "";
+        var languageOptions = Join(new[] { H($"<option value=\"\">{ui.T("verify.original", view.Language)}</option>") }
+            .Concat(languages.Select(l => l == selectedLanguage ? H($"<option value=\"{l}\" selected>{l}</option>") : H($"<option value=\"{l}\">{l}</option>"))));
+        return H($"""
+            <section aria-labelledby="verify-heading" id="verify">
+            <h3 id="verify-heading">{ui.T("verify.title")}</h3>
+            {Layout.Errors(ui, form?.Errors, form?.Message, "vf-")}
+            <form method="post" action="/documents/{view.Id}/verify" class="stack">
+            {ui.AntiforgeryField()}
+            <div class="field"><label for="vf-revision">{ui.T("doc.revision")}</label>
+            <select id="vf-revision" name="revision"{Invalid(form, "revision", "vf-revision")}>{RevisionOptions(revisions, revision)}</select>{FieldError(form, "revision", "vf-revision")}</div>
+            <div class="field"><label for="vf-language">{ui.T("verify.which-text")}</label>
+            <select id="vf-language" name="language"{Invalid(form, "language", "vf-language")}>{languageOptions}</select>{FieldError(form, "language", "vf-language")}</div>
+            <div class="field"><label for="vf-claim-quote">{ui.T("verify.quote")} <span class="hint">{ui.T("verify.quote-hint")}</span></label>
+            <input id="vf-claim-quote" name="quote" value="{form?.Value("quote")}"{Invalid(form, "claim.quote", "vf-claim-quote")}>{FieldError(form, "claim.quote", "vf-claim-quote")}{FieldError(form, "claim", "vf-claim")}</div>
+            <div class="field"><label for="vf-method">{ui.T("doc.method")}</label>
+            <select id="vf-method" name="method"{Invalid(form, "method", "vf-method")}>{Options(ui, VerificationMethods.All, "vmethod.", form?.Value("method"), empty: true)}</select>{FieldError(form, "method", "vf-method")}</div>
+            <div class="field"><label for="vf-verdict">{ui.T("doc.verdict")}</label>
+            <select id="vf-verdict" name="verdict"{Invalid(form, "verdict", "vf-verdict")}>{Options(ui, Verdicts.All, "verdict.", form?.Value("verdict"), empty: true)}</select>{FieldError(form, "verdict", "vf-verdict")}</div>
+            <div class="field"><label for="vf-evidence">{ui.T("doc.evidence")} <span class="hint">{ui.T("verify.evidence-hint")}</span></label>
+            <textarea id="vf-evidence" name="evidence" rows="3"{Invalid(form, "evidence", "vf-evidence")}>{form?.Value("evidence")}</textarea>{FieldError(form, "evidence", "vf-evidence")}</div>
+            <div class="field"><label for="vf-notes">{ui.T("verify.notes")}</label><textarea id="vf-notes" name="notes" rows="3">{form?.Value("notes")}</textarea></div>
+            <div><button type="submit">{ui.T("verify.submit")}</button></div>
+            </form>
+            </section>
+            """);
+    }
+
+    /// <summary>Text from the textarea, or the uploaded file when one was chosen: the same checks as the API's JSON and multipart bodies.</summary>
+    public static async Task<ContentUpload?> ContentFromAsync(IFormCollection form, string? defaultMediaType, long limit, FieldErrors errors)
+    {
+        if (form.Files.GetFile("file") is { Length: > 0 }) return await ContentInput.FromFormAsync(form, defaultMediaType, limit, errors);
+        var text = form["content"].FirstOrDefault();
+        return ContentInput.FromJson(string.IsNullOrEmpty(text) ? null : text.Replace("\r\n", "\n"), null, null, null, defaultMediaType, limit, errors);
+    }
+
+    private static async Task<(UiContext Ui, DocumentView? View, IFormCollection? Form, IResult? Stop)> BeginAsync(Guid id, HttpContext http,
+        IAntiforgery antiforgery, IQuerySession session)
+    {
+        var ui = UiContext.For(http);
+        if (!await antiforgery.IsRequestValidAsync(http)) return (ui, null, null, WebErrors.BadForm(ui));
+        var view = await session.LoadAsync<DocumentView>(id, http.RequestAborted);
+        if (view is null) return (ui, null, null, WebErrors.NotFound(ui, ui.T("doc.not-found", id)));
+        return (ui, view, await http.Request.ReadFormAsync(http.RequestAborted), null);
+    }
+
+    private static IResult Done(Guid id, string anchor) => Results.Redirect($"/documents/{id}?done={anchor}#{anchor}");
+
+    public static async Task<IResult> Edit(Guid id, HttpContext http, IAntiforgery antiforgery, IDocumentSession session, ContentStore contents,
+        IOptions<ProvenanceOptions> options)
+    {
+        var (ui, view, form, stop) = await BeginAsync(id, http, antiforgery, session);
+        if (stop is not null) return stop;
+        var errors = new FieldErrors();
+        int? baseRevision = int.TryParse(form!["baseRevision"], NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : null;
+        if (baseRevision is null) errors.Add("baseRevision", "The form does not name the revision it is based on; reload the page.");
+        var content = await ContentFromAsync(form, view!.MediaType, options.Value.MaxContentBytes, errors);
+        errors.Require("reason", form["reason"].FirstOrDefault(), 2000);
+        if (errors.Any || content is null) return await Failed(ui, session, contents, view, "edit", errors.ToDictionary(), null, form, 422);
+
+        var (current, outcome) = await EditEndpoint.RecordAsync(session, contents, id, baseRevision!.Value, content, ui.Actor!,
+            form["reason"].ToString().Trim(), http.RequestAborted);
+        return outcome switch
+        {
+            EditEndpoint.EditOutcome.Recorded => Done(id, "timeline"),
+            EditEndpoint.EditOutcome.Stale => await Failed(ui, session, contents, current!, "edit", new Dictionary<string, string[]>(),
+                ui.T("edit.stale", baseRevision, current!.Revision), form, StatusCodes.Status412PreconditionFailed),
+            EditEndpoint.EditOutcome.Unchanged => await Failed(ui, session, contents, current!, "edit", new Dictionary<string, string[]>(),
+                $"The content is identical to revision {current!.Revision} ({current.ContentDigest}); nothing was recorded.", form, 422),
+            _ => WebErrors.NotFound(ui, ui.T("doc.not-found", id)),
+        };
+    }
+
+    public static async Task<IResult> Translate(Guid id, HttpContext http, IAntiforgery antiforgery, IDocumentSession session, ContentStore contents,
+        IOptions<ProvenanceOptions> options)
+    {
+        var (ui, view, form, stop) = await BeginAsync(id, http, antiforgery, session);
+        if (stop is not null) return stop;
+        var errors = new FieldErrors();
+        string? Field(string name) => string.IsNullOrWhiteSpace(form![name]) ? null : form[name].ToString();
+        int? source = null;
+        if (Field("sourceRevision") is { } text)
+        {
+            if (int.TryParse(text, out var n)) source = n;
+            else errors.Add("sourceRevision", "'sourceRevision' must be a whole number.");
+        }
+        var command = new TranslateDocument(Field("language"), source, null, null, null, Field("translator"), Field("method"), Field("reason"));
+        var content = await ContentFromAsync(form!, view!.MediaType, options.Value.MaxContentBytes, errors);
+        var translated = TranslateEndpoint.Decide(view, command, content, ui.Actor!, errors);
+        if (translated is null) return await Failed(ui, session, contents, view, "translate", errors.ToDictionary(), null, form, 422);
+        await TranslateEndpoint.RecordAsync(session, contents, translated, content!, http.RequestAborted);
+        return Done(id, "translations");
+    }
+
+    public static async Task<IResult> Verify(Guid id, HttpContext http, IAntiforgery antiforgery, IDocumentSession session, ContentStore contents)
+    {
+        var (ui, view, form, stop) = await BeginAsync(id, http, antiforgery, session);
+        if (stop is not null) return stop;
+        var errors = new FieldErrors();
+        string? Field(string name) => string.IsNullOrWhiteSpace(form![name]) ? null : form[name].ToString().Trim();
+        int? revision = int.TryParse(Field("revision"), out var r) ? r : null;
+        var evidence = (Field("evidence") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        var quote = form!["quote"].FirstOrDefault();
+        var draft = new VerifyDocument(revision, Field("language"), null, Field("method"), Field("verdict"), evidence, Field("notes"), null);
+        var ct = http.RequestAborted;
+        var target = await VerifyEndpoint.ResolveTargetAsync(session, view!, draft, errors, ct);
+        string? text = null;
+        VerifiedClaim? claim = null;
+        if (!string.IsNullOrEmpty(quote) && target is not null)
+        {
+            text = MediaTypes.IsText(target.MediaType) ? Encoding.UTF8.GetString(await contents.GetAsync(target.ContentDigest, ct) ?? []) : null;
+            // People quote; the API wants the span: the first place the quote occurs (the API's own check then confirms it).
+            var start = text?.IndexOf(quote, StringComparison.Ordinal) ?? -1;
+            if (text is not null && start < 0) errors.Add("claim.quote", $"The quoted text does not occur in the {(target.Language ?? "original")} text of revision {revision ?? view!.Revision}.");
+            else claim = new VerifiedClaim(quote, Math.Max(start, 0), Math.Max(start, 0) + quote.Length);
+        }
+        var verified = VerifyEndpoint.Decide(view!, draft with { Claim = claim }, target, text, ui.Actor!, errors);
+        if (verified is null) return await Failed(ui, session, contents, view!, "verify", errors.ToDictionary(), null, form, 422);
+        await VerifyEndpoint.RecordAsync(session, verified, ct);
+        return Done(id, "verifications");
+    }
+
+    private static Task<IResult> Failed(UiContext ui, IQuerySession session, ContentStore contents, DocumentView view, string which,
+        IDictionary<string, string[]> errors, string? message, IFormCollection? form, int status)
+        => DocumentPage.RenderAsync(ui, session, contents, view, new FormState(which, errors, message, form), status);
+}

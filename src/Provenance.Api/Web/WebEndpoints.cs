@@ -1,0 +1,40 @@
+using Provenance.Api.Access;
+
+namespace Provenance.Api.Web;
+
+/// <summary>The archivists' interface: server-rendered pages at <c>/</c>, beside the API at <c>/api</c>.</summary>
+public static class WebEndpoints
+{
+    public static IEndpointRouteBuilder MapProvenanceWeb(this IEndpointRouteBuilder app)
+    {
+        app.MapGet(Layout.StylesheetPath, Layout.Css).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/sign-in", SignInPage.Get).AllowAnonymous().ExcludeFromDescription();
+        app.MapPost("/sign-in", SignInPage.Post).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
+        app.MapPost("/sign-out", SignInPage.SignOut).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
+        app.MapGet("/forbidden", WebErrors.Forbidden).AllowAnonymous().ExcludeFromDescription();
+
+        var pages = app.MapGroup("").RequireAuthorization().ExcludeFromDescription().DisableAntiforgery();
+        pages.MapGet("/", () => Results.Redirect("/documents"));
+        pages.MapGet("/documents", DocumentsPage.Get);
+        pages.MapGet("/documents/{id:guid}", DocumentPage.Get);
+        pages.MapGet("/documents/{id:guid}/compare", ComparePage.Get);
+        pages.MapGet("/documents/{id:guid}/lineage", LineagePage.Get);
+        pages.MapGet("/documents/{id:guid}/integrity", IntegrityPage.Document);
+        pages.MapGet("/integrity", IntegrityPage.Get);
+
+        var contributors = pages.MapGroup("").RequireAuthorization(p => p.RequireRole(Roles.Contributor));
+        contributors.MapGet("/documents/new", IngestPage.Get);
+        contributors.MapPost("/documents/new", IngestPage.Post);
+        contributors.MapPost("/documents/{id:guid}/edit", DocumentForms.Edit);
+        contributors.MapPost("/documents/{id:guid}/translate", DocumentForms.Translate);
+        pages.MapPost("/documents/{id:guid}/verify", DocumentForms.Verify).RequireAuthorization(p => p.RequireRole(Roles.Verifier));
+        // A language switch or reload on a form's address after a failed submission lands back on the document.
+        pages.MapGet("/documents/{id:guid}/{form:regex(^(edit|translate|verify)$)}", (Guid id, string form) => Results.Redirect($"/documents/{id}#{form}"));
+
+        var auditors = pages.MapGroup("").RequireAuthorization(p => p.RequireRole(Roles.Auditor));
+        auditors.MapGet("/audit", AuditPage.Get);
+        auditors.MapGet("/audit/export.csv", AuditPage.Csv);
+        auditors.MapPost("/integrity/verify", IntegrityPage.Verify);
+        return app;
+    }
+}
