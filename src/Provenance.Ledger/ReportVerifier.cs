@@ -118,6 +118,12 @@ public static class ReportVerifier
                 failures.Add($"{where}: does not chain to the previous event of the document.");
             }
 
+            // The fields a reader sees beside the data must be the committed ones.
+            var shown = e.GetProperty("actor");
+            if (shown.GetString() != ActorOf(e.GetProperty("data")))
+            {
+                failures.Add($"{where}: the actor shown, \"{shown.GetString()}\", is not the committed actor \"{ActorOf(e.GetProperty("data"))}\".");
+            }
             var canonical = CanonicalJson.Canonicalize(e.GetProperty("data"));
             var entry = new LedgerEntry(sequence, streamId, version, e.GetProperty("eventType").GetString()!,
                 e.GetProperty("timestamp").GetDateTimeOffset(), ActorOf(e.GetProperty("data")), canonical, chainPrev);

@@ -33,9 +33,15 @@ public static class PdfReport
     sealed record Run(string Text, float X, float Y, bool Bold, float Size, SKColor Color);
 
     /// <summary>Lays text out into pages first, so every footer knows the page count.</summary>
-    sealed class Layout
+    sealed class Layout : IDisposable
     {
+        public void Dispose()
+        {
+            foreach (var font in fonts.Values) font.Dispose();
+        }
+
         public readonly List<List<Run>> Pages = [[]];
+        readonly Dictionary<(bool, float), SKFont> fonts = [];
         float y = Margin;
 
         public void NewPage()
@@ -48,7 +54,7 @@ public static class PdfReport
 
         public void Text(string text, float size = 10, bool bold = false, float indent = 0, SKColor? color = null)
         {
-            using var font = new SKFont(bold ? Faces.Value.Bold : Faces.Value.Regular, size);
+            if (!fonts.TryGetValue((bold, size), out var font)) fonts[(bold, size)] = font = new SKFont(bold ? Faces.Value.Bold : Faces.Value.Regular, size);
             foreach (var line in Wrap(text, font, Width - 2 * Margin - indent))
             {
                 if (y + size * 1.4f > Bottom) NewPage();
@@ -79,21 +85,21 @@ public static class PdfReport
                 foreach (var word in paragraph.Split(' '))
                 {
                     var candidate = line.Length == 0 ? word : line + " " + word;
-                    if (font.MeasureText(candidate) <= width || line.Length == 0)
+                    if (font.MeasureText(candidate) <= width)
                     {
                         line = candidate;
-                        // A single word wider than the line (a hash) is cut where it overflows.
-                        while (font.MeasureText(line) > width && line.Length > 1)
-                        {
-                            var cut = line.Length - 1;
-                            while (cut > 1 && font.MeasureText(line[..cut]) > width) cut--;
-                            yield return line[..cut];
-                            line = line[cut..];
-                        }
                         continue;
                     }
-                    yield return line;
+                    if (line.Length > 0) yield return line;
                     line = word;
+                    // A single word wider than the line (a URL, a hash) is cut where it overflows.
+                    while (font.MeasureText(line) > width && line.Length > 1)
+                    {
+                        var cut = line.Length - 1;
+                        while (cut > 1 && font.MeasureText(line[..cut]) > width) cut--;
+                        yield return line[..cut];
+                        line = line[cut..];
+                    }
                 }
                 yield return line;
             }
@@ -102,7 +108,7 @@ public static class PdfReport
 
     public static byte[] Render(ProvenanceReport report)
     {
-        var layout = new Layout();
+        using var layout = new Layout();
         var d = report.Document;
         var i = report.Integrity;
 

@@ -78,10 +78,11 @@ public sealed record ProvGraph(IReadOnlyList<ProvNode> Entities, IReadOnlyList<P
             relations.Add(new ProvRelation("wasAssociatedWith", Activity(e.Sequence), Agent(e.Actor)));
         }
 
+        var bySequence = report.Events.ToDictionary(e => e.Sequence);
         var translationEntity = new Dictionary<long, QName>();
         foreach (var r in report.Revisions)
         {
-            var e = report.Events.First(x => x.Sequence == r.Sequence);
+            var e = bySequence[r.Sequence];
             entities.Add(new ProvNode(Revision(r.Revision), "entity", [Pv("Revision")],
                 [("prov:label", ProvValue.Of($"Revision {r.Revision}")), ("pv:contentDigest", ProvValue.Of(r.ContentDigest)),
                  ("pv:mediaType", ProvValue.Of(r.MediaType)), ("pv:size", ProvValue.Of(r.Size.ToString(CultureInfo.InvariantCulture))),
@@ -99,7 +100,7 @@ public sealed record ProvGraph(IReadOnlyList<ProvNode> Entities, IReadOnlyList<P
         }
         foreach (var t in report.Translations)
         {
-            var e = report.Events.First(x => x.Sequence == t.Sequence);
+            var e = bySequence[t.Sequence];
             var entity = Doc($"translation-{t.Sequence}");
             translationEntity[t.Sequence] = entity;
             entities.Add(new ProvNode(entity, "entity", [Pv("Translation")],
@@ -118,7 +119,7 @@ public sealed record ProvGraph(IReadOnlyList<ProvNode> Entities, IReadOnlyList<P
         }
         foreach (var v in report.Verifications)
         {
-            var e = report.Events.First(x => x.Sequence == v.Sequence);
+            var e = bySequence[v.Sequence];
             Act(e, "Verification", [("pv:verdict", ProvValue.Of(v.Verdict)), ("pv:method", ProvValue.Of(v.Method)),
                 .. v.Claim is null ? Array.Empty<(string, ProvValue)>() : [("pv:claim", ProvValue.Of(v.Claim.Quote))],
                 .. v.Evidence.Select(x => ("pv:evidence", ProvValue.Of(x)))]);
@@ -129,7 +130,7 @@ public sealed record ProvGraph(IReadOnlyList<ProvNode> Entities, IReadOnlyList<P
         }
         foreach (var f in report.FixityChecks)
         {
-            var e = report.Events.First(x => x.Sequence == f.Sequence);
+            var e = bySequence[f.Sequence];
             Act(e, "FixityCheck", ("pv:outcome", ProvValue.Of(f.Outcome)), ("pv:contentDigest", ProvValue.Of(f.ContentDigest)));
             relations.Add(new ProvRelation("used", Activity(f.Sequence), document));
         }

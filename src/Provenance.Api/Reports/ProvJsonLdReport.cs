@@ -15,6 +15,7 @@ public static class ProvJsonLdReport
             ["rdfs"] = "http://www.w3.org/2000/01/rdf-schema#",
         };
         var nodes = new JsonArray();
+        var bySubject = graph.Relations.ToLookup(r => r.Subject);
         foreach (var (node, klass) in graph.Entities.Select(n => (n, "prov:Entity")).Concat(graph.Activities.Select(n => (n, "prov:Activity")))
                      .Concat(graph.Agents.Select(n => (n, "prov:Agent"))))
         {
@@ -24,7 +25,7 @@ public static class ProvJsonLdReport
                 var values = group.Select(a => Value(a.Value)).ToList();
                 o[group.Key == "prov:label" ? "rdfs:label" : group.Key] = values.Count == 1 ? values[0] : new JsonArray([.. values]);
             }
-            foreach (var group in graph.Relations.Where(r => r.Subject == node.Id).GroupBy(Predicate))
+            foreach (var group in bySubject[node.Id].GroupBy(Predicate))
             {
                 var values = group.Select(r => (JsonNode)new JsonObject { ["@id"] = r.Object.Iri }).ToList();
                 o[group.Key] = values.Count == 1 ? values[0] : new JsonArray([.. values]);

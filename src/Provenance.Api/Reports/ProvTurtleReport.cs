@@ -21,6 +21,7 @@ public static class ProvTurtleReport
         var text = new StringBuilder();
         foreach (var (prefix, ns) in ProvGraph.Prefixes.Where(p => p.Key is "prov" or "xsd" or "pv")) text.Append($"@prefix {prefix}: <{ns}> .\n");
         text.Append("@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n");
+        var bySubject = graph.Relations.ToLookup(r => r.Subject);
         foreach (var (node, klass) in graph.Entities.Select(n => (n, "prov:Entity")).Concat(graph.Activities.Select(n => (n, "prov:Activity")))
                      .Concat(graph.Agents.Select(n => (n, "prov:Agent"))))
         {
@@ -30,7 +31,7 @@ public static class ProvTurtleReport
             {
                 text.Append($" ;\n    {(property == "prov:label" ? "rdfs:label" : property)} {Literal(value)}");
             }
-            foreach (var r in graph.Relations.Where(r => r.Subject == node.Id))
+            foreach (var r in bySubject[node.Id])
             {
                 var predicate = r.Relation == "wasDerivedFrom"
                     ? r.Type is { Prefix: "prov", Local: "Revision" } ? "prov:wasRevisionOf" : "prov:wasDerivedFrom"
