@@ -105,6 +105,13 @@ public sealed class LedgerSigner : IDisposable
     public DetachedSignature SignDetached(Stream data) =>
         new(KeyId, Sign(DetachedSignature.SignedMessage(DetachedSignature.Digest(data))));
 
+    /// <summary>A detached signature from the SHA-256 of the data, for bytes that were streamed and hashed as they went.</summary>
+    public DetachedSignature SignDetachedDigest(ReadOnlySpan<byte> sha256)
+    {
+        if (sha256.Length != MerkleHash.Size) throw new ArgumentException($"A SHA-256 digest has {MerkleHash.Size} bytes.", nameof(sha256));
+        return new(KeyId, Sign(DetachedSignature.SignedMessage(sha256.ToArray())));
+    }
+
     public void Dispose() => key.Dispose();
 
     // The seed must be exportable so operators can back it up and move it between hosts.

@@ -91,6 +91,7 @@ public static class ProvenanceSetup
         services.AddProvenanceHealthChecks();
         services.AddProvenanceLedger(settings);
         services.AddSingleton<SeedLoader>();
+        services.AddSingleton<Reports.ProvenanceReports>();
         services.AddProvenanceFeed(configuration);
         services.AddHostedService<StartupTasks>();
 

@@ -12,22 +12,18 @@ public sealed record DocumentEventProof(long Sequence, long Version, long LeafIn
 public sealed record DocumentProofResource(Guid DocumentId, CheckpointResource Checkpoint, IReadOnlyList<DocumentEventProof> Events,
     long PendingEvents);
 
-public static class DocumentProofEndpoint
+/// <summary>Every event of a document with its leaf and an inclusion proof against the latest checkpoint: the proof endpoint and reports share it.</summary>
+public sealed class DocumentProofs(LedgerDatabase ledger, CheckpointWriter checkpoints, LedgerKeyring keyring)
 {
-    /// <summary>Every event of the document with its leaf and an inclusion proof against the latest checkpoint, all nodes in one query.</summary>
-    [WolverineGet("/api/documents/{id}/proof"), Authorize]
-    public static async Task<IResult> Get(Guid id, LedgerDatabase ledger, CheckpointWriter checkpoints, LedgerKeyring keyring, CancellationToken ct)
+    /// <summary>The proof, or the problem that prevents it (the document is not in the ledger yet, or nothing was signed yet).</summary>
+    public async Task<(DocumentProofResource? Proof, IResult? Problem)> ForDocumentAsync(Guid id, CancellationToken ct)
     {
         var leaves = await ledger.LeavesOfStreamAsync(id, ct);
-        if (leaves.Count == 0) return Problems.Result(Problems.NotFound, $"No document with id {id} in the ledger (the daemon may not have reached it yet).");
+        if (leaves.Count == 0) return (null, Problems.Result(Problems.NotFound, $"No document with id {id} in the ledger (the daemon may not have reached it yet)."));
         var checkpoint = await checkpoints.LatestAsync(ct);
-        if (checkpoint is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet.");
-        return Results.Ok(await BuildAsync(id, leaves, checkpoint, ledger, keyring, ct));
-    }
+        if (checkpoint is null) return (null, Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet."));
 
-    public static async Task<DocumentProofResource> BuildAsync(Guid id, IReadOnlyList<StoredLeaf> leaves, SignedCheckpoint checkpoint,
-        LedgerDatabase ledger, LedgerKeyring keyring, CancellationToken ct)
-    {
+        // All nodes of all proofs in one query.
         var covered = leaves.Where(l => l.LeafIndex < checkpoint.TreeSize).ToList();
         var plans = covered.Select(l => ProofPlan.ForInclusion(l.LeafIndex, checkpoint.TreeSize)).ToList();
         var ids = plans.SelectMany(p => p.Nodes).Distinct().ToList();
@@ -37,6 +33,17 @@ public static class DocumentProofEndpoint
 
         var events = leaves.Select(l => new DocumentEventProof(l.Sequence, l.Version, l.LeafIndex, l.LeafHash, l.ChainPrev,
             proofs.ContainsKey(l.LeafIndex), proofs.TryGetValue(l.LeafIndex, out var proof) ? proof.AuditPath : null)).ToList();
-        return new DocumentProofResource(id, await CheckpointEndpoints.ResourceAsync(checkpoint, keyring, ct), events, events.Count(e => !e.InCheckpoint));
+        return (new DocumentProofResource(id, await CheckpointEndpoints.ResourceAsync(checkpoint, keyring, ct), events,
+            events.Count(e => !e.InCheckpoint)), null);
+    }
+}
+
+public static class DocumentProofEndpoint
+{
+    [WolverineGet("/api/documents/{id}/proof"), Authorize]
+    public static async Task<IResult> Get(Guid id, DocumentProofs proofs, CancellationToken ct)
+    {
+        var (proof, problem) = await proofs.ForDocumentAsync(id, ct);
+        return problem ?? Results.Ok(proof);
     }
 }

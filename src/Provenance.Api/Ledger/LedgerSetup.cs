@@ -14,6 +14,7 @@ public static class LedgerSetup
         services.AddSingleton(sp => new LedgerDatabase(sp.GetRequiredService<NpgsqlDataSource>(), settings.Schema));
         services.AddSingleton<LedgerKeyring>();
         services.AddSingleton<CheckpointWriter>();
+        services.AddSingleton<DocumentProofs>();
         services.AddSingleton<LedgerVerifier>();
         services.AddSingleton<FixityChecker>();
         services.AddHostedService<AutomaticCheckpoints>();

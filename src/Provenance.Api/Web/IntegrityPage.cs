@@ -64,23 +64,24 @@ public static class IntegrityPage
         return Layout.Page(ui, ui.T("integrity.title"), body);
     }
 
-    public static async Task<IResult> Document(Guid id, HttpContext http, IQuerySession session, LedgerDatabase ledger, CheckpointWriter checkpoints,
+    public static async Task<IResult> Document(Guid id, HttpContext http, IQuerySession session, DocumentProofs proofs, CheckpointWriter checkpoints,
         LedgerKeyring keyring)
     {
         var ui = UiContext.For(http);
         var ct = http.RequestAborted;
         var view = await session.LoadAsync<DocumentView>(id, ct);
         if (view is null) return WebErrors.NotFound(ui, ui.T("doc.not-found", id));
-        var leaves = await ledger.LeavesOfStreamAsync(id, ct);
-        var latest = await checkpoints.LatestAsync(ct);
+        var (proof, _) = await proofs.ForDocumentAsync(id, ct);
         Markup result;
-        if (latest is null || leaves.Count == 0)
+        if (proof is null)
         {
-            result = Layout.Notice(latest is null ? ui.T("integrity.no-checkpoint") : ui.T("integrity.not-yet"), "warn");
+            // The same two reasons the proof endpoint gives: nothing signed yet, or the daemon has not reached the document.
+            var noCheckpoint = await checkpoints.LatestAsync(ct) is null;
+            result = Layout.Notice(noCheckpoint ? ui.T("integrity.no-checkpoint") : ui.T("integrity.not-yet"), "warn");
         }
         else
         {
-            var proof = await DocumentProofEndpoint.BuildAsync(id, leaves, latest, ledger, keyring, ct);
+            var latest = proof.Checkpoint;
             var signatureValid = Checkpoint.Verify(latest.Note, (await keyring.SignerAsync(ct)).Verifier).IsValid;
             var rows = proof.Events.Select(e =>
             {

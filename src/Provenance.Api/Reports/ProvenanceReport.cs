@@ -1,0 +1,213 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Npgsql;
+using Provenance.Api.Documents;
+using Provenance.Api.Ledger;
+using Provenance.Ledger;
+
+namespace Provenance.Api.Reports;
+
+/// <summary>
+/// Everything a compliance reviewer needs about one document, computed from its events alone (never from "now",
+/// except <see cref="GeneratedAt"/>): the model every export format renders.
+/// </summary>
+public sealed record ProvenanceReport(
+    string Format,
+    DateTimeOffset GeneratedAt,
+    ReportDocument Document,
+    IReadOnlyList<ReportEvent> Events,
+    IReadOnlyList<ReportRevision> Revisions,
+    IReadOnlyList<ReportTranslation> Translations,
+    IReadOnlyList<ReportVerdict> Verifications,
+    IReadOnlyList<ReportFixityCheck> FixityChecks,
+    ReportLineage Lineage,
+    ReportIntegrity Integrity);
+
+public sealed record ReportDocument(Guid Id, string Title, string Language, string MediaType, int CurrentRevision, string ContentDigest, long Size,
+    string? OriginalFileName, string? SourceUri, string? Publisher, DateTimeOffset? PublishedAt, string Channel,
+    DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset UpdatedAt, string UpdatedBy);
+
+/// <summary>One event: <c>Kind</c> is the event record's name, <c>EventType</c> the name the store (and the leaf) commits to, <c>Data</c> the stored payload.</summary>
+public sealed record ReportEvent(long Sequence, long Version, string Kind, string EventType, DateTimeOffset Timestamp, string Actor, string? Reason,
+    string? CorrelationId, string? CausationId, string Summary, JsonElement Data);
+
+public sealed record ReportRevision(int Revision, int? BaseRevision, string MediaType, string ContentDigest, long Size, int? LinesAdded, int? LinesRemoved,
+    string Actor, string? Reason, DateTimeOffset RecordedAt, long Sequence);
+
+/// <summary>A translation; <c>Outdated</c> when its source is older than the current revision, <c>Superseded</c> when a later one into the same language exists.</summary>
+public sealed record ReportTranslation(string Language, int SourceRevision, string MediaType, string ContentDigest, long Size, string Translator, string Method,
+    string Actor, string? Reason, DateTimeOffset RecordedAt, long Sequence, bool Outdated, bool Superseded);
+
+/// <summary>A verdict; <c>Target</c> is the lineage node it verifies.</summary>
+public sealed record ReportVerdict(int Revision, string? Language, VerifiedClaim? Claim, string Method, string Verdict, IReadOnlyList<string> Evidence,
+    string? Notes, string Actor, string? Reason, DateTimeOffset VerifiedAt, long Sequence, string Target);
+
+public sealed record ReportFixityCheck(string ContentDigest, string Outcome, string? Detail, string Actor, DateTimeOffset CheckedAt, long Sequence);
+
+public sealed record ReportLineage(IReadOnlyList<LineageNode> Nodes, IReadOnlyList<LineageEdge> Edges);
+
+/// <summary>A node: <c>Kind</c> is revision, translation or verification; ids are <c>revision/N</c>, <c>translation/SEQ</c>, <c>verification/SEQ</c>.</summary>
+public sealed record LineageNode(string Id, string Kind, string Label, DateTimeOffset At, string Actor);
+
+/// <summary>An edge: <c>Relation</c> is revisionOf, translationOf or verifies.</summary>
+public sealed record LineageEdge(string From, string To, string Relation);
+
+/// <summary>The signed checkpoint the proofs are against, its verifier key, and per event its leaf and inclusion proof.</summary>
+public sealed record ReportIntegrity(string Origin, long TreeSize, byte[] RootHash, string Checkpoint, string VerifierKey, DateTimeOffset CheckpointCreatedAt,
+    long PendingEvents, IReadOnlyList<DocumentEventProof> Events);
+
+public static class ReportKinds
+{
+    public const string Revision = "revision";
+    public const string Translation = "translation";
+    public const string Verification = "verification";
+    public const string RevisionOf = "revisionOf";
+    public const string TranslationOf = "translationOf";
+    public const string Verifies = "verifies";
+
+    public static string RevisionNode(int revision) => $"revision/{revision}";
+    public static string TranslationNode(long sequence) => $"translation/{sequence}";
+    public static string VerificationNode(long sequence) => $"verification/{sequence}";
+}
+
+/// <summary>One stored event row with the metadata reports show.</summary>
+public sealed record StoredEvent(long Sequence, Guid StreamId, long Version, string EventType, DateTimeOffset Timestamp, string Data, string? CorrelationId,
+    string? CausationId);
+
+/// <summary>Reads a document's events with plain SQL and builds its <see cref="ProvenanceReport"/>.</summary>
+public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proofs, TimeProvider time)
+{
+    public const string Format = ReportVerifier.Format;
+
+    internal static readonly JsonSerializerOptions EventJson = new(JsonSerializerDefaults.Web);
+
+    const string Columns = "seq_id, stream_id, version, type, timestamp, data::text, correlation_id, causation_id";
+
+    /// <summary>The report, or the problem that prevents it (unknown document, not yet in the ledger, no checkpoint).</summary>
+    public async Task<(ProvenanceReport? Report, IResult? Problem)> ForDocumentAsync(Guid id, CancellationToken ct)
+    {
+        var events = await EventsOfAsync(id, ct);
+        if (events.Count == 0 || events[0].EventType != EventTypeName<DocumentIngested>()) return (null, Http.Problems.DocumentNotFound(id));
+        var (proof, problem) = await proofs.ForDocumentAsync(id, ct);
+        if (proof is null) return (null, problem);
+        return (Build(events, proof, time.GetUtcNow()), null);
+    }
+
+    public async Task<IReadOnlyList<StoredEvent>> EventsOfAsync(Guid id, CancellationToken ct)
+    {
+        await using var command = ledger.DataSource.CreateCommand($"select {Columns} from {ledger.Schema}.mt_events where stream_id = $1 order by version");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var list = new List<StoredEvent>();
+        while (await reader.ReadAsync(ct)) list.Add(Read(reader));
+        return list;
+    }
+
+    internal static StoredEvent Read(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetGuid(1), r.GetInt64(2), r.GetString(3),
+        r.GetFieldValue<DateTimeOffset>(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7));
+
+    /// <summary>Marten's default event type name: the record name in snake case.</summary>
+    public static string EventTypeName<T>() => JsonNamingPolicy.SnakeCaseLower.ConvertName(typeof(T).Name);
+
+    static readonly Dictionary<string, Type> Known = new[]
+        { typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified), typeof(FixityChecked) }
+        .ToDictionary(t => JsonNamingPolicy.SnakeCaseLower.ConvertName(t.Name));
+
+    /// <summary>The event's record (null for event types reports do not know) and its payload.</summary>
+    public static (object? Fact, string Kind, JsonElement Data) Interpret(StoredEvent e)
+    {
+        using var json = JsonDocument.Parse(e.Data);
+        var data = json.RootElement.Clone();
+        return Known.TryGetValue(e.EventType, out var type)
+            ? (data.Deserialize(type, EventJson), type.Name, data)
+            : (null, e.EventType, data);
+    }
+
+    /// <summary>A pure function of the events and their proofs.</summary>
+    public static ProvenanceReport Build(IReadOnlyList<StoredEvent> stored, DocumentProofResource proof, DateTimeOffset generatedAt)
+    {
+        var events = new List<ReportEvent>(stored.Count);
+        var revisions = new List<ReportRevision>();
+        var translations = new List<ReportTranslation>();
+        var verifications = new List<ReportVerdict>();
+        var fixity = new List<ReportFixityCheck>();
+        var nodes = new List<LineageNode>();
+        var edges = new List<LineageEdge>();
+        var latestTranslation = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+        DocumentIngested? ingested = null;
+        DateTimeOffset createdAt = default;
+        var updated = (At: default(DateTimeOffset), By: "");
+
+        foreach (var e in stored)
+        {
+            var (fact, kind, data) = Interpret(e);
+            string actor = "", summary;
+            string? reason = null;
+            switch (fact)
+            {
+                case DocumentIngested i:
+                    ingested = i;
+                    createdAt = e.Timestamp;
+                    (actor, reason) = (i.Actor, i.Reason);
+                    summary = $"Ingested \"{i.Title}\" ({i.Language}) as revision 1 via {i.Channel}";
+                    revisions.Add(new ReportRevision(1, null, i.MediaType, i.ContentDigest, i.Size, null, null, i.Actor, i.Reason, e.Timestamp, e.Sequence));
+                    nodes.Add(new LineageNode(ReportKinds.RevisionNode(1), ReportKinds.Revision, $"Revision 1 ({i.Language})", e.Timestamp, i.Actor));
+                    break;
+                case DocumentEdited d:
+                    (actor, reason) = (d.Actor, d.Reason);
+                    summary = $"Revision {d.Revision} from revision {d.BaseRevision}: +{d.LinesAdded} −{d.LinesRemoved} lines";
+                    revisions.Add(new ReportRevision(d.Revision, d.BaseRevision, d.MediaType, d.ContentDigest, d.Size, d.LinesAdded, d.LinesRemoved, d.Actor,
+                        d.Reason, e.Timestamp, e.Sequence));
+                    nodes.Add(new LineageNode(ReportKinds.RevisionNode(d.Revision), ReportKinds.Revision, $"Revision {d.Revision}", e.Timestamp, d.Actor));
+                    edges.Add(new LineageEdge(ReportKinds.RevisionNode(d.Revision), ReportKinds.RevisionNode(d.BaseRevision), ReportKinds.RevisionOf));
+                    break;
+                case DocumentTranslated t:
+                    (actor, reason) = (t.Actor, t.Reason);
+                    summary = $"Translated revision {t.SourceRevision} into {t.Language} by {t.Translator} ({t.Method})";
+                    translations.Add(new ReportTranslation(t.Language, t.SourceRevision, t.MediaType, t.ContentDigest, t.Size, t.Translator, t.Method, t.Actor,
+                        t.Reason, e.Timestamp, e.Sequence, false, false));
+                    latestTranslation[t.Language] = e.Sequence;
+                    nodes.Add(new LineageNode(ReportKinds.TranslationNode(e.Sequence), ReportKinds.Translation,
+                        $"{t.Language} translation of revision {t.SourceRevision}", e.Timestamp, t.Actor));
+                    edges.Add(new LineageEdge(ReportKinds.TranslationNode(e.Sequence), ReportKinds.RevisionNode(t.SourceRevision), ReportKinds.TranslationOf));
+                    break;
+                case DocumentVerified v:
+                    (actor, reason) = (v.Actor, v.Reason);
+                    var target = v.Language is not null && latestTranslation.TryGetValue(v.Language, out var translation)
+                        ? ReportKinds.TranslationNode(translation)
+                        : ReportKinds.RevisionNode(v.Revision);
+                    summary = $"{v.Verdict} by {v.Method}: revision {v.Revision}{(v.Language is null ? "" : $" ({v.Language})")}"
+                              + (v.Claim is null ? "" : $", claim \"{v.Claim.Quote}\"");
+                    verifications.Add(new ReportVerdict(v.Revision, v.Language, v.Claim, v.Method, v.Verdict, v.Evidence, v.Notes, v.Actor, v.Reason,
+                        e.Timestamp, e.Sequence, target));
+                    nodes.Add(new LineageNode(ReportKinds.VerificationNode(e.Sequence), ReportKinds.Verification, $"{v.Verdict} ({v.Method})", e.Timestamp, v.Actor));
+                    edges.Add(new LineageEdge(ReportKinds.VerificationNode(e.Sequence), target, ReportKinds.Verifies));
+                    break;
+                case FixityChecked f:
+                    actor = f.Actor;
+                    summary = $"Fixity check of {f.ContentDigest}: {f.Outcome}";
+                    fixity.Add(new ReportFixityCheck(f.ContentDigest, f.Outcome, f.Detail, f.Actor, e.Timestamp, e.Sequence));
+                    break;
+                default:
+                    summary = kind;
+                    break;
+            }
+            updated = (e.Timestamp, actor);
+            events.Add(new ReportEvent(e.Sequence, e.Version, kind, e.EventType, e.Timestamp, actor, reason, e.CorrelationId, e.CausationId, summary, data));
+        }
+
+        var ingest = ingested ?? throw new InvalidOperationException("A document stream starts with DocumentIngested.");
+        var current = revisions[^1];
+        translations = translations
+            .Select(t => t with { Outdated = t.SourceRevision < current.Revision, Superseded = latestTranslation[t.Language] != t.Sequence })
+            .ToList();
+
+        var document = new ReportDocument(proof.DocumentId, ingest.Title, ingest.Language, current.MediaType, current.Revision, current.ContentDigest,
+            current.Size, ingest.OriginalFileName, ingest.SourceUri, ingest.Publisher, ingest.PublishedAt, ingest.Channel, createdAt, ingest.Actor,
+            updated.At, updated.By);
+        var c = proof.Checkpoint;
+        var integrity = new ReportIntegrity(c.Origin, c.TreeSize, c.RootHash, c.Note, c.VerifierKey, c.CreatedAt, proof.PendingEvents, proof.Events);
+        return new ProvenanceReport(Format, generatedAt, document, events, revisions, translations, verifications, fixity,
+            new ReportLineage(nodes, edges), integrity);
+    }
+}

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using System.Text.Json;
+using Provenance.Ledger;
+
+namespace Provenance.Cli;
+
+/// <summary><c>provenance verify-proof --leaf-hash H --proof JSON --checkpoint FILE --key KEY</c>: one inclusion proof against a signed checkpoint.</summary>
+static class VerifyProofCommand
+{
+    public static Command Create()
+    {
+        var leafHash = new Option<string>("--leaf-hash") { Description = "The leaf hash, base64 or hex.", Required = true };
+        var proof = new Option<string>("--proof") { Description = "The inclusion proof JSON {leafIndex, treeSize, auditPath}, or a file holding it.", Required = true };
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "The signed checkpoint note (GET /api/ledger/checkpoint).", Required = true };
+        var key = new Option<string>("--key") { Description = "The ledger's verifier key.", Required = true };
+        var command = new Command("verify-proof", "Verify one inclusion proof against a signed checkpoint, offline.") { leafHash, proof, checkpoint, key };
+        command.SetAction(result => Run(result.GetValue(leafHash)!, result.GetValue(proof)!, result.GetValue(checkpoint)!, result.GetValue(key)!));
+        return command;
+    }
+
+    internal static int Run(string leafHashText, string proofText, FileInfo checkpointFile, string key)
+    {
+        if (!NoteVerifier.TryParse(key, out var verifier, out var error)) return Fail(error);
+        var json = File.Exists(proofText) ? File.ReadAllText(proofText) : proofText;
+        InclusionProof? proof;
+        try
+        {
+            proof = JsonSerializer.Deserialize<InclusionProof>(json, LedgerJson.Options);
+        }
+        catch (JsonException e)
+        {
+            return Fail($"The proof is not valid JSON: {e.Message}");
+        }
+        if (proof is null) return Fail("The proof is empty.");
+        var leafHash = leafHashText.Length == 64 && leafHashText.All(char.IsAsciiHexDigit)
+            ? Convert.FromHexString(leafHashText)
+            : Convert.FromBase64String(leafHashText);
+
+        var checkpoint = Checkpoint.Verify(File.ReadAllText(checkpointFile.FullName), verifier!);
+        if (!checkpoint.IsValid) return Fail($"FAIL checkpoint: {checkpoint.Reason}");
+        Console.WriteLine($"PASS checkpoint: {checkpoint.Checkpoint!.Origin} at tree size {checkpoint.Checkpoint.TreeSize}, signed by {verifier!.Name}+{verifier.KeyId:x8}.");
+        if (proof.TreeSize != checkpoint.Checkpoint.TreeSize)
+        {
+            return Fail($"FAIL proof: it is for tree size {proof.TreeSize}, the checkpoint for {checkpoint.Checkpoint.TreeSize}.");
+        }
+        var result = proof.Verify(leafHash, checkpoint.Checkpoint.RootHash);
+        if (!result.IsValid) return Fail($"FAIL inclusion: {result.Reason}");
+        Console.WriteLine($"PASS inclusion: leaf {proof.LeafIndex} is in the tree under root {Convert.ToBase64String(checkpoint.Checkpoint.RootHash)}.");
+        return 0;
+    }
+
+    static int Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        return 1;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Provenance.Ledger;
+
+/// <summary>One check of an offline report verification and what it found.</summary>
+public sealed record ReportCheck(string Name, bool Passed, string Detail);
+
+/// <summary>Every check made on a report; the report is trustworthy only when all passed and there was at least one.</summary>
+public sealed record ReportVerification(IReadOnlyList<ReportCheck> Checks)
+{
+    public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
+}
+
+/// <summary>
+/// Verifies an exported provenance report (format <c>provenance-report/1</c>, JSON) with nothing but its bytes, its detached
+/// signature and the ledger's verifier key: the signature over the exact bytes, the checkpoint note's signature, and for every
+/// event the leaf hash recomputed from the event data in the report, its link to the previous event of the stream, and its
+/// inclusion proof against the checkpoint root. README.md §2–§5 specify the bytes.
+/// </summary>
+public static class ReportVerifier
+{
+    public const string Format = "provenance-report/1";
+
+    /// <param name="signature">The <see cref="DetachedSignature"/> text; null fails the signature check.</param>
+    /// <param name="trustedKey">The verifier key to trust; null falls back to the key inside the report, and says so.</param>
+    public static ReportVerification Verify(ReadOnlySpan<byte> report, string? signature, NoteVerifier? trustedKey)
+    {
+        var checks = new List<ReportCheck>();
+        JsonDocument json;
+        try
+        {
+            json = JsonDocument.Parse(report.ToArray());
+        }
+        catch (JsonException e)
+        {
+            checks.Add(new ReportCheck("report", false, $"Not JSON: {e.Message}"));
+            return new ReportVerification(checks);
+        }
+
+        using (json)
+        {
+            try
+            {
+                VerifyParsed(report, json.RootElement, signature, trustedKey, checks);
+            }
+            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+            {
+                checks.Add(new ReportCheck("report", false, $"Malformed report: {e.Message}"));
+            }
+        }
+        return new ReportVerification(checks);
+    }
+
+    static void VerifyParsed(ReadOnlySpan<byte> bytes, JsonElement root, string? signature, NoteVerifier? trustedKey, List<ReportCheck> checks)
+    {
+        if (root.GetProperty("format").GetString() != Format)
+        {
+            checks.Add(new ReportCheck("format", false, $"Not a {Format} report."));
+            return;
+        }
+        var integrity = root.GetProperty("integrity");
+        var embeddedKey = integrity.GetProperty("verifierKey").GetString()!;
+        var key = trustedKey;
+        if (key is null)
+        {
+            key = NoteVerifier.Parse(embeddedKey);
+            checks.Add(new ReportCheck("key", true, $"No key given: trusting the key inside the report ({embeddedKey}). Pass --key to check it against a published one."));
+        }
+        else
+        {
+            checks.Add(new ReportCheck("key", key.VerifierKey == embeddedKey,
+                key.VerifierKey == embeddedKey ? $"The report names the trusted key {key.VerifierKey}." : $"The report names {embeddedKey}, not the trusted key {key.VerifierKey}."));
+        }
+
+        if (signature is null)
+        {
+            checks.Add(new ReportCheck("signature", false, "No detached signature was given."));
+        }
+        else
+        {
+            var result = DetachedSignature.Parse(signature).Verify(bytes, key);
+            checks.Add(new ReportCheck("signature", result.IsValid,
+                result.IsValid ? $"Ed25519 signature by {key.Name}+{key.KeyId:x8} over all {bytes.Length} bytes." : result.Reason!));
+        }
+
+        var checkpointResult = Checkpoint.Verify(integrity.GetProperty("checkpoint").GetString()!, key);
+        if (!checkpointResult.IsValid)
+        {
+            checks.Add(new ReportCheck("checkpoint", false, checkpointResult.Reason!));
+            return;
+        }
+        var checkpoint = checkpointResult.Checkpoint!;
+        checks.Add(new ReportCheck("checkpoint", true,
+            $"Checkpoint of {checkpoint.Origin} at tree size {checkpoint.TreeSize}, root {Convert.ToBase64String(checkpoint.RootHash)}, signed by the key."));
+
+        var streamId = root.GetProperty("document").GetProperty("id").GetGuid();
+        var events = root.GetProperty("events").EnumerateArray().ToDictionary(e => e.GetProperty("sequence").GetInt64());
+        byte[]? previous = null;
+        long verified = 0, pending = 0;
+        var failures = new List<string>();
+        foreach (var proof in integrity.GetProperty("events").EnumerateArray())
+        {
+            var sequence = proof.GetProperty("sequence").GetInt64();
+            var leafHash = proof.GetProperty("leafHash").GetBytesFromBase64();
+            var chainPrev = proof.GetProperty("chainPrev").GetBytesFromBase64();
+            var where = $"event {sequence}";
+
+            if (!events.TryGetValue(sequence, out var e))
+            {
+                failures.Add($"{where}: the integrity section names an event the report does not contain.");
+                continue;
+            }
+            var version = e.GetProperty("version").GetInt64();
+            var expectedPrev = version == 1 ? new byte[MerkleHash.Size] : previous;
+            if (expectedPrev is null || !chainPrev.AsSpan().SequenceEqual(expectedPrev))
+            {
+                failures.Add($"{where}: does not chain to the previous event of the document.");
+            }
+
+            // The fields a reader sees beside the data must be the committed ones.
+            var shown = e.GetProperty("actor");
+            if (shown.GetString() != ActorOf(e.GetProperty("data")))
+            {
+                failures.Add($"{where}: the actor shown, \"{shown.GetString()}\", is not the committed actor \"{ActorOf(e.GetProperty("data"))}\".");
+            }
+            var canonical = CanonicalJson.Canonicalize(e.GetProperty("data"));
+            var entry = new LedgerEntry(sequence, streamId, version, e.GetProperty("eventType").GetString()!,
+                e.GetProperty("timestamp").GetDateTimeOffset(), ActorOf(e.GetProperty("data")), canonical, chainPrev);
+            var recomputed = LeafEncoding.LeafHash(entry);
+            if (!recomputed.AsSpan().SequenceEqual(leafHash))
+            {
+                failures.Add($"{where}: the event data hashes to {Convert.ToBase64String(recomputed)}, not the leaf {Convert.ToBase64String(leafHash)}.");
+            }
+            previous = leafHash;
+
+            if (!proof.GetProperty("inCheckpoint").GetBoolean())
+            {
+                pending++;
+                continue;
+            }
+            var path = proof.GetProperty("auditPath").EnumerateArray().Select(p => p.GetBytesFromBase64()).ToList();
+            var inclusion = new InclusionProof(proof.GetProperty("leafIndex").GetInt64(), checkpoint.TreeSize, path).Verify(leafHash, checkpoint.RootHash);
+            if (inclusion.IsValid) verified++;
+            else failures.Add($"{where}: inclusion proof fails: {inclusion.Reason}");
+        }
+
+        var covered = integrity.GetProperty("events").GetArrayLength();
+        if (covered != events.Count) failures.Add($"The report has {events.Count} events but proofs for {covered}.");
+        checks.Add(new ReportCheck("events", failures.Count == 0, failures.Count == 0
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"{events.Count} events: every leaf hash recomputed from the event data and chained; {verified} inclusion proofs verify against the checkpoint root{(pending > 0 ? $"; {pending} newer than the checkpoint" : "")}.")
+            : string.Join(Environment.NewLine, failures)));
+    }
+
+    static string ActorOf(JsonElement data) =>
+        data.ValueKind == JsonValueKind.Object && data.TryGetProperty("actor", out var actor) && actor.ValueKind == JsonValueKind.String
+            ? actor.GetString()!
+            : "";
+}
