@@ -26,6 +26,7 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
         { "GET", "/api/documents/{id}/lineage", Roles.All.ToArray() },
         { "GET", "/api/search", Roles.All.ToArray() },
         { "GET", "/api/audit", [Roles.Auditor, Roles.Admin] },
+        { "GET", "/api/documents/{id}/provenance", [Roles.Auditor, Roles.Admin] },
         { "GET", "/api/documents/{id}/proof", Roles.All.ToArray() },
         { "GET", "/api/ledger/proofs/inclusion", Roles.All.ToArray() },
         { "GET", "/api/ledger/proofs/consistency", Roles.All.ToArray() },
