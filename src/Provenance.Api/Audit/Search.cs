@@ -118,13 +118,7 @@ public static class SearchEndpoint
         var size = limit ?? DefaultLimit;
         if (size is < 1 or > MaxLimit) errors.Add("limit", $"'limit' must be between 1 and {MaxLimit}.");
         if (offset is < 0 or > 10_000) errors.Add("offset", "'offset' must be between 0 and 10000.");
-        string? tag = null;
-        if (language is not null)
-        {
-            var (parsed, languageError) = Languages.Parse(language);
-            if (languageError is not null) errors.Add("language", languageError);
-            tag = parsed;
-        }
+        var tag = Languages.ParseOptional(language, "language", errors);
         if (errors.Any) return Problems.Invalid(errors);
 
         var hits = await QueryAsync(dataSource, options.Value.Schema, q!.Trim(), tag, size, offset ?? 0, context.RequestAborted);

@@ -192,13 +192,7 @@ public static class DiffEndpoint
         var errors = new FieldErrors();
         var fromRevision = RevisionParameter("from", from, errors);
         var toRevision = RevisionParameter("to", to, errors);
-        string? tag = null;
-        if (language is not null)
-        {
-            var (parsed, languageError) = Languages.Parse(language);
-            if (languageError is not null) errors.Add("language", languageError);
-            tag = parsed;
-        }
+        var tag = Languages.ParseOptional(language, "language", errors);
         if (errors.Any) return Problems.Invalid(errors);
 
         var ct = context.RequestAborted;

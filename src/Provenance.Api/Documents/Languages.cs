@@ -24,6 +24,15 @@ public static partial class Languages
         return (Canonical(value.Trim()), null);
     }
 
+    /// <summary>An optional language parameter: its canonical tag, or null (with the reason added to <paramref name="errors"/> when malformed).</summary>
+    public static string? ParseOptional(string? value, string field, Http.FieldErrors errors)
+    {
+        if (value is null) return null;
+        var (tag, error) = Parse(value);
+        if (error is not null) errors.Add(field, error);
+        return tag;
+    }
+
     private static bool IsKnownLanguage(string primary)
     {
         try
