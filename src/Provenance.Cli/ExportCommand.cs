@@ -5,7 +5,7 @@ namespace Provenance.Cli;
 /// <summary><c>provenance export ID --format F --out FILE --api URL --key KEY</c>: writes the report and its signature beside it (FILE.sig).</summary>
 static class ExportCommand
 {
-    public static Command Create()
+    public static Command Create(Func<string, string, HttpClient> connect)
     {
         var id = new Argument<Guid>("id") { Description = "The document id." };
         var format = new Option<string>("--format") { Description = "json, prov-json, turtle, jsonld, premis, csv or pdf.", DefaultValueFactory = _ => "json" };
@@ -13,13 +13,13 @@ static class ExportCommand
         var api = Options.Api();
         var key = Options.Key();
         var command = new Command("export", "Download a signed provenance report (auditor key).") { id, format, output, api, key };
-        command.SetAction((result, ct) => RunAsync(result.GetValue(id), result.GetValue(format)!, result.GetValue(output)!, result.GetValue(api)!, result.GetValue(key)!, ct));
+        command.SetAction((result, ct) => RunAsync(connect, result.GetValue(id), result.GetValue(format)!, result.GetValue(output)!, result.GetValue(api)!, result.GetValue(key)!, ct));
         return command;
     }
 
-    static async Task<int> RunAsync(Guid id, string format, FileInfo output, string api, string key, CancellationToken ct)
+    static async Task<int> RunAsync(Func<string, string, HttpClient> connect, Guid id, string format, FileInfo output, string api, string key, CancellationToken ct)
     {
-        using var http = ApiClient.Create(api, key);
+        using var http = connect(api, key);
         using var response = await http.GetAsync($"api/documents/{id}/provenance?format={Uri.EscapeDataString(format)}", ct);
         if (!response.IsSuccessStatusCode)
         {

@@ -26,7 +26,7 @@ static class ImportCommand
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static Command Create()
+    public static Command Create(Func<string, string, HttpClient> connect)
     {
         var source = new Argument<string>("source") { Description = "A folder of files, or a manifest (.json) in the seeds/manifest.json format." };
         var language = new Option<string>("--language") { Description = "Language of files without a sidecar.", DefaultValueFactory = _ => "en" };
@@ -34,14 +34,14 @@ static class ImportCommand
         var api = Options.Api();
         var key = Options.Key();
         var command = new Command("import", "Bulk-ingest a folder or a manifest through the API.") { source, language, channel, api, key };
-        command.SetAction((result, ct) => RunAsync(result.GetValue(source)!, result.GetValue(language)!, result.GetValue(channel)!, result.GetValue(api)!,
+        command.SetAction((result, ct) => RunAsync(connect, result.GetValue(source)!, result.GetValue(language)!, result.GetValue(channel)!, result.GetValue(api)!,
             result.GetValue(key)!, ct));
         return command;
     }
 
     sealed record Step(string Label, Func<HttpClient, CancellationToken, Task<string?>> Run);
 
-    static async Task<int> RunAsync(string source, string language, string channel, string api, string key, CancellationToken ct)
+    static async Task<int> RunAsync(Func<string, string, HttpClient> connect, string source, string language, string channel, string api, string key, CancellationToken ct)
     {
         List<Step> steps;
         if (Directory.Exists(source)) steps = FolderSteps(source, language, channel);
@@ -52,7 +52,7 @@ static class ImportCommand
             return 1;
         }
 
-        using var http = ApiClient.Create(api, key);
+        using var http = connect(api, key);
         var failures = new List<string>();
         var started = DateTime.UtcNow;
         async Task RunAll(Action<Step> advanced)
@@ -93,7 +93,7 @@ static class ImportCommand
                     title = sidecar?.Title ?? Path.GetFileNameWithoutExtension(file),
                     language = sidecar?.Language ?? language,
                     contentBase64 = Convert.ToBase64String(await File.ReadAllBytesAsync(file, ct)),
-                    mediaType = sidecar?.MediaType,
+                    mediaType = sidecar?.MediaType ?? MediaTypeOf(file),
                     originalFileName = Path.GetFileName(file),
                     sourceUri = sidecar?.SourceUri,
                     publisher = sidecar?.Publisher,
@@ -104,6 +104,19 @@ static class ImportCommand
                 using var response = await http.PostAsJsonAsync("api/documents", body, ct);
                 return response.IsSuccessStatusCode ? null : await ApiClient.FailureAsync(response);
             })).ToList();
+
+    /// <summary>The media type of a file without a sidecar naming one, from its extension (the API refuses content without one).</summary>
+    static string MediaTypeOf(string file) => Path.GetExtension(file).ToLowerInvariant() switch
+    {
+        ".txt" => "text/plain; charset=utf-8",
+        ".md" => "text/markdown; charset=utf-8",
+        ".html" or ".htm" => "text/html; charset=utf-8",
+        ".xml" => "application/xml",
+        ".pdf" => "application/pdf",
+        ".docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".odt" => "application/vnd.oasis.opendocument.text",
+        _ => "application/octet-stream",
+    };
 
     static List<Step> ManifestSteps(string path)
     {

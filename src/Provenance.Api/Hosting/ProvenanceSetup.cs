@@ -92,6 +92,7 @@ public static class ProvenanceSetup
         services.AddProvenanceLedger(settings);
         services.AddSingleton<SeedLoader>();
         services.AddSingleton<Reports.ProvenanceReports>();
+        services.AddSingleton<Reports.CollectionReports>();
         services.AddProvenanceFeed(configuration);
         services.AddHostedService<StartupTasks>();
 

@@ -108,6 +108,10 @@ public sealed class CheckpointWriter(LedgerDatabase ledger, LedgerKeyring keyrin
 
     public Task<SignedCheckpoint?> AtSizeAsync(long treeSize, CancellationToken ct) => OneAsync("where tree_size = $1", treeSize, ct);
 
+    /// <summary>The first checkpoint of at least <paramref name="treeSize"/> leaves: once signed, it never changes, so reports against it are reproducible.</summary>
+    public Task<SignedCheckpoint?> EarliestCoveringAsync(long treeSize, CancellationToken ct) =>
+        OneAsync("where tree_size >= $1 order by tree_size limit 1", treeSize, ct);
+
     public async Task<IReadOnlyList<SignedCheckpoint>> AllAsync(CancellationToken ct)
     {
         await using var command = ledger.DataSource.CreateCommand(

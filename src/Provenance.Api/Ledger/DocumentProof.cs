@@ -23,6 +23,12 @@ public sealed class DocumentProofs(LedgerDatabase ledger, CheckpointWriter check
         var checkpoint = await checkpoints.LatestAsync(ct);
         if (checkpoint is null) return (null, Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet."));
 
+        return (await AgainstAsync(id, leaves, checkpoint, ct), null);
+    }
+
+    /// <summary>The given leaves of a document with inclusion proofs against <paramref name="checkpoint"/> (leaves beyond it have none).</summary>
+    public async Task<DocumentProofResource> AgainstAsync(Guid id, IReadOnlyList<StoredLeaf> leaves, SignedCheckpoint checkpoint, CancellationToken ct)
+    {
         // All nodes of all proofs in one query.
         var covered = leaves.Where(l => l.LeafIndex < checkpoint.TreeSize).ToList();
         var plans = covered.Select(l => ProofPlan.ForInclusion(l.LeafIndex, checkpoint.TreeSize)).ToList();
@@ -33,8 +39,7 @@ public sealed class DocumentProofs(LedgerDatabase ledger, CheckpointWriter check
 
         var events = leaves.Select(l => new DocumentEventProof(l.Sequence, l.Version, l.LeafIndex, l.LeafHash, l.ChainPrev,
             proofs.ContainsKey(l.LeafIndex), proofs.TryGetValue(l.LeafIndex, out var proof) ? proof.AuditPath : null)).ToList();
-        return (new DocumentProofResource(id, await CheckpointEndpoints.ResourceAsync(checkpoint, keyring, ct), events,
-            events.Count(e => !e.InCheckpoint)), null);
+        return new DocumentProofResource(id, await CheckpointEndpoints.ResourceAsync(checkpoint, keyring, ct), events, events.Count(e => !e.InCheckpoint));
     }
 }
 

@@ -77,32 +77,67 @@ public static class PdfReport
             Text($"{name}: {value}", 10, indent: 0);
         }
 
-        static IEnumerable<string> Wrap(string text, SKFont font, float width)
+        // Each word is measured once per font: re-measuring the growing line made 1,000 events take seconds.
+        readonly Dictionary<SKFont, Dictionary<string, float>> widths = [];
+
+        float Measure(SKFont font, string word)
         {
+            if (!widths.TryGetValue(font, out var cache)) widths[font] = cache = new Dictionary<string, float>(StringComparer.Ordinal);
+            if (!cache.TryGetValue(word, out var width)) cache[word] = width = font.MeasureText(word);
+            return width;
+        }
+
+        IEnumerable<string> Wrap(string text, SKFont font, float width)
+        {
+            var space = Measure(font, " ");
             foreach (var paragraph in text.Split('\n'))
             {
-                var line = "";
+                var line = new System.Text.StringBuilder();
+                var lineWidth = 0f;
                 foreach (var word in paragraph.Split(' '))
                 {
-                    var candidate = line.Length == 0 ? word : line + " " + word;
-                    if (font.MeasureText(candidate) <= width)
+                    var wordWidth = Measure(font, word);
+                    var candidate = line.Length == 0 ? wordWidth : lineWidth + space + wordWidth;
+                    if (candidate <= width)
                     {
-                        line = candidate;
+                        if (line.Length > 0) line.Append(' ');
+                        line.Append(word);
+                        lineWidth = candidate;
                         continue;
                     }
-                    if (line.Length > 0) yield return line;
-                    line = word;
-                    // A single word wider than the line (a URL, a hash) is cut where it overflows.
-                    while (font.MeasureText(line) > width && line.Length > 1)
+                    if (line.Length > 0) yield return line.ToString();
+                    line.Clear();
+                    var rest = word;
+                    // A single word wider than the line (a URL, a hash) is cut where it overflows, measured in one pass over its glyphs.
+                    while (rest.Length > 1 && Measure(font, rest) > width)
                     {
-                        var cut = line.Length - 1;
-                        while (cut > 1 && font.MeasureText(line[..cut]) > width) cut--;
-                        yield return line[..cut];
-                        line = line[cut..];
+                        var cut = FittingPrefix(font, rest, width);
+                        yield return rest[..cut];
+                        rest = rest[cut..];
                     }
+                    line.Append(rest);
+                    lineWidth = Measure(font, rest);
                 }
-                yield return line;
+                yield return line.ToString();
             }
+        }
+
+        /// <summary>The longest prefix (at least one character) of <paramref name="word"/> that fits in <paramref name="width"/>.</summary>
+        static int FittingPrefix(SKFont font, string word, float width)
+        {
+            var glyphs = font.GetGlyphs(word);
+            var advances = font.GetGlyphWidths(glyphs);
+            // Glyphs map to UTF-16 units one to one except for surrogate pairs, which count twice in the string.
+            float total = 0;
+            int units = 0;
+            for (var g = 0; g < advances.Length; g++)
+            {
+                var size = char.IsHighSurrogate(word[units]) && units + 1 < word.Length ? 2 : 1;
+                if (total + advances[g] > width && units > 0) return units;
+                total += advances[g];
+                units += size;
+            }
+            return Math.Max(1, Math.Min(units, word.Length - 1));
         }
     }
 
@@ -219,14 +254,17 @@ public static class PdfReport
         {
             using var regular = new SKShaper(Faces.Value.Regular);
             using var bold = new SKShaper(Faces.Value.Bold);
+            var fonts = new Dictionary<(bool, float), SKFont>();
+            var paints = new Dictionary<SKColor, SKPaint>();
             var total = layout.Pages.Count;
             for (var n = 0; n < total; n++)
             {
                 var canvas = document.BeginPage(Width, Height);
                 foreach (var run in layout.Pages[n])
                 {
-                    using var font = new SKFont(run.Bold ? Faces.Value.Bold : Faces.Value.Regular, run.Size);
-                    using var paint = new SKPaint { Color = run.Color, IsAntialias = true };
+                    if (!fonts.TryGetValue((run.Bold, run.Size), out var font))
+                        fonts[(run.Bold, run.Size)] = font = new SKFont(run.Bold ? Faces.Value.Bold : Faces.Value.Regular, run.Size);
+                    if (!paints.TryGetValue(run.Color, out var paint)) paints[run.Color] = paint = new SKPaint { Color = run.Color, IsAntialias = true };
                     canvas.DrawShapedText(run.Bold ? bold : regular, run.Text, run.X, run.Y, SKTextAlign.Left, font, paint);
                 }
                 using (var font = new SKFont(Faces.Value.Regular, 8))
@@ -238,6 +276,8 @@ public static class PdfReport
                 document.EndPage();
             }
             document.Close();
+            foreach (var font in fonts.Values) font.Dispose();
+            foreach (var paint in paints.Values) paint.Dispose();
         }
         return stream.ToArray();
     }

@@ -27,6 +27,8 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
         { "GET", "/api/search", Roles.All.ToArray() },
         { "GET", "/api/audit", [Roles.Auditor, Roles.Admin] },
         { "GET", "/api/documents/{id}/provenance", [Roles.Auditor, Roles.Admin] },
+        { "GET", "/api/reports/provenance", [Roles.Auditor, Roles.Admin] },
+        { "GET", "/api/reports/provenance.sig", [Roles.Auditor, Roles.Admin] },
         { "GET", "/api/documents/{id}/proof", Roles.All.ToArray() },
         { "GET", "/api/ledger/proofs/inclusion", Roles.All.ToArray() },
         { "GET", "/api/ledger/proofs/consistency", Roles.All.ToArray() },
