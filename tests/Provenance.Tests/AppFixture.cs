@@ -43,7 +43,8 @@ public sealed class AppFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("Provenance__AdminKey", AdminKey);
         Environment.SetEnvironmentVariable("Provenance__MaxContentBytes", (1024 * 1024).ToString());
         Environment.SetEnvironmentVariable("Provenance__Webhooks__AllowedHosts__0", "127.0.0.1");
-        Environment.SetEnvironmentVariable("Provenance__Webhooks__Timeout", "00:00:01");
+        // Long enough that a loaded 2-core machine does not time out a healthy receiver (a retry then waits on the fake clock).
+        Environment.SetEnvironmentVariable("Provenance__Webhooks__Timeout", "00:00:03");
         Environment.SetEnvironmentVariable("Provenance__Webhooks__PollInterval", "00:00:00.050");
         Environment.SetEnvironmentVariable("Provenance__Webhooks__MaxConsecutiveFailures", "3");
         Environment.SetEnvironmentVariable("Provenance__Feed__HeartbeatInterval", "00:00:00.200");
