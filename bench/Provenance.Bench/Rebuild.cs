@@ -91,24 +91,25 @@ public sealed class Rebuild(int events) : Scenario
             await truncate.ExecuteNonQueryAsync(ct);
         }
         long after = 0, count = 0;
-        while (true)
+        for (var read = Page; read == Page;)
         {
+            read = 0;
             var entries = new List<AuditEntry>(Page);
-            await using (var read = host.RawData.CreateCommand(
+            await using (var select = host.RawData.CreateCommand(
                 $"select seq_id, stream_id, version, type, timestamp, correlation_id, data::text from {BenchHost.Schema}.mt_events"
                 + " where seq_id > $1 order by seq_id limit $2"))
             {
-                read.Parameters.Add(new NpgsqlParameter { Value = after });
-                read.Parameters.Add(new NpgsqlParameter { Value = Page });
-                await using var reader = await read.ExecuteReaderAsync(ct);
+                select.Parameters.Add(new NpgsqlParameter { Value = after });
+                select.Parameters.Add(new NpgsqlParameter { Value = Page });
+                await using var reader = await select.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
                     after = reader.GetInt64(0);
                     count++;
+                    read++;
                     if (Map(reader) is { } entry) entries.Add(entry);
                 }
             }
-            if (count == 0 || after == 0) break;
             if (entries.Count > 0)
             {
                 await using var upsert = host.RawData.CreateCommand(
@@ -124,7 +125,6 @@ public sealed class Rebuild(int events) : Scenario
                 upsert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.Timestamp).ToArray() });
                 await upsert.ExecuteNonQueryAsync(ct);
             }
-            if (count % Page != 0) break;
         }
         var elapsed = clock.Elapsed.TotalSeconds;
         return new Measurement(count / elapsed, count, 0, elapsed * 1000, elapsed * 1000);
