@@ -40,6 +40,8 @@ public sealed class BenchHost : IAsyncDisposable
         Environment.SetEnvironmentVariable("Provenance__ConnectionString", connectionString);
         Environment.SetEnvironmentVariable("Provenance__Schema", Schema);
         Environment.SetEnvironmentVariable("PROVENANCE_ADMIN_KEY", AdminKey);
+        // feed-lag's webhook receiver listens on a loopback port.
+        Environment.SetEnvironmentVariable("Provenance__Webhooks__AllowedHosts__0", "127.0.0.1");
         var builder = WebApplication.CreateBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls($"http://127.0.0.1:{apiPort}");

@@ -23,13 +23,17 @@ var all = new Dictionary<string, Func<Scenario>>
     ["http-append"] = () => new HttpAppend(workers, TimeSpan.FromSeconds(httpSeconds), TimeSpan.FromSeconds(3)),
     ["store-append"] = () => new StoreAppend(8, TimeSpan.FromSeconds(storeSeconds), TimeSpan.FromSeconds(2)),
     ["history-read"] = () => new HistoryRead(10_000, 7),
+    ["proof-1m"] = () => new ProofMillion(int.Parse(Env("BENCH_PROOF_LEAVES", "1000000")), 2000),
+    ["integrity-overhead"] = () => new IntegrityOverhead(8, int.Parse(Env("BENCH_INTEGRITY_EVENTS", "2000"))),
+    ["rebuild"] = () => new Rebuild(int.Parse(Env("BENCH_REBUILD_EVENTS", "50000"))),
+    ["memory"] = () => new ApiMemory(workers, TimeSpan.FromSeconds(httpSeconds), int.Parse(Env("BENCH_MEMORY_PORT", "5093"))),
+    ["feed-lag"] = () => new FeedLag(TimeSpan.FromSeconds(httpSeconds), int.Parse(Env("BENCH_HOOK_PORT", "5092"))),
 };
-// "memory" is measured during http-append.
-var names = args.Length == 0 ? all.Keys.ToList() : args.Select(a => a == "memory" ? "http-append" : a).Distinct().ToList();
+var names = args.Length == 0 ? all.Keys.ToList() : args.Distinct().ToList();
 var unknown = names.Where(n => !all.ContainsKey(n)).ToList();
 if (unknown.Count > 0)
 {
-    Console.Error.WriteLine($"Unknown scenario(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", all.Keys)}, memory.");
+    Console.Error.WriteLine($"Unknown scenario(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", all.Keys)}.");
     return 2;
 }
 
