@@ -128,6 +128,8 @@ public static class ProvenanceSetup
 
         // Aggregates are only ever changed by the projection, so FetchForWriting/FetchLatest may reuse the identity map.
         opts.Projections.UseIdentityMapForAggregates = true;
+        // Feed readers and webhooks wait on the daemon's high-water mark: look for new events every 250 ms even when idle (default 1 s).
+        opts.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(250);
         opts.Projections.Add<DocumentViewProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<DocumentRecordsProjection>(ProjectionLifecycle.Inline);
 
