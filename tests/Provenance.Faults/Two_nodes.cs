@@ -53,6 +53,9 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
             using var load = new Load(cluster, acked, workers: 6, tag: $"kill{round}");
             (await load.WaitForAckedAsync(beforeKill, TimeSpan.FromSeconds(60))).ShouldBeTrue($"the load did not reach {beforeKill} acknowledged writes");
             (await WaitUntilAsync(() => Task.FromResult(receiver.Arrivals.Count > 0), TimeSpan.FromSeconds(30))).ShouldBeTrue("no webhook arrived under load");
+            // Mid-delivery: kill while deliveries are claimed and unsettled (the receiver takes 50 ms per request).
+            (await WaitUntilAsync(async () => (await cluster.LeasedDeliveryIdsAsync()).Count > 0, TimeSpan.FromSeconds(30)))
+                .ShouldBeTrue("no delivery was ever in flight");
 
             var pid = cluster.Nodes[victim].Pid;
             var killedAt = Stopwatch.StartNew();
@@ -166,7 +169,7 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
             {
                 ["Provenance__Daemon"] = "Distributed",
                 ["Provenance__Cluster__HeartbeatInterval"] = "00:00:01",
-                ["Provenance__Cluster__StaleNodeTimeout"] = "00:00:04",
+                ["Provenance__Cluster__StaleNodeTimeout"] = "00:00:06",
                 ["Provenance__Webhooks__AllowedHosts__0"] = "127.0.0.1",
                 ["Provenance__Webhooks__Timeout"] = "00:00:02",
                 ["Provenance__Webhooks__LeaseMargin"] = "00:00:01",
@@ -444,10 +447,17 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
             lost.ShouldBe(0);
         }
 
+        /// <summary>Stops both nodes and keeps what they logged under the temp folder, for a failed run's post-mortem.</summary>
         public async ValueTask DisposeAsync()
         {
-            foreach (var node in Nodes) node.Dispose();
-            await Task.CompletedTask;
+            var folder = Path.Combine(Path.GetTempPath(), "provenance-faults");
+            Directory.CreateDirectory(folder);
+            for (var i = 0; i < Nodes.Length; i++)
+            {
+                Nodes[i].Dispose();
+                await File.WriteAllLinesAsync(Path.Combine(folder, $"{_schema}-node{i + 1}.log"), Nodes[i].Output);
+            }
+            _say($"node logs: {folder}/{_schema}-node{{1,2}}.log");
         }
     }
 
@@ -549,7 +559,7 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
     /// <summary>One webhook request as the receiver saw it; <see cref="Order"/> is the order in which requests started arriving.</summary>
     private sealed record Arrival(long Order, TimeSpan At, string WebhookId, Guid Document, long Sequence, long Version, bool SignatureValid);
 
-    /// <summary>A Kestrel endpoint on 127.0.0.1 (a free port) that records every webhook, checks its signature and answers 204 after a few ms.</summary>
+    /// <summary>A Kestrel endpoint on 127.0.0.1 (a free port) that records every webhook, checks its signature and answers 204 after 50 ms.</summary>
     private sealed class WebhookReceiver : IAsyncDisposable
     {
         private readonly WebApplication _app;
@@ -579,7 +589,7 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
                 Arrivals.Enqueue(new Arrival(order, at, id, Guid.Parse(cloudEvent.GetProperty("subject").GetString()!),
                     long.Parse(cloudEvent.GetProperty("sequence").GetString()!), cloudEvent.GetProperty("streamversion").GetInt64(),
                     Secret is { } secret && signature == Sign(secret, id, timestamp, body)));
-                await Task.Delay(5);
+                await Task.Delay(50);
                 return Results.NoContent();
             });
         }
