@@ -1,14 +1,23 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 
 namespace Provenance.Faults;
 
-/// <summary>The real API as a separate process (its Release build output), on a loopback port, that a test may kill -9.</summary>
-public sealed class ApiProcess(string connectionString, string schema, string adminKey, int port) : IDisposable
+/// <summary>
+/// The real API as a separate process (its Release build output), on a loopback port, that a test may kill -9.
+/// <paramref name="environment"/> adds or overrides environment variables; what the process prints is kept in <see cref="Output"/>.
+/// </summary>
+public sealed class ApiProcess(string connectionString, string schema, string adminKey, int port,
+    IReadOnlyDictionary<string, string>? environment = null) : IDisposable
 {
+    private const int MaxOutputLines = 20_000;
     private Process? _process;
     public Uri BaseUri { get; } = new($"http://127.0.0.1:{port}");
     public int? Pid => _process?.Id;
+
+    /// <summary>Lines the process wrote to stdout and stderr (the console logger writes a category line, then the message).</summary>
+    public ConcurrentQueue<string> Output { get; } = new();
 
     public static string DllPath()
     {
@@ -32,13 +41,21 @@ public sealed class ApiProcess(string connectionString, string schema, string ad
         info.Environment["ASPNETCORE_URLS"] = BaseUri.ToString().TrimEnd('/');
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         var status = await WaitForReadyAsync(HttpStatusCode.OK, readyWithin);
         if (status != HttpStatusCode.OK) throw new InvalidOperationException($"The API did not become ready within {readyWithin.TotalSeconds} s (last: {status}).");
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null) return;
+        Output.Enqueue(line);
+        while (Output.Count > MaxOutputLines) Output.TryDequeue(out _);
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing; what was acknowledged must already be durable.</summary>

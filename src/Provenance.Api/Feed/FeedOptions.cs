@@ -38,6 +38,14 @@ public sealed class WebhookOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A node leases each delivery it claims for 3 × <see cref="Timeout"/> plus this margin. If the node dies mid-attempt, the
+    /// delivery (and the rest of its document's queue, which waits behind it) resumes on another node once the lease runs out;
+    /// the receiver may then see that one event twice, with the same <c>webhook-id</c>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan LeaseMargin { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The first retry waits about this long; each further one doubles it (with jitter) up to <see cref="MaxBackoff"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(5);

@@ -75,7 +75,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
     {
         var now = time.GetUtcNow();
         // The lease outlives one attempt generously; a node that dies mid-attempt releases its rows when the lease runs out.
-        var lease = now + options.Value.Timeout * 3 + TimeSpan.FromSeconds(30);
+        var lease = now + options.Value.Timeout * 3 + options.Value.LeaseMargin;
         await using var command = dataSource.CreateCommand($"""
             with heads as (
                 select distinct on (d.subscription_id, d.document_id) d.id

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Provenance.Api.Hosting;
 
@@ -30,12 +31,52 @@ public sealed class ProvenanceOptions
     /// <summary>Run the async projection daemon in this process (Solo). Off on nodes that use Wolverine-managed distribution.</summary>
     public DaemonHosting Daemon { get; set; } = DaemonHosting.Solo;
 
+    /// <summary>Distributed mode only: how nodes see each other and how soon a dead node's agents move (<c>Provenance:Cluster:*</c>).</summary>
+    public ClusterOptions Cluster { get; set; } = new();
+
     /// <summary>How long an async projection may lag without progress before /health/ready reports it stalled.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan ProjectionStallTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Tamper evidence: checkpoint key and origin, checkpoint and fixity schedules (<c>Provenance:Ledger:*</c>).</summary>
     public Ledger.LedgerOptions Ledger { get; set; } = new();
+}
+
+/// <summary>
+/// Wolverine's node bookkeeping when <see cref="DaemonHosting.Distributed"/>: every node writes a heartbeat each
+/// <see cref="HeartbeatInterval"/>; the leader treats a node whose heartbeat is older than <see cref="StaleNodeTimeout"/> as dead
+/// (after two consecutive observations) and assigns its projection and subscription agents to the live nodes. A node killed with
+/// SIGKILL therefore stops projecting for roughly StaleNodeTimeout + 2 × HeartbeatInterval; a clean shutdown hands over at once.
+/// </summary>
+public sealed class ClusterOptions
+{
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Keep it several heartbeats long: a live node that misses it (a long pause, a slow database) loses its agents.</summary>
+    public TimeSpan StaleNodeTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    public IEnumerable<string> Problems()
+    {
+        if (HeartbeatInterval < TimeSpan.FromMilliseconds(200) || HeartbeatInterval > TimeSpan.FromMinutes(10))
+        {
+            yield return "Provenance:Cluster:HeartbeatInterval must be between 00:00:00.200 and 00:10:00.";
+        }
+        if (StaleNodeTimeout > TimeSpan.FromHours(1)) yield return "Provenance:Cluster:StaleNodeTimeout must not exceed 01:00:00.";
+        if (StaleNodeTimeout < HeartbeatInterval * 3)
+        {
+            yield return "Provenance:Cluster:StaleNodeTimeout must be at least three HeartbeatIntervals, or live nodes are taken for dead.";
+        }
+    }
+}
+
+/// <summary>Start-up validation of <c>Provenance:Cluster</c>, each problem in its own message.</summary>
+public sealed class ClusterOptionsValidation : IValidateOptions<ProvenanceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ProvenanceOptions options)
+    {
+        var problems = options.Cluster.Problems().ToList();
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
 }
 
 public enum DaemonHosting

@@ -45,6 +45,8 @@ public static class ProvenanceSetup
             .Validate(o => o.AdminKey is null || o.AdminKey.Length >= 16, "PROVENANCE_ADMIN_KEY must be at least 16 characters.")
             .ValidateOnStart();
 
+        services.AddSingleton<IValidateOptions<ProvenanceOptions>, ClusterOptionsValidation>();
+
         var settings = new ProvenanceOptions();
         configuration.GetSection(ProvenanceOptions.Section).Bind(settings);
         var connectionString = settings.ConnectionString ?? configuration.GetConnectionString("Provenance")
@@ -57,11 +59,16 @@ public static class ProvenanceSetup
         services.AddMemoryCache();
         services.AddHttpContextAccessor();
 
+        // Solo: Marten's daemon runs every async projection and subscription in this process. Distributed: no Marten daemon;
+        // Wolverine elects a leader among the nodes sharing the database, and the leader assigns each projection/subscription
+        // agent (audit log, Merkle ledger, webhook fan-out) to exactly one live node. Marten's own HotCold mode would need the
+        // patched DistributedLock package (see ops/nuget-standins/README.md), so it is not offered.
+        var distributed = settings.Daemon == DaemonHosting.Distributed;
         var marten = services.AddMarten(sp => ConfigureMarten(sp, settings))
             .UseNpgsqlDataSource()
             .UseLightweightSessions()
-            .IntegrateWithWolverine(w => w.UseWolverineManagedEventSubscriptionDistribution = settings.Daemon == DaemonHosting.Distributed);
-        if (settings.Daemon == DaemonHosting.Solo)
+            .IntegrateWithWolverine(w => w.UseWolverineManagedEventSubscriptionDistribution = distributed);
+        if (!distributed)
         {
             marten.AddAsyncDaemon(DaemonMode.Solo);
         }
@@ -70,6 +77,12 @@ public static class ProvenanceSetup
         {
             opts.UseRuntimeCompilation();
             opts.ApplicationAssembly = typeof(ProvenanceSetup).Assembly;
+            if (distributed)
+            {
+                opts.Durability.HealthCheckPollingTime = settings.Cluster.HeartbeatInterval;
+                opts.Durability.StaleNodeTimeout = settings.Cluster.StaleNodeTimeout;
+                opts.Durability.CheckAssignmentPeriod = TimeSpan.FromTicks(Math.Min(settings.Cluster.StaleNodeTimeout.Ticks / 2, TimeSpan.FromSeconds(30).Ticks));
+            }
         });
         services.AddWolverineHttp();
 

@@ -24,7 +24,8 @@ public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceO
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await using var scope = services.CreateAsyncScope();
-        if (options.Value.SeedManifest is { } manifest)
+        // Empty means none, so a replica can switch off the seeding it would inherit (docker-compose.yml's api-2).
+        if (options.Value.SeedManifest is { } manifest && !string.IsNullOrWhiteSpace(manifest))
         {
             try
             {
