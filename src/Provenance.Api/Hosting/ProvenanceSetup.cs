@@ -89,6 +89,8 @@ public static class ProvenanceSetup
         services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
+            // Our own problems already carry their stable type; only framework-made ones (404 route, 405, 500) get one here.
+            if (ctx.ProblemDetails.Type?.StartsWith(Problems.TypePrefix, StringComparison.Ordinal) == true) return;
             ctx.ProblemDetails.Type = ctx.ProblemDetails.Status switch
             {
                 404 => Problems.NotFound.Type,
