@@ -26,7 +26,7 @@ public static class Problems
     public static readonly ProblemKind IdempotencyInProgress = new("idempotency-in-progress", 409, "A request with this Idempotency-Key is still being processed.");
     public static readonly ProblemKind Conflict = new("conflict", 409, "The request conflicts with the current state.");
     public static readonly ProblemKind NotAcceptable = new("not-acceptable", 406, "None of the accepted media types or the requested format can be produced.");
-    public static readonly ProblemKind LedgerBehind = new("ledger-behind", 503, "The ledger has not reached the end of the requested period yet.");
+    public static readonly ProblemKind LedgerBehind = new("ledger-behind", 503, "The ledger has not reached the requested events yet.");
     public static readonly ProblemKind NoCheckpoint = new("no-checkpoint", 404, "No ledger checkpoint has been signed yet.");
 
     public static IResult Result(ProblemKind kind, string detail, IDictionary<string, string[]>? errors = null,

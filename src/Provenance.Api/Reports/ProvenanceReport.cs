@@ -86,10 +86,19 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
     /// <summary>The report, or the problem that prevents it (unknown document, not yet in the ledger, no checkpoint).</summary>
     public async Task<(ProvenanceReport? Report, IResult? Problem)> ForDocumentAsync(Guid id, CancellationToken ct)
     {
+        // Proofs first, events second: an event written in between is then visibly not yet in the tree, never a proof without its event.
+        var (proof, problem) = await proofs.ForDocumentAsync(id, ct);
         var events = await EventsOfAsync(id, ct);
         if (events.Count == 0 || events[0].EventType != EventTypeName<DocumentIngested>()) return (null, Http.Problems.DocumentNotFound(id));
-        var (proof, problem) = await proofs.ForDocumentAsync(id, ct);
         if (proof is null) return (null, problem);
+        var inTree = proof.Events.Select(e => e.Sequence).ToHashSet();
+        if (events.FirstOrDefault(e => !inTree.Contains(e.Sequence)) is { } newest)
+        {
+            // A report must not list an event it cannot prove: the Merkle subscription follows commits within about a second.
+            return (null, Http.Problems.Result(Http.Problems.LedgerBehind,
+                $"Event {newest.Sequence} of this document is not in the ledger's tree yet. Try again shortly.",
+                extensions: new Dictionary<string, object?> { ["sequence"] = newest.Sequence }));
+        }
         return (Build(events, proof, time.GetUtcNow()), null);
     }
 

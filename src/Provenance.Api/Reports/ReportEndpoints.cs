@@ -70,7 +70,11 @@ public static class ProvenanceReportEndpoint
         if (chosen is null) return ReportFormats.NotAcceptable(ReportFormats.All);
 
         var (report, problem) = await reports.ForDocumentAsync(id, ct);
-        if (report is null) return problem!;
+        if (report is null)
+        {
+            if (problem is IStatusCodeHttpResult { StatusCode: StatusCodes.Status503ServiceUnavailable }) http.Response.Headers.RetryAfter = "1";
+            return problem!;
+        }
         var bytes = chosen.Render(report);
         var signer = await keyring.SignerAsync(ct);
         http.Response.Headers[SignatureHeader] = signer.SignDetached(bytes).ToString();
