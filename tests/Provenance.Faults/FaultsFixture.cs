@@ -112,7 +112,7 @@ public sealed class FaultsCollection : ICollectionFixture<FaultsFixture>
 
 /// <summary>Each fault test says what it did and what it checked, in the test output.</summary>
 [Collection(FaultsCollection.Name), Trait("Category", "Faults")]
-public abstract class FaultTest(FaultsFixture fixture, ITestOutputHelper output)
+public abstract partial class FaultTest(FaultsFixture fixture, ITestOutputHelper output)
 {
     protected FaultsFixture Fixture { get; } = fixture;
     protected void Say(string line)

@@ -50,7 +50,7 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
             var assignments = await cluster.WaitForAgentsAsync(TimeSpan.FromSeconds(30));
             var victim = round % 2 == 1 ? assignments.FanOutNode : assignments.LeaderNode;
             var survivor = 1 - victim;
-            using var load = new Load(cluster, acked, workers: 6, tag: $"kill{round}");
+            using var load = new EditorLoad([cluster.Client(0, 16), cluster.Client(1, 16)], acked, workers: 6, $"Two nodes kill{round}", iterations: 50_000);
             (await load.WaitForAckedAsync(beforeKill, TimeSpan.FromSeconds(60))).ShouldBeTrue($"the load did not reach {beforeKill} acknowledged writes");
             (await WaitUntilAsync(() => Task.FromResult(receiver.Arrivals.Count > 0), TimeSpan.FromSeconds(30))).ShouldBeTrue("no webhook arrived under load");
             // Mid-delivery: kill while deliveries are claimed and unsettled (the receiver takes 50 ms per request).
@@ -100,7 +100,7 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
         for (var cycle = 1; cycle <= cycles; cycle++)
         {
             await cluster.WaitForAgentsAsync(TimeSpan.FromSeconds(30));
-            using var load = new Load(cluster, acked, workers: 4, tag: $"pg{cycle}");
+            using var load = new EditorLoad([cluster.Client(0, 16), cluster.Client(1, 16)], acked, workers: 4, $"Two nodes pg{cycle}", iterations: 50_000);
             (await load.WaitForAckedAsync(beforeStop, TimeSpan.FromSeconds(60))).ShouldBeTrue($"the load did not reach {beforeStop} acknowledged writes");
             var arrivalsBefore = receiver.Arrivals.Count;
             (await WaitUntilAsync(() => Task.FromResult(receiver.Arrivals.Count > arrivalsBefore), TimeSpan.FromSeconds(30)))
@@ -132,17 +132,6 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
                 + string.Join(" | ", cluster.Notable(0).Concat(cluster.Notable(1)).Where(l => l.Contains("leadership") || l.Contains("Ejected")).TakeLast(4)));
             await cluster.CheckAsync(subscription, receiver, acked, inFlight, duplicateRule: "first received before PostgreSQL was back", Log);
         }
-    }
-
-    private static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan within)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < within)
-        {
-            if (await condition()) return true;
-            await Task.Delay(100);
-        }
-        return await condition();
     }
 
     /// <summary>Two API processes in Distributed mode on one schema, with fast failover settings for the test.</summary>
@@ -469,91 +458,6 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
         public int LeaderNode => ByAgent["leader"] ?? 0;
         public string Describe(int node) => string.Join(", ", ByAgent.Where(a => a.Value == node).Select(a => a.Key).Order());
         public string DescribeAll() => string.Join(", ", ByAgent.Select(a => $"{a.Key} on {(a.Value is { } n ? $"node {n + 1}" : "none")}"));
-    }
-
-    /// <summary>Writers that ingest a document each and then edit it, alternating between the two nodes, skipping a dead one.</summary>
-    private sealed class Load : IDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task[] _workers;
-        private readonly HttpClient[] _clients;
-        private int _acked;
-        private int _failed;
-        public int Acked => Volatile.Read(ref _acked);
-        public int Failed => Volatile.Read(ref _failed);
-
-        public Load(TwoNodes nodes, ConcurrentDictionary<Guid, int> acked, int workers, string tag)
-        {
-            _clients = [nodes.Client(0, 16), nodes.Client(1, 16)];
-            _workers = Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
-            {
-                Guid? id = null;
-                var revision = 0;
-                for (var n = 0; n < 50_000 && !_stop.IsCancellationRequested; n++)
-                {
-                    var client = _clients[(w + n) % 2];
-                    try
-                    {
-                        if (id is null)
-                        {
-                            (var created, revision) = await IngestAsync(client, $"Two nodes {tag}.{w}", _stop.Token);
-                            id = created;
-                            acked[created] = revision;
-                            Interlocked.Increment(ref _acked);
-                            continue;
-                        }
-                        using var response = await EditAsync(client, id.Value, revision, $"Two nodes {tag}.{w}.{n}", _stop.Token);
-                        if (response.StatusCode == HttpStatusCode.Created)
-                        {
-                            acked[id.Value] = revision = Revision(response);
-                            Interlocked.Increment(ref _acked);
-                        }
-                        else if (response.StatusCode == HttpStatusCode.PreconditionFailed) revision = Revision(response);
-                        else
-                        {
-                            Interlocked.Increment(ref _failed);
-                            await Task.Delay(50, _stop.Token);
-                        }
-                    }
-                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
-                    {
-                        // A killed node refuses or cuts the request (its outcome is unknown and it was not acknowledged); during a
-                        // database outage requests fail. The next iteration goes to the other node.
-                        Interlocked.Increment(ref _failed);
-                        if (_stop.IsCancellationRequested) break;
-                        await Task.Delay(20);
-                    }
-                }
-            })).ToArray();
-        }
-
-        public async Task<bool> WaitForAckedAsync(int count, TimeSpan within)
-        {
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < within && Acked < count) await Task.Delay(50);
-            return Acked >= count;
-        }
-
-        public async Task StopAsync()
-        {
-            await _stop.CancelAsync();
-            await Task.WhenAll(_workers);
-        }
-
-        public void Dispose()
-        {
-            if (!_stop.IsCancellationRequested) _stop.Cancel();
-            try
-            {
-                Task.WaitAll(_workers, TimeSpan.FromSeconds(30));
-            }
-            catch (AggregateException)
-            {
-                // Already reported by the test that stopped early.
-            }
-            foreach (var c in _clients) c.Dispose();
-            _stop.Dispose();
-        }
     }
 
     /// <summary>One webhook request as the receiver saw it; <see cref="Order"/> is the order in which requests started arriving.</summary>
