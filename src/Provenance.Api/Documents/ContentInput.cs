@@ -57,6 +57,10 @@ public static class ContentInput
         return Check(buffer.ToArray(), declared, SafeFileName(file.FileName), maxBytes, errors, "file", "mediaType");
     }
 
+    /// <summary>Bytes already in hand (a file on disk): the same checks, with <paramref name="defaultMediaType"/> when none is declared.</summary>
+    public static ContentUpload? FromBytes(byte[] bytes, string? mediaType, string? fileName, string? defaultMediaType, long maxBytes, FieldErrors errors)
+        => Check(bytes, mediaType ?? defaultMediaType, fileName, maxBytes, errors, "file", "mediaType");
+
     private static bool IsGeneric(string? contentType)
         => string.IsNullOrEmpty(contentType) || contentType.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase);
 

@@ -163,8 +163,7 @@ public sealed class SeedLoader(IDocumentStore store, ContentStore contents, IOpt
             return null;
         }
         var bytes = await File.ReadAllBytesAsync(path);
-        return ContentInput.FromJson(null, Convert.ToBase64String(bytes), step.MediaType, Path.GetFileName(path), defaultMediaType ?? MediaTypes.PlainText,
-            limit, errors);
+        return ContentInput.FromBytes(bytes, step.MediaType, Path.GetFileName(path), defaultMediaType ?? MediaTypes.PlainText, limit, errors);
     }
 
     private static InvalidDataException Invalid(string where, FieldErrors errors) => new($"{where}: {errors.Summary()}");
