@@ -8,16 +8,9 @@ using Npgsql;
 using NpgsqlTypes;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
+using Wolverine.Marten;
 
 namespace Provenance.Api.Documents;
-
-/// <summary>Bytes of a revision or translation as a user sent them, with their SHA-256 digest.</summary>
-public sealed record ContentUpload(byte[] Bytes, string MediaType, string? FileName)
-{
-    public string Digest { get; } = ContentDigest.Of(Bytes);
-    public long Size => Bytes.LongLength;
-    public bool IsText => MediaTypes.IsText(MediaType);
-}
 
 public static class ContentDigest
 {
@@ -54,12 +47,10 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
         return table;
     }
 
-    public void Put(IDocumentSession session, ContentUpload content)
+    /// <summary>Keeps bytes just written in memory (by digest): the next edit of the document diffs against them without a read.</summary>
+    public void Remember(ContentUpload content)
     {
-        session.QueueSqlCommand(
-            $"insert into {Table} (digest, size, bytes) values (?, ?, ?) on conflict (digest) do nothing",
-            content.Digest, content.Size, content.Bytes);
-        Remember(content.Digest, content.Bytes);
+        if (content.Size <= CacheableBytes && content.Source.InMemory) Remember(content.Digest, content.Source.ReadAllBytes());
     }
 
     public async Task<byte[]?> GetAsync(string digest, CancellationToken ct)
@@ -92,14 +83,31 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
     }
 }
 
-/// <summary>Line-level change counts between two text revisions, recorded in <see cref="DocumentEdited"/>.</summary>
-public static class ChangeSummary
+/// <summary>
+/// The side effect of recording content: its bytes go into the store in the same transaction as the event that names them
+/// (a digest already stored is kept as it is). Large content is streamed from its upload file, not copied into memory.
+/// </summary>
+public sealed record StoreContent(ContentUpload Content) : IMartenOp
 {
-    public static (int Added, int Removed) Lines(byte[]? before, ContentUpload after)
+    public void Execute(IDocumentSession session)
     {
-        if (before is null || !after.IsText) return (0, 0);
-        var diff = Differ.Instance.CreateLineDiffs(Encoding.UTF8.GetString(before), Encoding.UTF8.GetString(after.Bytes),
-            ignoreWhitespace: false);
-        return (diff.DiffBlocks.Sum(b => b.InsertCountB), diff.DiffBlocks.Sum(b => b.DeleteCountA));
+        var schema = session.DocumentStore.Options.DatabaseSchemaName;
+        object bytes = Content.Source.InMemory ? Content.Source.ReadAllBytes() : Content.Source.OpenRead();
+        session.QueueSqlCommand(
+            $"insert into {schema}.{ContentStore.TableName} (digest, size, bytes) values (?, ?, ?) on conflict (digest) do nothing",
+            Content.Digest, Content.Size, bytes);
+    }
+}
+
+/// <summary>Line-level change counts between two text revisions, recorded in <see cref="DocumentEdited"/>.</summary>
+public sealed record LineChanges(int Added, int Removed)
+{
+    public static readonly LineChanges None = new(0, 0);
+
+    public static LineChanges Between(byte[]? before, byte[] after)
+    {
+        if (before is null) return None;
+        var diff = Differ.Instance.CreateLineDiffs(Encoding.UTF8.GetString(before), Encoding.UTF8.GetString(after), ignoreWhitespace: false);
+        return new(diff.DiffBlocks.Sum(b => b.InsertCountB), diff.DiffBlocks.Sum(b => b.DeleteCountA));
     }
 }

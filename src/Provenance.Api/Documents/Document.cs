@@ -84,3 +84,18 @@ public static class VerificationMethods
         "source-comparison", "fixity", "expert-review", "reverse-image-search", "metadata-analysis", "eyewitness-confirmation",
     };
 }
+
+/// <summary>The longest value each event field accepts, in characters (checked at input, before any event exists).</summary>
+public static class FieldLimits
+{
+    public const int Title = 500;
+    public const int Reason = 2000;
+    public const int Publisher = 300;
+    public const int Channel = 100;
+    public const int FileName = 255;
+    public const int Uri = 2000;
+    public const int Translator = 200;
+    public const int Notes = 10_000;
+    public const int EvidenceCount = 50;
+    public const int Quote = 5000;
+}

@@ -42,6 +42,16 @@ public sealed class DocumentView
     /// revision and stream version, so caches still notice translations and verdicts.
     /// </summary>
     public string ETag => Version == RevisionVersion ? $"\"{Revision}\"" : $"\"{Revision}.{Version}\"";
+
+    /// <summary>A deep copy: what a handler projects its new events onto, leaving the loaded aggregate to Marten.</summary>
+    public DocumentView Clone()
+    {
+        var copy = (DocumentView)MemberwiseClone();
+        copy.Translations = Translations.Select(t => t.Clone()).ToList();
+        copy.Verifications = Verifications.Select(v => v.Clone()).ToList();
+        copy.Verdicts = [.. Verdicts];
+        return copy;
+    }
 }
 
 public sealed class TranslationState
@@ -57,6 +67,8 @@ public sealed class TranslationState
     public int Count { get; set; }
     public DateTimeOffset TranslatedAt { get; set; }
     public string TranslatedBy { get; set; } = "";
+
+    public TranslationState Clone() => (TranslationState)MemberwiseClone();
 }
 
 public sealed class VerificationState
@@ -71,10 +83,44 @@ public sealed class VerificationState
     public DateTimeOffset VerifiedAt { get; set; }
     public string VerifiedBy { get; set; } = "";
     public long Sequence { get; set; }
+
+    public VerificationState Clone()
+    {
+        var copy = (VerificationState)MemberwiseClone();
+        copy.Evidence = [.. Evidence];
+        return copy;
+    }
 }
 
 public sealed partial class DocumentViewProjection : SingleStreamProjection<DocumentView, Guid>
 {
+    static readonly DocumentViewProjection Instance = new();
+
+    /// <summary>
+    /// The view after <paramref name="data"/>, projected in memory onto a copy of <paramref name="current"/> (null for a new
+    /// document) exactly as the inline projection will store it: a handler answers with it without reading the view back.
+    /// </summary>
+    public static DocumentView Next(DocumentView? current, object data, DateTimeOffset at)
+    {
+        var version = (current?.Version ?? 0) + 1;
+        IEvent<T> Wrap<T>(T e) where T : notnull => new Event<T>(e) { Version = version, Timestamp = at, StreamId = current?.Id ?? Guid.Empty };
+        if (data is DocumentIngested ingested)
+        {
+            var created = Instance.Create(Wrap(ingested));
+            created.Id = ingested.DocumentId;
+            return created;
+        }
+        var next = current?.Clone() ?? throw new InvalidOperationException($"{data.GetType().Name} needs an existing document.");
+        switch (data)
+        {
+            case DocumentEdited e: Instance.Apply(Wrap(e), next); break;
+            case DocumentTranslated e: Instance.Apply(Wrap(e), next); break;
+            case DocumentVerified e: Instance.Apply(Wrap(e), next); break;
+            default: throw new InvalidOperationException($"The view does not project {data.GetType().Name}.");
+        }
+        return next;
+    }
+
     public DocumentView Create(IEvent<DocumentIngested> e) => new()
     {
         Id = e.StreamId,

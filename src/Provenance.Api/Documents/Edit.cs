@@ -1,102 +1,120 @@
 using System.Security.Claims;
-using Marten;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Provenance.Api.Access;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
+using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Provenance.Api.Documents;
 
-/// <summary>Record a new revision. The request's <c>If-Match</c> names the revision the edit is based on.</summary>
-public sealed record EditDocument(string? Content, string? ContentBase64, string? MediaType, string? Reason);
-
-public static class EditEndpoint
+/// <summary>
+/// Record a new revision of a document's own-language content, based on the revision the editor saw
+/// (<c>If-Match</c> over HTTP). The body is JSON (<c>content</c> or <c>contentBase64</c>, <c>mediaType</c>, <c>reason</c>)
+/// or a multipart form with a <c>file</c> part.
+/// </summary>
+public sealed record EditDocument(string? Content, byte[]? ContentBase64, string? MediaType, string? Reason)
 {
-    [WolverinePost("/api/documents/{id}/revisions"), Authorize(Roles = Roles.Contributor)]
-    public static async Task<IResult> Post(Guid id, HttpRequest request, IDocumentSession session, ContentStore contents,
-        ClaimsPrincipal user, IOptions<ProvenanceOptions> options)
-    {
-        var ct = request.HttpContext.RequestAborted;
-        var current = await session.LoadAsync<DocumentView>(id, ct);
-        if (current is null) return Problems.DocumentNotFound(id);
+    [JsonIgnore, JasperFx.Identity] public Guid DocumentId { get; init; }
+    /// <summary>The revision the edit is based on; null when the request named none.</summary>
+    [JsonIgnore] public int? BaseRevision { get; init; }
+    [JsonIgnore] public string Actor { get; init; } = "";
+    [JsonIgnore] public ContentSubmission? Upload { get; init; }
+}
 
-        var ifMatch = request.Headers.IfMatch.ToString();
-        if (ifMatch.Length == 0)
+public static class Edit
+{
+    /// <summary>Why the edit cannot be recorded against <paramref name="current"/>, or null when it can.</summary>
+    public static ProblemDetails? Validate(EditDocument command, DocumentView current, long maxContentBytes)
+    {
+        if (command.BaseRevision is not { } baseRevision)
         {
-            return Problems.Result(Problems.PreconditionRequired,
+            return Problems.Details(Problems.PreconditionRequired,
                 $"Send 'If-Match: {current.ETag}' naming the revision this edit is based on (current revision: {current.Revision}).",
                 extensions: new Dictionary<string, object?> { ["currentRevision"] = current.Revision });
         }
-        if (EntityTags.Revision(ifMatch) is not { } baseRevision)
-        {
-            return Problems.Result(Problems.MalformedRequest, $"If-Match '{ifMatch}' does not name a revision (for example \"{current.Revision}\").");
-        }
+        if (baseRevision != current.Revision) return DocumentPreconditions.Stale(current, baseRevision);
 
-        var limit = options.Value.MaxContentBytes;
         var errors = new FieldErrors();
-        EditDocument command;
-        ContentUpload? content;
-        if (RequestBodies.IsMultipart(request))
+        var content = ContentInput.Check(command.Upload, current.MediaType, maxContentBytes, errors);
+        errors.Require("reason", command.Reason, FieldLimits.Reason);
+        if (errors.Any) return Problems.InvalidDetails(errors);
+        if (content!.Digest == current.ContentDigest && content.MediaType == current.MediaType)
         {
-            var (form, problem) = await RequestBodies.ReadFormAsync(request, limit);
-            if (problem is not null) return problem;
-            command = new EditDocument(null, null, form!["mediaType"].FirstOrDefault(), form["reason"].FirstOrDefault());
-            content = await ContentInput.FromFormAsync(form, current.MediaType, limit, errors);
+            return Problems.Details(Problems.UnchangedContent,
+                $"The content is identical to revision {current.Revision} ({current.ContentDigest}); nothing was recorded.",
+                extensions: new Dictionary<string, object?> { ["currentRevision"] = current.Revision });
         }
-        else
-        {
-            var (json, problem) = await RequestBodies.ReadJsonAsync<EditDocument>(request, RequestBodies.JsonLimit(options.Value));
-            if (problem is not null) return problem;
-            command = json!;
-            content = ContentInput.FromJson(command.Content, command.ContentBase64, command.MediaType, null, current.MediaType, limit, errors);
-        }
-        errors.Require("reason", command.Reason, 2000);
-        if (errors.Any || content is null) return Problems.Invalid(errors);
-
-        var (view, outcome) = await RecordAsync(session, contents, id, baseRevision, content, user.Actor(), command.Reason!.Trim(), ct);
-        return outcome switch
-        {
-            EditOutcome.Recorded => DocumentResults.Created(request.HttpContext, $"/api/documents/{id}/revisions/{view!.Revision}", view),
-            EditOutcome.Stale => StaleRevision(request.HttpContext, view!, baseRevision),
-            EditOutcome.Unchanged => Problems.Result(Problems.UnchangedContent,
-                $"The content is identical to revision {view!.Revision} ({view.ContentDigest}); nothing was recorded.",
-                extensions: new Dictionary<string, object?> { ["currentRevision"] = view.Revision }),
-            _ => Problems.DocumentNotFound(id),
-        };
+        return null;
     }
 
-    public enum EditOutcome { Recorded, Stale, Unchanged, NotFound }
-
-    /// <summary>
-    /// The decision is taken under the stream's row lock, so concurrent editors of one base revision serialise:
-    /// exactly one records its revision, every other sees the revision has moved on.
-    /// </summary>
-    public static async Task<(DocumentView? View, EditOutcome Outcome)> RecordAsync(IDocumentSession session, ContentStore contents, Guid id,
-        int baseRevision, ContentUpload content, string actor, string reason, CancellationToken ct)
+    /// <summary>The decision, once <see cref="Validate"/> passed: the event, and the content to store with it.</summary>
+    public static (DocumentEdited Edited, StoreContent Store) Decide(EditDocument command, DocumentView current, LineChanges lines)
     {
-        var stream = await session.Events.FetchForExclusiveWriting<DocumentView>(id, ct);
-        var current = stream.Aggregate;
-        if (current is null) return (null, EditOutcome.NotFound);
-        if (current.Revision != baseRevision) return (current, EditOutcome.Stale);
-        if (current.ContentDigest == content.Digest && current.MediaType == content.MediaType) return (current, EditOutcome.Unchanged);
-
-        var before = content.IsText && MediaTypes.IsText(current.MediaType) ? await contents.GetAsync(current.ContentDigest, ct) : null;
-        var (added, removed) = ChangeSummary.Lines(before, content);
-        contents.Put(session, content);
-        stream.AppendOne(new DocumentEdited(id, current.Revision + 1, baseRevision, content.MediaType, content.Digest, content.Size,
-            added, removed, actor, reason));
-        await session.SaveChangesAsync(ct);
-        // The identity map already holds the aggregate fetched for writing: no second read of the view.
-        return (await session.Events.FetchLatest<DocumentView>(id, ct), EditOutcome.Recorded);
+        var content = command.Upload!.Accepted(current.MediaType);
+        var edited = new DocumentEdited(current.Id, current.Revision + 1, command.BaseRevision!.Value, content.MediaType, content.Digest,
+            content.Size, lines.Added, lines.Removed, command.Actor, command.Reason!.Trim());
+        return (edited, new StoreContent(content));
     }
 
-    public static IResult StaleRevision(HttpContext context, DocumentView current, int named)
+    /// <summary>The events to append, the content to store, and the answer: the view as it will be once they commit.</summary>
+    public static (DocumentResource, Events, StoreContent) Record(EditDocument command, DocumentView current, LineChanges lines, TimeProvider clock)
     {
-        context.Response.Headers.ETag = current.ETag;
-        return Problems.Result(Problems.StaleRevision,
-            $"This edit is based on revision {named}, but the document is at revision {current.Revision}. Fetch it, merge, and retry with If-Match: {current.ETag}.",
-            extensions: new Dictionary<string, object?> { ["currentRevision"] = current.Revision, ["basedOn"] = named });
+        var (edited, store) = Decide(command, current, lines);
+        var after = DocumentViewProjection.Next(current, edited, clock.GetUtcNow());
+        return (DocumentResource.Recorded(after, $"/api/documents/{current.Id}/revisions/{edited.Revision}"), [edited], store);
     }
+
+    /// <summary>Line counts against the current revision, from the content store (the previous revision is usually cached).</summary>
+    public static async Task<LineChanges> LinesAsync(EditDocument command, DocumentView current, ContentStore contents, CancellationToken ct)
+    {
+        if (command.Upload is not { } upload || !MediaTypes.IsText(current.MediaType)) return LineChanges.None;
+        var after = MediaTypes.Normalize(upload.EffectiveMediaType(current.MediaType));
+        if (after is null || !MediaTypes.IsText(after) || !upload.IsValidUtf8) return LineChanges.None;
+        var before = await contents.GetAsync(current.ContentDigest, ct);
+        return LineChanges.Between(before, upload.ReadAllBytes());
+    }
+}
+
+/// <summary>POST /api/documents/{id}/revisions: HTTP binds the command, the aggregate workflow loads, checks and commits.</summary>
+public static class EditEndpoint
+{
+    public static async Task<(EditDocument?, ProblemDetails)> LoadAsync(Guid id, HttpRequest request, ClaimsPrincipal user,
+        IOptions<ProvenanceOptions> options)
+    {
+        var (baseRevision, precondition) = DocumentPreconditions.IfMatch(request);
+        if (precondition is not null) return (null, precondition);
+        var (body, upload, problem) = await DocumentRequests.ReadAsync<EditDocument>(request, options.Value,
+            (json, errors) => ContentInput.FromJson(json.Content, json.ContentBase64, json.MediaType, null, errors),
+            (form, _) => new EditDocument(null, null, form["mediaType"], form["reason"]));
+        if (problem is not null) return (null, problem);
+        return (body! with { DocumentId = id, BaseRevision = baseRevision, Actor = user.Actor(), Upload = upload }, WolverineContinue.NoProblems);
+    }
+
+    public static ProblemDetails Validate(EditDocument command, DocumentView document, IOptions<ProvenanceOptions> options, HttpResponse response)
+        => DocumentPreconditions.Respond(Edit.Validate(command, document, options.Value.MaxContentBytes), document, response);
+
+    public static Task<LineChanges> BeforeAsync(EditDocument command, DocumentView document, ContentStore contents, CancellationToken ct)
+        => Edit.LinesAsync(command, document, contents, ct);
+
+    [WolverinePost("/api/documents/{id}/revisions"), Authorize(Roles = Roles.Contributor), Idempotent]
+    public static (DocumentResource, Events, StoreContent) Post([NotBody] EditDocument command, [WriteAggregate("id")] DocumentView document, [NotBody] LineChanges lines,
+        TimeProvider clock) => Edit.Record(command, document, lines, clock);
+}
+
+/// <summary>The same use case for adapters other than the HTTP API (web forms, the seed loader): sent with <c>IMessageBus.InvokeAsync</c>.</summary>
+public static class EditDocumentHandler
+{
+    public static void Validate(EditDocument command, DocumentView document, IOptions<ProvenanceOptions> options)
+        => CommandRejected.ThrowIf(Edit.Validate(command, document, options.Value.MaxContentBytes));
+
+    public static Task<LineChanges> BeforeAsync(EditDocument command, DocumentView document, ContentStore contents, CancellationToken ct)
+        => Edit.LinesAsync(command, document, contents, ct);
+
+    public static (DocumentResource, Events, StoreContent) Handle(EditDocument command, [WriteAggregate] DocumentView document, LineChanges lines,
+        TimeProvider clock) => Edit.Record(command, document, lines, clock);
 }

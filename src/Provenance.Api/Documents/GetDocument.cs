@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Provenance.Api.Http;
@@ -27,13 +28,31 @@ public sealed record DocumentResource(
     string CreatedBy,
     DateTimeOffset UpdatedAt,
     string UpdatedBy,
-    DocumentLinks Links)
+    DocumentLinks Links) : IHttpAware
 {
+    /// <summary>The view's entity tag, sent as the <c>ETag</c> header.</summary>
+    [JsonIgnore] public string ETag { get; init; } = "";
+    /// <summary>Set when the response records a change: 201 with this <c>Location</c>.</summary>
+    [JsonIgnore] public string? Location { get; init; }
+
+    /// <summary>A change was recorded: 201 Created, <c>Location</c> naming what it created, the new view and its ETag.</summary>
+    public static DocumentResource Recorded(DocumentView view, string location) => From(view) with { Location = location };
+
+    void IHttpAware.Apply(HttpContext context)
+    {
+        context.Response.Headers.ETag = ETag;
+        if (Location is null) return;
+        context.Response.Headers.Location = Location;
+        context.Response.StatusCode = StatusCodes.Status201Created;
+    }
+
+    public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder) { }
+
     public static DocumentResource From(DocumentView v) => new(
         v.Id, v.Title, v.Language, v.Revision, v.Version, v.MediaType, v.ContentDigest, v.Size, v.OriginalFileName, v.SourceUri,
         v.Publisher, v.PublishedAt, v.Channel,
         v.Translations.Select(t => TranslationResource.From(t, v.Revision, v.Id)).ToList(),
-        v.Verifications, v.Verdicts, v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy, DocumentLinks.For(v.Id));
+        v.Verifications, v.Verdicts, v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy, DocumentLinks.For(v.Id)) { ETag = v.ETag };
 }
 
 public sealed record TranslationResource(

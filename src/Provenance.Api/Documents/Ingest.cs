@@ -1,101 +1,121 @@
+using System.Globalization;
 using System.Security.Claims;
-using Marten;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Provenance.Api.Access;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
+using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Provenance.Api.Documents;
 
-/// <summary>Ingest a new document: JSON with <c>content</c>/<c>contentBase64</c>, or multipart with a <c>file</c> part.</summary>
+/// <summary>
+/// Ingest a new document as revision 1: JSON with <c>content</c> (text) or <c>contentBase64</c> (bytes), or a multipart form
+/// with a <c>file</c> part and the other fields as form fields.
+/// </summary>
 public sealed record IngestDocument(
     string? Title,
     string? Language,
     string? Content,
-    string? ContentBase64,
+    byte[]? ContentBase64,
     string? MediaType,
     string? OriginalFileName,
     string? SourceUri,
     string? Publisher,
     DateTimeOffset? PublishedAt,
     string? Channel,
-    string? Reason);
+    string? Reason)
+{
+    /// <summary>The new document's id, chosen by the adapter (from <see cref="Identifiers"/>, or a seed manifest's).</summary>
+    [JsonIgnore] public Guid DocumentId { get; init; }
+    [JsonIgnore] public string Actor { get; init; } = "";
+    [JsonIgnore] public ContentSubmission? Upload { get; init; }
+}
 
-public static class IngestEndpoint
+public static class Ingest
 {
     public const string DefaultChannel = "api";
 
-    [WolverinePost("/api/documents"), Authorize(Roles = Roles.Contributor)]
-    public static async Task<IResult> Post(HttpRequest request, IDocumentSession session, ContentStore contents, Identifiers ids,
-        ClaimsPrincipal user, IOptions<ProvenanceOptions> options)
+    public static ProblemDetails? Validate(IngestDocument command, long maxContentBytes)
     {
-        var limit = options.Value.MaxContentBytes;
         var errors = new FieldErrors();
-        IngestDocument? command;
-        ContentUpload? content;
-        if (RequestBodies.IsMultipart(request))
-        {
-            var (form, problem) = await RequestBodies.ReadFormAsync(request, limit);
-            if (problem is not null) return problem;
-            command = FromForm(form!, errors);
-            content = await ContentInput.FromFormAsync(form!, null, limit, errors);
-        }
-        else
-        {
-            var (json, problem) = await RequestBodies.ReadJsonAsync<IngestDocument>(request, RequestBodies.JsonLimit(options.Value));
-            if (problem is not null) return problem;
-            command = json!;
-            content = ContentInput.FromJson(command.Content, command.ContentBase64, command.MediaType, command.OriginalFileName, null, limit, errors);
-        }
-
-        var ingested = Decide(ids.NewId(), command, content, user.Actor(), errors);
-        if (ingested is null) return Problems.Invalid(errors);
-
-        var view = await RecordAsync(session, contents, ingested, content!, request.HttpContext.RequestAborted);
-        return DocumentResults.Created(request.HttpContext, $"/api/documents/{view.Id}", view);
-    }
-
-    /// <summary>The decision: the event to record, or null with the reasons in <paramref name="errors"/>.</summary>
-    public static DocumentIngested? Decide(Guid id, IngestDocument command, ContentUpload? content, string actor, FieldErrors errors)
-    {
-        errors.Require("title", command.Title, 500);
-        var (language, languageError) = Languages.Parse(command.Language);
+        errors.Require("title", command.Title, FieldLimits.Title);
+        var (_, languageError) = Languages.Parse(command.Language);
         if (languageError is not null) errors.Add("language", languageError);
-        errors.Optional("originalFileName", command.OriginalFileName, 255);
-        errors.Optional("publisher", command.Publisher, 300);
-        errors.Optional("channel", command.Channel, 100);
-        errors.Optional("reason", command.Reason, 2000);
-        if (command.SourceUri is { } uri && !Uris.IsAbsoluteWeb(uri)) errors.Add("sourceUri", "'sourceUri' must be an absolute http(s) URI.");
-        if (errors.Any || content is null) return null;
-
-        return new DocumentIngested(id, command.Title!.Trim(), language!, content.MediaType, content.Digest, content.Size,
-            ContentInput.SafeFileName(command.OriginalFileName) ?? content.FileName, command.SourceUri, command.Publisher?.Trim(),
-            command.PublishedAt, string.IsNullOrWhiteSpace(command.Channel) ? DefaultChannel : command.Channel.Trim(), actor,
-            string.IsNullOrWhiteSpace(command.Reason) ? null : command.Reason.Trim());
-    }
-
-    public static async Task<DocumentView> RecordAsync(IDocumentSession session, ContentStore contents, DocumentIngested ingested,
-        ContentUpload content, CancellationToken ct)
-    {
-        contents.Put(session, content);
-        session.Events.StartStream<DocumentView>(ingested.DocumentId, ingested);
-        await session.SaveChangesAsync(ct);
-        return (await session.LoadAsync<DocumentView>(ingested.DocumentId, ct))!;
-    }
-
-    private static IngestDocument FromForm(IFormCollection form, FieldErrors errors)
-    {
-        string? Field(string name) => form[name].FirstOrDefault();
-        DateTimeOffset? published = null;
-        if (Field("publishedAt") is { } text)
+        errors.Optional("originalFileName", command.OriginalFileName, FieldLimits.FileName);
+        errors.Optional("publisher", command.Publisher, FieldLimits.Publisher);
+        errors.Optional("channel", command.Channel, FieldLimits.Channel);
+        errors.Optional("reason", command.Reason, FieldLimits.Reason);
+        if (command.SourceUri is { } uri && (uri.Length > FieldLimits.Uri || !Uris.IsAbsoluteWeb(uri)))
         {
-            if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var at)) published = at;
+            errors.Add("sourceUri", "'sourceUri' must be an absolute http(s) URI.");
+        }
+        ContentInput.Check(command.Upload, null, maxContentBytes, errors);
+        return errors.Any ? Problems.InvalidDetails(errors) : null;
+    }
+
+    public static (DocumentIngested Ingested, StoreContent Store) Decide(IngestDocument command)
+    {
+        var upload = command.Upload!;
+        var content = upload.Accepted(null);
+        var ingested = new DocumentIngested(command.DocumentId, command.Title!.Trim(), Languages.Parse(command.Language).Tag!, content.MediaType,
+            content.Digest, content.Size, ContentInput.SafeFileName(command.OriginalFileName) ?? content.FileName, command.SourceUri,
+            command.Publisher?.Trim(), command.PublishedAt, string.IsNullOrWhiteSpace(command.Channel) ? DefaultChannel : command.Channel.Trim(),
+            command.Actor, string.IsNullOrWhiteSpace(command.Reason) ? null : command.Reason.Trim());
+        return (ingested, new StoreContent(content));
+    }
+
+    /// <summary>The new stream, and what the client is answered with: the view as the inline projection will store it.</summary>
+    public static (DocumentResource, IStartStream, StoreContent) Record(IngestDocument command, TimeProvider clock)
+    {
+        var (ingested, store) = Decide(command);
+        var view = DocumentViewProjection.Next(null, ingested, clock.GetUtcNow());
+        return (DocumentResource.Recorded(view, $"/api/documents/{ingested.DocumentId}"),
+            MartenOps.StartStream<DocumentView>(ingested.DocumentId, ingested), store);
+    }
+}
+
+/// <summary>POST /api/documents.</summary>
+public static class IngestEndpoint
+{
+    public static async Task<(IngestDocument?, ProblemDetails)> LoadAsync(HttpRequest request, ClaimsPrincipal user, Identifiers ids,
+        IOptions<ProvenanceOptions> options)
+    {
+        var (body, upload, problem) = await DocumentRequests.ReadAsync<IngestDocument>(request, options.Value,
+            (json, errors) => ContentInput.FromJson(json.Content, json.ContentBase64, json.MediaType, json.OriginalFileName, errors),
+            FromForm);
+        if (problem is not null) return (null, problem);
+        return (body! with { DocumentId = ids.NewId(), Actor = user.Actor(), Upload = upload }, WolverineContinue.NoProblems);
+    }
+
+    public static ProblemDetails Validate(IngestDocument command, IOptions<ProvenanceOptions> options)
+        => Ingest.Validate(command, options.Value.MaxContentBytes) ?? WolverineContinue.NoProblems;
+
+    [WolverinePost("/api/documents"), Authorize(Roles = Roles.Contributor), Idempotent]
+    public static (DocumentResource, IStartStream, StoreContent) Post([NotBody] IngestDocument command, TimeProvider clock) => Ingest.Record(command, clock);
+
+    static IngestDocument FromForm(DocumentRequests.FormFields form, FieldErrors errors)
+    {
+        DateTimeOffset? published = null;
+        if (form["publishedAt"] is { } text)
+        {
+            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, out var at)) published = at;
             else errors.Add("publishedAt", "'publishedAt' must be an RFC 3339 date-time.");
         }
-        return new IngestDocument(Field("title"), Field("language"), null, null, Field("mediaType"),
-            Field("originalFileName") ?? form.Files.GetFile("file")?.FileName, Field("sourceUri"), Field("publisher"), published,
-            Field("channel") ?? "upload", Field("reason"));
+        return new IngestDocument(form["title"], form["language"], null, null, form["mediaType"], form["originalFileName"], form["sourceUri"],
+            form["publisher"], published, form["channel"] ?? "upload", form["reason"]);
     }
+}
+
+/// <summary>The same use case for the web forms and the seed loader.</summary>
+public static class IngestDocumentHandler
+{
+    public static void Validate(IngestDocument command, IOptions<ProvenanceOptions> options)
+        => CommandRejected.ThrowIf(Ingest.Validate(command, options.Value.MaxContentBytes));
+
+    public static (DocumentResource, IStartStream, StoreContent) Handle(IngestDocument command, TimeProvider clock) => Ingest.Record(command, clock);
 }

@@ -44,20 +44,21 @@ public static class MediaTypes
 
     public static string Essence(string mediaType) => mediaType.Split(';', 2)[0].Trim();
 
-    /// <summary>Why the bytes do not match the declared type, or null when they do.</summary>
-    public static string? Mismatch(string mediaType, byte[] bytes)
+    /// <summary>Why the content does not match the declared type, or null when it does.</summary>
+    public static string? Mismatch(string mediaType, ContentSubmission content)
     {
         var essence = Essence(mediaType);
         if (Text.Contains(essence))
         {
-            return IsUtf8(bytes) ? null : "Text content must be valid UTF-8.";
+            return content.IsValidUtf8 ? null : "Text content must be valid UTF-8.";
         }
-        return Binary.TryGetValue(essence, out var magic) && magic is not null && !bytes.AsSpan().StartsWith(magic)
+        return Binary.TryGetValue(essence, out var magic) && magic is not null && !content.Head.AsSpan().StartsWith(magic)
             ? $"The content does not look like {essence} (its leading bytes do not match)."
             : null;
     }
 
-    private static bool IsUtf8(byte[] bytes) => System.Text.Unicode.Utf8.IsValid(bytes);
+    public static string Unsupported(string declared)
+        => $"'{declared}' is not a supported media type; supported: {string.Join(", ", Supported)}.";
 
     public static IEnumerable<string> Supported => Text.Concat(Binary.Keys).Order(StringComparer.Ordinal);
 }

@@ -1,11 +1,15 @@
+using System.Globalization;
 using System.Security.Claims;
-using Marten;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Provenance.Api.Access;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
+using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Provenance.Api.Documents;
 
@@ -14,64 +18,25 @@ public sealed record TranslateDocument(
     string? Language,
     int? SourceRevision,
     string? Content,
-    string? ContentBase64,
+    byte[]? ContentBase64,
     string? MediaType,
     string? Translator,
     string? Method,
-    string? Reason);
-
-public static class TranslateEndpoint
+    string? Reason)
 {
-    [WolverinePost("/api/documents/{id}/translations"), Authorize(Roles = Roles.Contributor)]
-    public static async Task<IResult> Post(Guid id, HttpRequest request, IDocumentSession session, ContentStore contents,
-        ClaimsPrincipal user, IOptions<ProvenanceOptions> options)
-    {
-        var ct = request.HttpContext.RequestAborted;
-        var current = await session.LoadAsync<DocumentView>(id, ct);
-        if (current is null) return Problems.DocumentNotFound(id);
-        if (DocumentPreconditions.Check(request, current) is { } precondition) return precondition;
+    [JsonIgnore, JasperFx.Identity] public Guid DocumentId { get; init; }
+    /// <summary>When the request named one (<c>If-Match</c>), the revision the translation expects to be current.</summary>
+    [JsonIgnore] public int? ExpectedRevision { get; init; }
+    [JsonIgnore] public string Actor { get; init; } = "";
+    [JsonIgnore] public ContentSubmission? Upload { get; init; }
+}
 
-        var limit = options.Value.MaxContentBytes;
+public static class Translate
+{
+    public static ProblemDetails? Validate(TranslateDocument command, DocumentView current, long maxContentBytes)
+    {
+        if (command.ExpectedRevision is { } expected && expected != current.Revision) return DocumentPreconditions.Stale(current, expected);
         var errors = new FieldErrors();
-        TranslateDocument command;
-        ContentUpload? content;
-        if (RequestBodies.IsMultipart(request))
-        {
-            var (form, problem) = await RequestBodies.ReadFormAsync(request, limit);
-            if (problem is not null) return problem;
-            string? Field(string name) => form![name].FirstOrDefault();
-            int? source = null;
-            if (Field("sourceRevision") is { } text)
-            {
-                if (int.TryParse(text, out var n)) source = n;
-                else errors.Add("sourceRevision", "'sourceRevision' must be a whole number.");
-            }
-            command = new TranslateDocument(Field("language"), source, null, null, Field("mediaType"), Field("translator"), Field("method"), Field("reason"));
-            content = await ContentInput.FromFormAsync(form!, current.MediaType, limit, errors);
-        }
-        else
-        {
-            var (json, problem) = await RequestBodies.ReadJsonAsync<TranslateDocument>(request, RequestBodies.JsonLimit(options.Value));
-            if (problem is not null) return problem;
-            command = json!;
-            content = ContentInput.FromJson(command.Content, command.ContentBase64, command.MediaType, null, current.MediaType, limit, errors);
-        }
-
-        var translated = Decide(current, command, content, user.Actor(), errors);
-        if (translated is null)
-        {
-            return errors.ContentLimitExceeded is null && UnknownRevision(errors)
-                ? Problems.Result(Problems.UnknownRevision, errors.Summary(), errors.ToDictionary())
-                : Problems.Invalid(errors);
-        }
-
-        var view = await RecordAsync(session, contents, translated, content!, ct);
-        var location = $"/api/documents/{id}/content?language={Uri.EscapeDataString(translated.Language)}&revision={translated.SourceRevision}";
-        return DocumentResults.Created(request.HttpContext, location, view);
-    }
-
-    public static DocumentTranslated? Decide(DocumentView current, TranslateDocument command, ContentUpload? content, string actor, FieldErrors errors)
-    {
         var (language, languageError) = Languages.Parse(command.Language);
         if (languageError is not null) errors.Add("language", languageError);
         else if (string.Equals(language, current.Language, StringComparison.OrdinalIgnoreCase))
@@ -83,41 +48,77 @@ public static class TranslateEndpoint
         {
             errors.Add("sourceRevision", $"Revision {source} does not exist; the document has revisions 1 to {current.Revision}.");
         }
-        errors.Require("translator", command.Translator, 200);
+        errors.Require("translator", command.Translator, FieldLimits.Translator);
         if (command.Method is null || !TranslationMethods.All.Contains(command.Method))
         {
             errors.Add("method", $"'method' must be one of: {string.Join(", ", TranslationMethods.All)}.");
         }
-        errors.Optional("reason", command.Reason, 2000);
-        if (errors.Any || content is null) return null;
-
-        return new DocumentTranslated(current.Id, language!, source, content.MediaType, content.Digest, content.Size,
-            command.Translator!.Trim(), command.Method!, actor, string.IsNullOrWhiteSpace(command.Reason) ? null : command.Reason.Trim());
+        errors.Optional("reason", command.Reason, FieldLimits.Reason);
+        ContentInput.Check(command.Upload, current.MediaType, maxContentBytes, errors);
+        if (!errors.Any) return null;
+        var all = errors.ToDictionary();
+        return errors.ContentLimitExceeded is null && all.Count == 1 && all.ContainsKey("sourceRevision")
+            ? Problems.Details(Problems.UnknownRevision, errors.Summary(), all)
+            : Problems.InvalidDetails(errors);
     }
 
-    public static async Task<DocumentView> RecordAsync(IDocumentSession session, ContentStore contents, DocumentTranslated translated,
-        ContentUpload content, CancellationToken ct)
+    public static (DocumentTranslated Translated, StoreContent Store) Decide(TranslateDocument command, DocumentView current)
     {
-        contents.Put(session, content);
-        session.Events.Append(translated.DocumentId, translated);
-        await session.SaveChangesAsync(ct);
-        return (await session.LoadAsync<DocumentView>(translated.DocumentId, ct))!;
+        var content = command.Upload!.Accepted(current.MediaType);
+        var translated = new DocumentTranslated(current.Id, Languages.Parse(command.Language).Tag!, command.SourceRevision ?? current.Revision,
+            content.MediaType, content.Digest, content.Size, command.Translator!.Trim(), command.Method!, command.Actor,
+            string.IsNullOrWhiteSpace(command.Reason) ? null : command.Reason.Trim());
+        return (translated, new StoreContent(content));
     }
 
-    private static bool UnknownRevision(FieldErrors errors) => errors.ToDictionary() is var all && all.Count == 1 && all.ContainsKey("sourceRevision");
+    public static (DocumentResource, Events, StoreContent) Record(TranslateDocument command, DocumentView current, TimeProvider clock)
+    {
+        var (translated, store) = Decide(command, current);
+        var after = DocumentViewProjection.Next(current, translated, clock.GetUtcNow());
+        var location = $"/api/documents/{current.Id}/content?language={Uri.EscapeDataString(translated.Language)}&revision={translated.SourceRevision}";
+        return (DocumentResource.Recorded(after, location), [translated], store);
+    }
 }
 
-/// <summary>Translations and verifications accept an optional <c>If-Match</c>: when sent, it must name the current revision.</summary>
-public static class DocumentPreconditions
+/// <summary>POST /api/documents/{id}/translations; an optional <c>If-Match</c> must name the current revision.</summary>
+public static class TranslateEndpoint
 {
-    public static IResult? Check(HttpRequest request, DocumentView current)
+    public static async Task<(TranslateDocument?, ProblemDetails)> LoadAsync(Guid id, HttpRequest request, ClaimsPrincipal user,
+        IOptions<ProvenanceOptions> options)
     {
-        var ifMatch = request.Headers.IfMatch.ToString();
-        if (ifMatch.Length == 0) return null;
-        if (EntityTags.Revision(ifMatch) is not { } named)
-        {
-            return Problems.Result(Problems.MalformedRequest, $"If-Match '{ifMatch}' does not name a revision (for example \"{current.Revision}\").");
-        }
-        return named == current.Revision ? null : EditEndpoint.StaleRevision(request.HttpContext, current, named);
+        var (expected, precondition) = DocumentPreconditions.IfMatch(request);
+        if (precondition is not null) return (null, precondition);
+        var (body, upload, problem) = await DocumentRequests.ReadAsync<TranslateDocument>(request, options.Value,
+            (json, errors) => ContentInput.FromJson(json.Content, json.ContentBase64, json.MediaType, null, errors), FromForm);
+        if (problem is not null) return (null, problem);
+        return (body! with { DocumentId = id, ExpectedRevision = expected, Actor = user.Actor(), Upload = upload }, WolverineContinue.NoProblems);
     }
+
+    public static ProblemDetails Validate(TranslateDocument command, DocumentView document, IOptions<ProvenanceOptions> options, HttpResponse response)
+        => DocumentPreconditions.Respond(Translate.Validate(command, document, options.Value.MaxContentBytes), document, response);
+
+    [WolverinePost("/api/documents/{id}/translations"), Authorize(Roles = Roles.Contributor), Idempotent]
+    public static (DocumentResource, Events, StoreContent) Post([NotBody] TranslateDocument command, [WriteAggregate("id")] DocumentView document,
+        TimeProvider clock) => Translate.Record(command, document, clock);
+
+    static TranslateDocument FromForm(DocumentRequests.FormFields form, FieldErrors errors)
+    {
+        int? source = null;
+        if (form["sourceRevision"] is { } text)
+        {
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) source = n;
+            else errors.Add("sourceRevision", "'sourceRevision' must be a whole number.");
+        }
+        return new TranslateDocument(form["language"], source, null, null, form["mediaType"], form["translator"], form["method"], form["reason"]);
+    }
+}
+
+/// <summary>The same use case for the web forms and the seed loader.</summary>
+public static class TranslateDocumentHandler
+{
+    public static void Validate(TranslateDocument command, DocumentView document, IOptions<ProvenanceOptions> options)
+        => CommandRejected.ThrowIf(Translate.Validate(command, document, options.Value.MaxContentBytes));
+
+    public static (DocumentResource, Events, StoreContent) Handle(TranslateDocument command, [WriteAggregate] DocumentView document,
+        TimeProvider clock) => Translate.Record(command, document, clock);
 }

@@ -24,10 +24,6 @@ public sealed class ProvenanceOptions
     /// <summary>A seed manifest to load once at start-up (ops/run.sh sets it to seeds/manifest.json).</summary>
     public string? SeedManifest { get; set; }
 
-    /// <summary>How long a pending idempotent request keeps its key before another attempt may take it over.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
-    public TimeSpan IdempotencyPendingTimeout { get; set; } = TimeSpan.FromMinutes(1);
-
     /// <summary>Run the async projection daemon in this process (Solo). Off on nodes that use Wolverine-managed distribution.</summary>
     public DaemonHosting Daemon { get; set; } = DaemonHosting.Solo;
 

@@ -76,6 +76,7 @@ public static class ProvenanceSetup
         builder.Host.UseWolverine(opts =>
         {
             opts.UseRuntimeCompilation();
+            opts.Policies.AutoApplyTransactions();
             opts.ApplicationAssembly = typeof(ProvenanceSetup).Assembly;
             if (distributed)
             {
@@ -100,12 +101,13 @@ public static class ProvenanceSetup
                 _ => ctx.ProblemDetails.Type,
             };
         });
+        services.AddExceptionHandler<CommitFailures>();
         services.AddProvenanceAuthentication();
         services.AddAuthorization();
         services.AddOpenApi();
         services.AddProvenanceHealthChecks();
         services.AddProvenanceLedger(settings);
-        services.AddSingleton<SeedLoader>();
+        services.AddScoped<SeedLoader>();
         services.AddSingleton<Reports.ProvenanceReports>();
         services.AddSingleton<Reports.CollectionReports>();
         services.AddProvenanceFeed(configuration);
@@ -155,9 +157,7 @@ public static class ProvenanceSetup
         opts.Schema.For<SeededCorpus>().Identity(c => c.Id);
 
         opts.Storage.ExtendedSchemaObjects.Add(ContentStore.SchemaObject(settings.Schema));
-        opts.Storage.ExtendedSchemaObjects.Add(IdempotencyMiddleware.SchemaObject(settings.Schema));
-        opts.Listeners.Add(new IdempotencyCommitListener(settings.Schema));
-        opts.Listeners.Add(new CorrelationListener());
+        opts.Storage.ExtendedSchemaObjects.Add(IdempotentResponses.SchemaObject(settings.Schema));
         opts.ConfigureLedger(sp, settings);
         Audit.ArchiveStorage.Configure(opts, settings.Schema);
         return opts;
@@ -180,7 +180,12 @@ public static class ProvenanceSetup
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", o => o.WithTitle("Provenance API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapProvenanceHealthChecks();
-        app.MapWolverineEndpoints();
+        app.MapWolverineEndpoints(http =>
+        {
+            // The request's (normalised) X-Correlation-Id becomes the correlation id of every event an endpoint appends.
+            http.ApplyCorrelationIdHeaderToAllEndpoints = true;
+            http.AddPolicy<IdempotencyPolicy>();
+        });
         app.MapProvenanceWeb();
         return app;
     }

@@ -1,30 +1,47 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.CodeGeneration.Frames;
 using Marten;
-using Marten.Services;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Provenance.Api.Hosting;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
+using Wolverine.Http;
 
 namespace Provenance.Api.Http;
 
 /// <summary>
-/// <c>Idempotency-Key</c> on POST: a retry of a request with the same key (per principal) gets the first response
-/// back and appends nothing. The key is claimed before the request runs; the Marten transaction that records the
-/// request's events also marks the key committed, so "did it happen" is never ambiguous, even after a crash.
+/// Marks a command endpoint whose response is kept under the client's <c>Idempotency-Key</c>: a retry with the same key and
+/// the same request gets the first response back (<c>Idempotent-Replayed: true</c>) and appends nothing.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource dataSource, IOptions<ProvenanceOptions> options,
-    TimeProvider time, ILogger<IdempotencyMiddleware> logger)
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class IdempotentAttribute : Attribute;
+
+/// <summary>The idempotent request in flight, as the outer middleware admitted it: who, which key, which request bytes.</summary>
+public sealed record IdempotentRequest(string Principal, string Key, string Fingerprint);
+
+/// <summary>
+/// How <c>Idempotency-Key</c> works, in two halves that never hold the key outside the command's own transaction:
+/// <list type="number">
+/// <item><see cref="IdempotencyMiddleware"/> (before the endpoint) answers a key already answered — the stored response, or 422
+/// for a different request — and otherwise admits the request as an <see cref="IdempotentRequest"/> feature;</item>
+/// <item><see cref="IdempotencyPolicy"/> makes every <see cref="IdempotentAttribute"/> endpoint call <see cref="Enlist"/> just
+/// before Marten commits: the response row is inserted in the same transaction as the events it answers for.</item>
+/// </list>
+/// A twin racing the first request commits nothing (its events conflict with the first's, or its response row does); the
+/// middleware then answers it with the first's response. Nothing is kept for a request that fails, so its retry runs again.
+/// </summary>
+public static class IdempotentResponses
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
-    public const string TableName = "idempotency_requests";
-    private static readonly string[] KeptHeaders = ["Location", "ETag", "Content-Type", "Repr-Digest"];
-
-    private string Table => $"{options.Value.Schema}.{TableName}";
+    public const string TableName = "idempotent_responses";
+    static readonly string[] KeptHeaders = ["Location", "ETag", "Content-Type", "Repr-Digest"];
 
     public static Table SchemaObject(string schema)
     {
@@ -32,20 +49,60 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource
         table.AddColumn<string>("principal").AsPrimaryKey();
         table.AddColumn<string>("key").AsPrimaryKey();
         table.AddColumn<string>("fingerprint").NotNull();
-        table.AddColumn<string>("state").NotNull();
-        table.AddColumn("status", "integer");
-        table.AddColumn("location", "text");
-        table.AddColumn("headers", "jsonb");
-        table.AddColumn("body", "bytea");
-        table.AddColumn("claimed_at", "timestamptz").NotNull();
-        table.AddColumn("completed_at", "timestamptz");
+        table.AddColumn<int>("status").NotNull();
+        table.AddColumn("headers", "jsonb").NotNull();
+        table.AddColumn("body", "bytea").NotNull();
+        table.AddColumn("completed_at", "timestamptz").NotNull();
         return table;
     }
 
+    /// <summary>Generated into each idempotent endpoint just before <c>SaveChangesAsync</c>: the response joins the commit.</summary>
+    public static void Enlist(HttpContext context, IDocumentSession session, object response)
+    {
+        if (context.Features.Get<IdempotentRequest>() is not { } request) return;
+        if (response is IHttpAware aware) aware.Apply(context);
+        var json = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        var body = JsonSerializer.SerializeToUtf8Bytes(response, response.GetType(), json);
+        var headers = KeptHeaders.Where(h => context.Response.Headers.ContainsKey(h))
+            .ToDictionary(h => h, h => context.Response.Headers[h].ToString());
+        headers["Content-Type"] = "application/json; charset=utf-8";
+        var schema = session.DocumentStore.Options.DatabaseSchemaName;
+        session.QueueSqlCommand(
+            $"insert into {schema}.{TableName} (principal, key, fingerprint, status, headers, body, completed_at) values (?, ?, ?, ?, ?::jsonb, ?, ?)",
+            request.Principal, request.Key, request.Fingerprint, context.Response.StatusCode, JsonSerializer.Serialize(headers), body,
+            context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow());
+    }
+}
+
+/// <summary>Adds the <see cref="IdempotentResponses.Enlist"/> call to every <see cref="IdempotentAttribute"/> endpoint, before its commit.</summary>
+public sealed class IdempotencyPolicy : IHttpPolicy
+{
+    public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
+    {
+        foreach (var chain in chains.Where(c => c.Method.Method.IsDefined(typeof(IdempotentAttribute), false)))
+        {
+            var commit = chain.Postprocessors.FindIndex(f => f is MethodCall { Method.Name: nameof(IDocumentSession.SaveChangesAsync) });
+            if (commit < 0)
+            {
+                throw new InvalidOperationException($"{chain.Description} is [Idempotent] but does not commit through a Marten session.");
+            }
+            var enlist = new MethodCall(typeof(IdempotentResponses), nameof(IdempotentResponses.Enlist));
+            enlist.Arguments[2] = chain.ResourceVariable ?? chain.Method.Creates.First();
+            chain.Postprocessors.Insert(commit, enlist);
+            chain.WithMetadata(new IdempotentAttribute());
+        }
+    }
+}
+
+/// <summary>The outer half: answers keys already answered, admits new ones, and answers a twin that lost the race.</summary>
+public sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource dataSource, IOptions<ProvenanceOptions> options)
+{
+    string Table => $"{options.Value.Schema}.{IdempotentResponses.TableName}";
+
     public async Task InvokeAsync(HttpContext context)
     {
-        var key = context.Request.Headers[Header].ToString();
-        if (!HttpMethods.IsPost(context.Request.Method) || key.Length == 0 || context.User.Identity?.IsAuthenticated != true)
+        var key = context.Request.Headers[IdempotentResponses.Header].ToString();
+        if (key.Length == 0 || context.User.Identity?.IsAuthenticated != true || context.GetEndpoint()?.Metadata.GetMetadata<IdempotentAttribute>() is null)
         {
             await next(context);
             return;
@@ -58,137 +115,61 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource
 
         var principal = context.User.Identity.Name!;
         context.Request.EnableBuffering(bufferThreshold: 1024 * 1024, bufferLimit: RequestBodies.JsonLimit(options.Value) + 1024 * 1024);
-        var fingerprint = await FingerprintAsync(context.Request);
-
-        var claim = await ClaimAsync(principal, key, fingerprint, context.RequestAborted);
-        if (claim is not null)
+        var request = new IdempotentRequest(principal, key, await FingerprintAsync(context.Request));
+        if (await FindAsync(request, context.RequestAborted) is { } answered)
         {
-            await claim.ExecuteAsync(context);
+            await answered.ExecuteAsync(context);
             return;
         }
 
-        var scope = new IdempotencyScope(principal, key);
-        IdempotencyScope.Current = scope;
+        context.Features.Set(request);
+        // Held back until the endpoint is done: a twin that lost the race to the first request is answered as the first was.
         var original = context.Response.Body;
-        using var captured = new MemoryStream();
-        context.Response.Body = captured;
+        using var held = new MemoryStream();
+        context.Response.Body = held;
         try
         {
             await next(context);
         }
-        catch
+        catch (Exception) when (!context.Response.HasStarted)
         {
             context.Response.Body = original;
-            await ReleaseIfUncommittedAsync(principal, key);
-            throw;
+            if (await FindAsync(request, CancellationToken.None) is not { } first) throw;
+            context.Response.Clear();
+            await first.ExecuteAsync(context);
+            return;
         }
-        finally
-        {
-            IdempotencyScope.Current = null;
-        }
-
         context.Response.Body = original;
-        var body = captured.ToArray();
-        if (context.Response.StatusCode >= 500)
+        if (context.Response.StatusCode >= 400 && !context.Response.HasStarted && await FindAsync(request, CancellationToken.None) is { } winner)
         {
-            await ReleaseIfUncommittedAsync(principal, key);
+            context.Response.Clear();
+            await winner.ExecuteAsync(context);
+            return;
         }
-        else
-        {
-            await CompleteAsync(principal, key, context.Response, body);
-        }
-        await original.WriteAsync(body, context.RequestAborted);
+        held.Position = 0;
+        await held.CopyToAsync(original, context.RequestAborted);
     }
 
-    /// <summary>Null when this request now owns the key; otherwise the response to send instead.</summary>
-    private async Task<IResult?> ClaimAsync(string principal, string key, string fingerprint, CancellationToken ct)
+    async Task<IResult?> FindAsync(IdempotentRequest request, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        await using var insert = dataSource.CreateCommand(
-            $"insert into {Table} (principal, key, fingerprint, state, claimed_at) values ($1, $2, $3, 'pending', $4) on conflict do nothing");
-        insert.Parameters.AddWithValue(principal);
-        insert.Parameters.AddWithValue(key);
-        insert.Parameters.AddWithValue(fingerprint);
-        insert.Parameters.AddWithValue(now);
-        if (await insert.ExecuteNonQueryAsync(ct) == 1) return null;
-
-        await using var select = dataSource.CreateCommand(
-            $"select fingerprint, state, status, location, headers, body, claimed_at from {Table} where principal = $1 and key = $2");
-        select.Parameters.AddWithValue(principal);
-        select.Parameters.AddWithValue(key);
+        await using var select = dataSource.CreateCommand($"select fingerprint, status, headers, body from {Table} where principal = $1 and key = $2");
+        select.Parameters.Add(new NpgsqlParameter { Value = request.Principal });
+        select.Parameters.Add(new NpgsqlParameter { Value = request.Key });
         await using var reader = await select.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct)) return await ClaimAsync(principal, key, fingerprint, ct);
-
-        if (reader.GetString(0) != fingerprint)
+        if (!await reader.ReadAsync(ct)) return null;
+        if (reader.GetString(0) != request.Fingerprint)
         {
             return Problems.Result(Problems.IdempotencyKeyReused,
-                $"Idempotency-Key '{key}' was first used for a different request; use a new key for a new request.");
+                $"Idempotency-Key '{request.Key}' was first used for a different request; use a new key for a new request.");
         }
-        var state = reader.GetString(1);
-        if (state == "completed")
-        {
-            var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(4)) ?? [];
-            return new ReplayedResponse(reader.GetInt32(2), headers, reader.IsDBNull(5) ? [] : (byte[])reader[5]);
-        }
-        if (state == "committed")
-        {
-            // The events were recorded but the process stopped before the response was kept: say where the result is.
-            var location = reader.IsDBNull(3) ? null : reader.GetString(3);
-            var status = reader.IsDBNull(2) ? StatusCodes.Status200OK : reader.GetInt32(2);
-            var headers = location is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["Location"] = location };
-            return new ReplayedResponse(status, headers, []);
-        }
-        var claimedAt = reader.GetFieldValue<DateTimeOffset>(6);
-        await reader.DisposeAsync();
-        if (now - claimedAt < options.Value.IdempotencyPendingTimeout)
-        {
-            return new RetryLater(Problems.Result(Problems.IdempotencyInProgress,
-                $"A request with Idempotency-Key '{key}' is still being processed; retry shortly."));
-        }
-        // The earlier attempt died without recording anything: this attempt takes the key over.
-        await using var takeOver = dataSource.CreateCommand(
-            $"update {Table} set claimed_at = $3 where principal = $1 and key = $2 and state = 'pending' and claimed_at = $4");
-        takeOver.Parameters.AddWithValue(principal);
-        takeOver.Parameters.AddWithValue(key);
-        takeOver.Parameters.AddWithValue(now);
-        takeOver.Parameters.AddWithValue(claimedAt);
-        return await takeOver.ExecuteNonQueryAsync(ct) == 1
-            ? null
-            : new RetryLater(Problems.Result(Problems.IdempotencyInProgress, $"A request with Idempotency-Key '{key}' is still being processed."));
+        var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(2)) ?? [];
+        return new ReplayedResponse(reader.GetInt32(1), headers, (byte[])reader[3]);
     }
 
-    private async Task CompleteAsync(string principal, string key, HttpResponse response, byte[] body)
-    {
-        var headers = KeptHeaders.Where(h => response.Headers.ContainsKey(h)).ToDictionary(h => h, h => response.Headers[h].ToString());
-        await using var update = dataSource.CreateCommand(
-            $"update {Table} set state = 'completed', status = $3, headers = $4::jsonb, body = $5, completed_at = now() where principal = $1 and key = $2");
-        update.Parameters.AddWithValue(principal);
-        update.Parameters.AddWithValue(key);
-        update.Parameters.AddWithValue(response.StatusCode);
-        update.Parameters.AddWithValue(JsonSerializer.Serialize(headers));
-        update.Parameters.AddWithValue(body);
-        await update.ExecuteNonQueryAsync(CancellationToken.None);
-    }
-
-    private async Task ReleaseIfUncommittedAsync(string principal, string key)
-    {
-        try
-        {
-            await using var delete = dataSource.CreateCommand($"delete from {Table} where principal = $1 and key = $2 and state = 'pending'");
-            delete.Parameters.AddWithValue(principal);
-            delete.Parameters.AddWithValue(key);
-            await delete.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-        catch (NpgsqlException e)
-        {
-            logger.LogWarning(e, "Could not release Idempotency-Key {Key}; it frees itself after the pending timeout", key);
-        }
-    }
-
-    private static async Task<string> FingerprintAsync(HttpRequest request)
+    static async Task<string> FingerprintAsync(HttpRequest request)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(Encoding.UTF8.GetBytes($"{request.Method} {request.Path}{request.QueryString} {request.ContentType}\n"));
+        sha.AppendData(Encoding.UTF8.GetBytes($"{request.Method} {request.Path}{request.QueryString} {request.ContentType} {request.Headers.IfMatch}\n"));
         var buffer = new byte[81920];
         int read;
         while ((read = await request.Body.ReadAsync(buffer, request.HttpContext.RequestAborted)) > 0) sha.AppendData(buffer, 0, read);
@@ -196,54 +177,14 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    private sealed class ReplayedResponse(int status, Dictionary<string, string> headers, byte[] body) : IResult
+    sealed class ReplayedResponse(int status, Dictionary<string, string> headers, byte[] body) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
             context.Response.StatusCode = status;
             foreach (var (name, value) in headers) context.Response.Headers[name] = value;
-            context.Response.Headers[ReplayedHeader] = "true";
+            context.Response.Headers[IdempotentResponses.ReplayedHeader] = "true";
             await context.Response.Body.WriteAsync(body);
         }
-    }
-
-    private sealed class RetryLater(IResult problem) : IResult
-    {
-        public Task ExecuteAsync(HttpContext context)
-        {
-            context.Response.Headers.RetryAfter = "1";
-            return problem.ExecuteAsync(context);
-        }
-    }
-}
-
-/// <summary>The idempotent request in flight on this async flow, if any.</summary>
-public sealed record IdempotencyScope(string Principal, string Key)
-{
-    private static readonly AsyncLocal<IdempotencyScope?> Flow = new();
-
-    public static IdempotencyScope? Current
-    {
-        get => Flow.Value;
-        set => Flow.Value = value;
-    }
-}
-
-/// <summary>Marks the idempotency key committed inside the same transaction as the request's events.</summary>
-public sealed class IdempotencyCommitListener(string schema) : DocumentSessionListenerBase
-{
-    public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
-    {
-        if (IdempotencyScope.Current is { } scope && session.PendingChanges.Streams().Any())
-        {
-            var stream = session.PendingChanges.Streams().First();
-            // Every POST that appends events answers 201; a replay after a crash points at the document it changed.
-            var location = $"/api/documents/{stream.Id}";
-            var status = StatusCodes.Status201Created;
-            session.QueueSqlCommand(
-                $"update {schema}.{IdempotencyMiddleware.TableName} set state = 'committed', status = ?, location = ? where principal = ? and key = ? and state = 'pending'",
-                status, location, scope.Principal, scope.Key);
-        }
-        return Task.CompletedTask;
     }
 }

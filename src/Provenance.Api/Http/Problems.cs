@@ -27,6 +27,7 @@ public static class Problems
     public static readonly ProblemKind Conflict = new("conflict", 409, "The request conflicts with the current state.");
     public static readonly ProblemKind NotAcceptable = new("not-acceptable", 406, "None of the accepted media types or the requested format can be produced.");
     public static readonly ProblemKind LedgerBehind = new("ledger-behind", 503, "The ledger has not reached the requested events yet.");
+    public static readonly ProblemKind DatabaseUnavailable = new("database-unavailable", 503, "The ledger's database is unavailable.");
     public static readonly ProblemKind NoCheckpoint = new("no-checkpoint", 404, "No ledger checkpoint has been signed yet.");
 
     public static IResult Result(ProblemKind kind, string detail, IDictionary<string, string[]>? errors = null,
@@ -51,10 +52,12 @@ public static class Problems
     }
 
     /// <summary>422 with per-field errors; 413 when the only trouble is content over the size limit.</summary>
-    public static IResult Invalid(FieldErrors errors)
+    public static IResult Invalid(FieldErrors errors) => Results.Problem(InvalidDetails(errors));
+
+    public static ProblemDetails InvalidDetails(FieldErrors errors)
         => errors.ContentLimitExceeded is { } limit
-            ? Result(ContentTooLarge, errors.Summary(), errors.ToDictionary(), new Dictionary<string, object?> { ["limit"] = limit })
-            : Result(Validation, errors.Summary(), errors.ToDictionary());
+            ? Details(ContentTooLarge, errors.Summary(), errors.ToDictionary(), new Dictionary<string, object?> { ["limit"] = limit })
+            : Details(Validation, errors.Summary(), errors.ToDictionary());
 
     public static IResult DocumentNotFound(Guid id) => Result(NotFound, $"No document with id {id}.");
 }

@@ -18,7 +18,10 @@ public static class RequestBodies
         => request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
 
     public static IResult WrongContentType(HttpRequest request, params string[] accepted)
-        => Problems.Result(Problems.UnsupportedMediaType,
+        => Results.Problem(WrongContentTypeDetails(request, accepted));
+
+    public static Microsoft.AspNetCore.Mvc.ProblemDetails WrongContentTypeDetails(HttpRequest request, params string[] accepted)
+        => Problems.Details(Problems.UnsupportedMediaType,
             $"Content type '{request.ContentType ?? "(none)"}' is not accepted here; send {string.Join(" or ", accepted)}.",
             extensions: new Dictionary<string, object?> { ["accepted"] = accepted });
 

@@ -2,10 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Marten;
-using Microsoft.Extensions.Options;
+using Wolverine;
 using Provenance.Api.Documents;
-using Provenance.Api.Hosting;
-using Provenance.Api.Http;
 
 namespace Provenance.Api.Seeds;
 
@@ -45,11 +43,11 @@ public sealed class SeededCorpus
 }
 
 /// <summary>
-/// Loads a manifest through the same decisions the HTTP endpoints take, with the manifest's actors.
-/// Idempotent and resumable: each document has an id derived from corpus and key, and step N is the stream's
-/// event N, so a second run (or a run after a crash) appends only what is missing.
+/// Loads a manifest by sending the very commands the HTTP API sends (<see cref="IMessageBus.InvokeAsync{T}"/>), with the
+/// manifest's actors. Idempotent and resumable: each document has an id derived from corpus and key, and step N is the stream's
+/// event N, so a second run (or a run after a crash) sends only what is missing.
 /// </summary>
-public sealed class SeedLoader(IDocumentStore store, ContentStore contents, IOptions<ProvenanceOptions> options, ILogger<SeedLoader> logger)
+public sealed class SeedLoader(IDocumentStore store, IMessageBus bus, ILogger<SeedLoader> logger)
 {
     public async Task<SeededCorpus> LoadAsync(string manifestPath, CancellationToken ct)
     {
@@ -92,79 +90,50 @@ public sealed class SeedLoader(IDocumentStore store, ContentStore contents, IOpt
 
     private async Task LoadDocumentAsync(Guid id, SeedDocument document, string folder, CancellationToken ct)
     {
-        var limit = options.Value.MaxContentBytes;
-        await using var probe = store.QuerySession();
-        var done = (await probe.Events.FetchStreamStateAsync(id, ct))?.Version ?? 0;
-        for (var i = (int)done; i < document.Steps.Count; i++)
+        DocumentResource? current;
+        await using (var query = store.QuerySession())
+        {
+            current = await query.LoadAsync<DocumentView>(id, ct) is { } view ? DocumentResource.From(view) : null;
+        }
+        for (var i = (int)(current?.Version ?? 0); i < document.Steps.Count; i++)
         {
             var step = document.Steps[i];
             var where = $"{document.Key} step {i + 1} ({step.Action})";
-            await using var session = store.LightweightSession();
-            var errors = new FieldErrors();
-            var view = await session.LoadAsync<DocumentView>(id, ct);
-            switch (step.Action)
+            object command = step.Action switch
             {
-                case "ingest":
-                {
-                    var content = await ReadAsync(folder, step, null, limit, errors);
-                    var command = new IngestDocument(step.Title, step.Language, null, null, step.MediaType, step.OriginalFileName, step.SourceUri,
-                        step.Publisher, step.PublishedAt, step.Channel, step.Reason);
-                    var ingested = IngestEndpoint.Decide(id, command, content, step.Actor, errors) ?? throw Invalid(where, errors);
-                    await IngestEndpoint.RecordAsync(session, contents, ingested, content!, ct);
-                    break;
-                }
-                case "edit":
-                {
-                    var current = view ?? throw new InvalidDataException($"{where}: the document was not ingested first.");
-                    var content = await ReadAsync(folder, step, current.MediaType, limit, errors) ?? throw Invalid(where, errors);
-                    var (_, outcome) = await EditEndpoint.RecordAsync(session, contents, id, current.Revision, content, step.Actor,
-                        step.Reason ?? throw new InvalidDataException($"{where}: an edit needs a reason."), ct);
-                    if (outcome != EditEndpoint.EditOutcome.Recorded) throw new InvalidDataException($"{where}: {outcome}.");
-                    break;
-                }
-                case "translate":
-                {
-                    var current = view ?? throw new InvalidDataException($"{where}: the document was not ingested first.");
-                    var content = await ReadAsync(folder, step, current.MediaType, limit, errors);
-                    var command = new TranslateDocument(step.Language, step.SourceRevision, null, null, step.MediaType, step.Translator, step.Method, step.Reason);
-                    var translated = TranslateEndpoint.Decide(current, command, content, step.Actor, errors) ?? throw Invalid(where, errors);
-                    await TranslateEndpoint.RecordAsync(session, contents, translated, content!, ct);
-                    break;
-                }
-                case "verify":
-                {
-                    var current = view ?? throw new InvalidDataException($"{where}: the document was not ingested first.");
-                    var command = new VerifyDocument(step.Revision, step.Language, step.Claim, step.Method, step.Verdict, step.Evidence, step.Notes, step.Reason);
-                    var target = await VerifyEndpoint.ResolveTargetAsync(session, current, command, errors, ct);
-                    var text = target is not null && command.Claim is not null
-                        ? Encoding.UTF8.GetString(await contents.GetAsync(target.ContentDigest, ct) ?? [])
-                        : null;
-                    var verified = VerifyEndpoint.Decide(current, command, target, text, step.Actor, errors) ?? throw Invalid(where, errors);
-                    await VerifyEndpoint.RecordAsync(session, verified, ct);
-                    break;
-                }
-                default:
-                    throw new InvalidDataException($"{where}: unknown action '{step.Action}' (ingest, edit, translate, verify).");
+                "ingest" => new IngestDocument(step.Title, step.Language, null, null, step.MediaType, step.OriginalFileName, step.SourceUri,
+                    step.Publisher, step.PublishedAt, step.Channel, step.Reason) { DocumentId = id, Actor = step.Actor, Upload = await ReadAsync(folder, step, typedText: true, ct) },
+                "edit" => new EditDocument(null, null, step.MediaType, step.Reason)
+                    { DocumentId = id, BaseRevision = Existing(current, where).Revision, Actor = step.Actor, Upload = await ReadAsync(folder, step, typedText: false, ct) },
+                "translate" => new TranslateDocument(step.Language, step.SourceRevision, null, null, step.MediaType, step.Translator, step.Method, step.Reason)
+                    { DocumentId = Existing(current, where).Id, Actor = step.Actor, Upload = await ReadAsync(folder, step, typedText: false, ct) },
+                "verify" => new VerifyDocument(step.Revision, step.Language, step.Claim, step.Method, step.Verdict, step.Evidence, step.Notes, step.Reason)
+                    { DocumentId = Existing(current, where).Id, Actor = step.Actor },
+                _ => throw new InvalidDataException($"{where}: unknown action '{step.Action}' (ingest, edit, translate, verify)."),
+            };
+            try
+            {
+                current = await bus.InvokeAsync<DocumentResource>(command, ct);
+            }
+            catch (CommandRejected rejected)
+            {
+                throw new InvalidDataException($"{where}: {rejected.Message}", rejected);
             }
         }
     }
 
-    private static async Task<ContentUpload?> ReadAsync(string folder, SeedStep step, string? defaultMediaType, long limit, FieldErrors errors)
+    private static DocumentResource Existing(DocumentResource? current, string where)
+        => current ?? throw new InvalidDataException($"{where}: the document was not ingested first.");
+
+    /// <summary>A step's file, which must lie inside the manifest's folder; without a media type, an ingested file is UTF-8 text.</summary>
+    private static async Task<ContentSubmission> ReadAsync(string folder, SeedStep step, bool typedText, CancellationToken ct)
     {
-        if (step.File is null)
-        {
-            errors.Add("file", "The step names no file.");
-            return null;
-        }
+        if (step.File is null) throw new InvalidDataException($"Step '{step.Action}' names no file.");
         var path = Path.GetFullPath(Path.Combine(folder, step.File));
         if (!path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
-            errors.Add("file", $"'{step.File}' is outside the manifest's folder.");
-            return null;
+            throw new InvalidDataException($"'{step.File}' is outside the manifest's folder.");
         }
-        var bytes = await File.ReadAllBytesAsync(path);
-        return ContentInput.FromBytes(bytes, step.MediaType, Path.GetFileName(path), defaultMediaType ?? MediaTypes.PlainText, limit, errors);
+        return ContentSubmission.FromBytes(await File.ReadAllBytesAsync(path, ct), step.MediaType, Path.GetFileName(path), isText: typedText);
     }
-
-    private static InvalidDataException Invalid(string where, FieldErrors errors) => new($"{where}: {errors.Summary()}");
 }

@@ -7,13 +7,15 @@ using Provenance.Api.Access;
 using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
+using Wolverine;
 using static Provenance.Api.Web.Html;
 
 namespace Provenance.Api.Web;
 
 /// <summary>
 /// Edit, translate and verify from the document page. Each form goes through the very decision the API makes
-/// (<see cref="EditEndpoint.RecordAsync"/>, <see cref="TranslateEndpoint.Decide"/>, <see cref="VerifyEndpoint.Decide"/>) and shows its messages.
+/// — the same commands (<see cref="EditDocument"/>, <see cref="TranslateDocument"/>, <see cref="VerifyDocument"/>), sent
+/// through the message bus to the same use cases — and shows their messages.
 /// </summary>
 public static class DocumentForms
 {
@@ -133,12 +135,19 @@ public static class DocumentForms
             """);
     }
 
-    /// <summary>Text from the textarea, or the uploaded file when one was chosen: the same checks as the API's JSON and multipart bodies.</summary>
-    public static async Task<ContentUpload?> ContentFromAsync(IFormCollection form, string? defaultMediaType, long limit, FieldErrors errors)
+    /// <summary>Text from the textarea, or the uploaded file when one was chosen: the same submission the API's bodies make.</summary>
+    public static async Task<ContentSubmission?> ContentFromAsync(IFormCollection form, long limit, CancellationToken ct)
     {
-        if (form.Files.GetFile("file") is { Length: > 0 }) return await ContentInput.FromFormAsync(form, defaultMediaType, limit, errors);
+        if (form.Files.GetFile("file") is { Length: > 0 } file)
+        {
+            await using var stream = file.OpenReadStream();
+            var declared = string.IsNullOrEmpty(file.ContentType) || file.ContentType.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase)
+                ? null : file.ContentType;
+            // Over the limit: an empty submission of that size is refused by the command's own check.
+            return await ContentSubmission.ReadAsync(stream, limit, declared, file.FileName, ct) ?? ContentSubmission.TooLarge(file.Length);
+        }
         var text = form["content"].FirstOrDefault();
-        return ContentInput.FromJson(string.IsNullOrEmpty(text) ? null : text.Replace("\r\n", "\n"), null, null, null, defaultMediaType, limit, errors);
+        return string.IsNullOrEmpty(text) ? null : ContentSubmission.FromText(text.Replace("\r\n", "\n"));
     }
 
     private static async Task<(UiContext Ui, DocumentView? View, IFormCollection? Form, IResult? Stop)> BeginAsync(Guid id, HttpContext http,
@@ -153,78 +162,102 @@ public static class DocumentForms
 
     private static IResult Done(Guid id, string anchor) => Results.Redirect($"/documents/{id}?done={anchor}#{anchor}");
 
-    public static async Task<IResult> Edit(Guid id, HttpContext http, IAntiforgery antiforgery, IDocumentSession session, ContentStore contents,
-        IOptions<ProvenanceOptions> options)
+    /// <summary>
+    /// Sends the command the API would send and presents the outcome: the page again with the use case's own messages when it
+    /// is refused, or the document's newer state when another writer got there first.
+    /// </summary>
+    private static async Task<IResult> SendAsync(UiContext ui, IMessageBus bus, IQuerySession session, ContentStore contents, DocumentView view,
+        string which, object command, IFormCollection form, Func<DocumentView, string>? staleMessage, string doneAnchor, CancellationToken ct)
     {
-        var (ui, view, form, stop) = await BeginAsync(id, http, antiforgery, session);
-        if (stop is not null) return stop;
-        var errors = new FieldErrors();
-        int? baseRevision = int.TryParse(form!["baseRevision"], NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : null;
-        if (baseRevision is null) errors.Add("baseRevision", "The form does not name the revision it is based on; reload the page.");
-        var content = await ContentFromAsync(form, view!.MediaType, options.Value.MaxContentBytes, errors);
-        errors.Require("reason", form["reason"].FirstOrDefault(), 2000);
-        if (errors.Any || content is null) return await Failed(ui, session, contents, view, "edit", errors.ToDictionary(), null, form, 422);
-
-        var (current, outcome) = await EditEndpoint.RecordAsync(session, contents, id, baseRevision!.Value, content, ui.Actor!,
-            form["reason"].ToString().Trim(), http.RequestAborted);
-        return outcome switch
+        try
         {
-            EditEndpoint.EditOutcome.Recorded => Done(id, "timeline"),
-            EditEndpoint.EditOutcome.Stale => await Failed(ui, session, contents, current!, "edit", new Dictionary<string, string[]>(),
-                ui.T("edit.stale", baseRevision, current!.Revision), form, StatusCodes.Status412PreconditionFailed),
-            EditEndpoint.EditOutcome.Unchanged => await Failed(ui, session, contents, current!, "edit", new Dictionary<string, string[]>(),
-                $"The content is identical to revision {current!.Revision} ({current.ContentDigest}); nothing was recorded.", form, 422),
-            _ => WebErrors.NotFound(ui, ui.T("doc.not-found", id)),
-        };
+            await bus.InvokeAsync<DocumentResource>(command, ct);
+            return Done(view.Id, doneAnchor);
+        }
+        catch (CommandRejected rejected)
+        {
+            var status = rejected.Problem.Status ?? StatusCodes.Status422UnprocessableEntity;
+            var message = status == StatusCodes.Status412PreconditionFailed && staleMessage is not null ? staleMessage(view)
+                : rejected.Errors.Count > 0 ? null : rejected.Problem.Detail;
+            return await Failed(ui, session, contents, view, which, rejected.Errors, message, form, status);
+        }
+        catch (JasperFx.ConcurrencyException)
+        {
+            var current = await session.LoadAsync<DocumentView>(view.Id, ct) ?? view;
+            var message = staleMessage?.Invoke(current) ?? ui.T("form.changed");
+            return await Failed(ui, session, contents, current, which, new Dictionary<string, string[]>(), message, form, StatusCodes.Status412PreconditionFailed);
+        }
     }
 
-    public static async Task<IResult> Translate(Guid id, HttpContext http, IAntiforgery antiforgery, IDocumentSession session, ContentStore contents,
-        IOptions<ProvenanceOptions> options)
+    public static async Task<IResult> Edit(Guid id, HttpContext http, IAntiforgery antiforgery, IQuerySession session, ContentStore contents,
+        IMessageBus bus, IOptions<ProvenanceOptions> options)
     {
         var (ui, view, form, stop) = await BeginAsync(id, http, antiforgery, session);
         if (stop is not null) return stop;
-        var errors = new FieldErrors();
+        int? baseRevision = int.TryParse(form!["baseRevision"], NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : null;
+        if (baseRevision is null)
+        {
+            return await Failed(ui, session, contents, view!, "edit",
+                new Dictionary<string, string[]> { ["baseRevision"] = ["The form does not name the revision it is based on; reload the page."] }, null, form, 422);
+        }
+        var command = new EditDocument(null, null, null, form["reason"].FirstOrDefault())
+        {
+            DocumentId = id, BaseRevision = baseRevision, Actor = ui.Actor!,
+            Upload = await ContentFromAsync(form, options.Value.MaxContentBytes, http.RequestAborted),
+        };
+        return await SendAsync(ui, bus, session, contents, view!, "edit", command, form, current => ui.T("edit.stale", baseRevision, current.Revision),
+            "timeline", http.RequestAborted);
+    }
+
+    public static async Task<IResult> Translate(Guid id, HttpContext http, IAntiforgery antiforgery, IQuerySession session, ContentStore contents,
+        IMessageBus bus, IOptions<ProvenanceOptions> options)
+    {
+        var (ui, view, form, stop) = await BeginAsync(id, http, antiforgery, session);
+        if (stop is not null) return stop;
         string? Field(string name) => string.IsNullOrWhiteSpace(form![name]) ? null : form[name].ToString();
         int? source = null;
         if (Field("sourceRevision") is { } text)
         {
-            if (int.TryParse(text, out var n)) source = n;
-            else errors.Add("sourceRevision", "'sourceRevision' must be a whole number.");
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) source = n;
+            else return await Failed(ui, session, contents, view!, "translate",
+                new Dictionary<string, string[]> { ["sourceRevision"] = ["'sourceRevision' must be a whole number."] }, null, form, 422);
         }
-        var command = new TranslateDocument(Field("language"), source, null, null, null, Field("translator"), Field("method"), Field("reason"));
-        var content = await ContentFromAsync(form!, view!.MediaType, options.Value.MaxContentBytes, errors);
-        var translated = TranslateEndpoint.Decide(view, command, content, ui.Actor!, errors);
-        if (translated is null) return await Failed(ui, session, contents, view, "translate", errors.ToDictionary(), null, form, 422);
-        await TranslateEndpoint.RecordAsync(session, contents, translated, content!, http.RequestAborted);
-        return Done(id, "translations");
+        var command = new TranslateDocument(Field("language"), source, null, null, null, Field("translator"), Field("method"), Field("reason"))
+        {
+            DocumentId = id, Actor = ui.Actor!, Upload = await ContentFromAsync(form!, options.Value.MaxContentBytes, http.RequestAborted),
+        };
+        return await SendAsync(ui, bus, session, contents, view!, "translate", command, form!, null, "translations", http.RequestAborted);
     }
 
-    public static async Task<IResult> Verify(Guid id, HttpContext http, IAntiforgery antiforgery, IDocumentSession session, ContentStore contents)
+    public static async Task<IResult> Verify(Guid id, HttpContext http, IAntiforgery antiforgery, IQuerySession session, ContentStore contents,
+        IMessageBus bus)
     {
         var (ui, view, form, stop) = await BeginAsync(id, http, antiforgery, session);
         if (stop is not null) return stop;
-        var errors = new FieldErrors();
         string? Field(string name) => string.IsNullOrWhiteSpace(form![name]) ? null : form[name].ToString().Trim();
-        int? revision = int.TryParse(Field("revision"), out var r) ? r : null;
+        int? revision = int.TryParse(Field("revision"), NumberStyles.None, CultureInfo.InvariantCulture, out var r) ? r : null;
         var evidence = (Field("evidence") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         var quote = form!["quote"].FirstOrDefault();
-        var draft = new VerifyDocument(revision, Field("language"), null, Field("method"), Field("verdict"), evidence, Field("notes"), null);
-        var ct = http.RequestAborted;
-        var target = await VerifyEndpoint.ResolveTargetAsync(session, view!, draft, errors, ct);
-        string? text = null;
-        VerifiedClaim? claim = null;
-        if (!string.IsNullOrEmpty(quote) && target is not null)
+        var command = new VerifyDocument(revision, Field("language"), null, Field("method"), Field("verdict"), evidence, Field("notes"), null)
         {
-            text = MediaTypes.IsText(target.MediaType) ? Encoding.UTF8.GetString(await contents.GetAsync(target.ContentDigest, ct) ?? []) : null;
-            // People quote; the API wants the span: the first place the quote occurs (the API's own check then confirms it).
-            var start = text?.IndexOf(quote, StringComparison.Ordinal) ?? -1;
-            if (text is not null && start < 0) errors.Add("claim.quote", $"The quoted text does not occur in the {(target.Language ?? "original")} text of revision {revision ?? view!.Revision}.");
-            else claim = new VerifiedClaim(quote, Math.Max(start, 0), Math.Max(start, 0) + quote.Length);
+            DocumentId = id, Actor = ui.Actor!,
+        };
+        var ct = http.RequestAborted;
+        if (!string.IsNullOrEmpty(quote))
+        {
+            // People quote; the command wants the span: the first place the quote occurs (the use case's own check then confirms it).
+            var target = await Documents.Verify.TargetAsync(command with { Claim = new VerifiedClaim(quote, 0, 0) }, view!, session, contents, ct);
+            var start = target.Text?.IndexOf(quote, StringComparison.Ordinal) ?? -1;
+            if (target.Text is not null && start < 0)
+            {
+                return await Failed(ui, session, contents, view!, "verify", new Dictionary<string, string[]>
+                {
+                    ["claim.quote"] = [$"The quoted text does not occur in the {(target.Language ?? "original")} text of revision {revision ?? view!.Revision}."],
+                }, null, form, 422);
+            }
+            command = command with { Claim = new VerifiedClaim(quote, Math.Max(start, 0), Math.Max(start, 0) + quote.Length) };
         }
-        var verified = VerifyEndpoint.Decide(view!, draft with { Claim = claim }, target, text, ui.Actor!, errors);
-        if (verified is null) return await Failed(ui, session, contents, view!, "verify", errors.ToDictionary(), null, form, 422);
-        await VerifyEndpoint.RecordAsync(session, verified, ct);
-        return Done(id, "verifications");
+        return await SendAsync(ui, bus, session, contents, view!, "verify", command, form, null, "verifications", ct);
     }
 
     private static Task<IResult> Failed(UiContext ui, IQuerySession session, ContentStore contents, DocumentView view, string which,

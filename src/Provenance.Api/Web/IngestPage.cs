@@ -1,41 +1,48 @@
 using System.Globalization;
-using Marten;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
 using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
+using Wolverine;
 using static Provenance.Api.Web.Html;
 
 namespace Provenance.Api.Web;
 
-/// <summary>Ingest a document from typed text or an uploaded file, through <see cref="IngestEndpoint.Decide"/>.</summary>
+/// <summary>Ingest a document from typed text or an uploaded file, by sending the API's own <see cref="IngestDocument"/> command.</summary>
 public static class IngestPage
 {
     public static IResult Get(HttpContext http) => Render(UiContext.For(http), null, StatusCodes.Status200OK);
 
-    public static async Task<IResult> Post(HttpContext http, IAntiforgery antiforgery, IDocumentSession session, ContentStore contents,
-        Identifiers ids, IOptions<ProvenanceOptions> options)
+    public static async Task<IResult> Post(HttpContext http, IAntiforgery antiforgery, IMessageBus bus, Identifiers ids, IOptions<ProvenanceOptions> options)
     {
         var ui = UiContext.For(http);
         if (!await antiforgery.IsRequestValidAsync(http)) return WebErrors.BadForm(ui);
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         string? Field(string name) => string.IsNullOrWhiteSpace(form[name]) ? null : form[name].ToString().Trim();
-        var errors = new FieldErrors();
         DateTimeOffset? published = null;
         if (Field("publishedAt") is { } day)
         {
             if (DateTime.TryParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d))
                 published = new DateTimeOffset(d, TimeSpan.Zero);
-            else errors.Add("publishedAt", "'publishedAt' must be a date.");
+            else return Render(ui, new FormState("ingest", new Dictionary<string, string[]> { ["publishedAt"] = ["'publishedAt' must be a date."] }, null, form),
+                StatusCodes.Status422UnprocessableEntity);
         }
-        var content = await DocumentForms.ContentFromAsync(form, null, options.Value.MaxContentBytes, errors);
         var command = new IngestDocument(Field("title"), Field("language"), null, null, null, form.Files.GetFile("file")?.FileName, Field("sourceUri"),
-            Field("publisher"), published, "web", Field("reason"));
-        var ingested = IngestEndpoint.Decide(ids.NewId(), command, content, ui.Actor!, errors);
-        if (ingested is null) return Render(ui, new FormState("ingest", errors.ToDictionary(), null, form), StatusCodes.Status422UnprocessableEntity);
-        var view = await IngestEndpoint.RecordAsync(session, contents, ingested, content!, http.RequestAborted);
-        return Results.Redirect($"/documents/{view.Id}?done=ingested");
+            Field("publisher"), published, "web", Field("reason"))
+        {
+            DocumentId = ids.NewId(), Actor = ui.Actor!,
+            Upload = await DocumentForms.ContentFromAsync(form, options.Value.MaxContentBytes, http.RequestAborted),
+        };
+        try
+        {
+            var created = await bus.InvokeAsync<DocumentResource>(command, http.RequestAborted);
+            return Results.Redirect($"/documents/{created.Id}?done=ingested");
+        }
+        catch (CommandRejected rejected)
+        {
+            return Render(ui, new FormState("ingest", rejected.Errors, null, form), StatusCodes.Status422UnprocessableEntity);
+        }
     }
 
     private static Markup Field(UiContext ui, FormState? form, string name, string label, Markup control)

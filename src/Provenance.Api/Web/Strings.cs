@@ -165,6 +165,8 @@ public static class Strings
         ("edit.submit", "Record revision", "Enregistrer la révision"),
         ("edit.stale", "Someone else recorded a revision first: your edit is based on revision {0}, but the document is now at revision {1}. Nothing was recorded. Your text is kept below; compare with the new revision, merge, and submit again.",
             "Quelqu’un a enregistré une révision avant vous : votre modification part de la révision {0}, mais le document en est à la révision {1}. Rien n’a été enregistré. Votre texte est conservé ci-dessous ; comparez avec la nouvelle révision, fusionnez et recommencez."),
+        ("form.changed", "The document changed while your change was being recorded. Nothing was recorded; review the current state and submit again.",
+            "Le document a changé pendant l’enregistrement de votre modification. Rien n’a été enregistré ; vérifiez l’état actuel et recommencez."),
         ("translate.title", "Record a translation", "Enregistrer une traduction"),
         ("translate.language", "Into language (BCP 47 tag)", "Vers la langue (étiquette BCP 47)"),
         ("translate.submit", "Record translation", "Enregistrer la traduction"),

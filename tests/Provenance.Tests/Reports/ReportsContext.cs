@@ -25,7 +25,8 @@ public abstract class ReportsContext(AppFixture fixture) : LedgerContext(fixture
 
     protected async Task<SeededCorpus> SeedAndCheckpointAsync()
     {
-        var loaded = await Host.Services.GetRequiredService<SeedLoader>().LoadAsync(Path.Combine(RepositoryRoot(), "seeds", "manifest.json"), CancellationToken.None);
+        using var scope = Host.Services.CreateScope();
+        var loaded = await scope.ServiceProvider.GetRequiredService<SeedLoader>().LoadAsync(Path.Combine(RepositoryRoot(), "seeds", "manifest.json"), CancellationToken.None);
         await SignCheckpointAsync();
         return loaded;
     }

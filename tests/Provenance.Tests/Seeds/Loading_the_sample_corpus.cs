@@ -13,7 +13,8 @@ public sealed class Loading_the_sample_corpus(AppFixture fixture) : IntegrationC
     [Fact]
     public async Task The_corpus_tells_its_provenance_story_and_loads_only_once()
     {
-        var loader = Host.Services.GetRequiredService<SeedLoader>();
+        using var scope = Host.Services.CreateScope();
+        var loader = scope.ServiceProvider.GetRequiredService<SeedLoader>();
         var loaded = await loader.LoadAsync(Manifest, CancellationToken.None);
         var events = await EventCountAsync();
         await loader.LoadAsync(Manifest, CancellationToken.None);
