@@ -78,7 +78,7 @@ public static class AuditLogEndpoint
     /// </summary>
     [WolverineGet("/api/audit"), Authorize(Roles = Roles.Auditor)]
     public static async Task<IResult> Get(string? actor, string? type, string? document, string? from, string? to, string? after, int? limit,
-        HttpContext context, IQuerySession session)
+        HttpContext context, IQuerySession session, EventStore.EventTypeNames names)
     {
         var errors = new FieldErrors();
         var csv = Negotiation.Choose(context.Request, "application/json", Csv) == Csv;
@@ -90,7 +90,7 @@ public static class AuditLogEndpoint
             if (Cursors.Decode(after) is { } p) position = p;
             else errors.Add("after", "'after' is not a cursor this API issued.");
         }
-        var types = HistoryEndpoint.ParseTypes(type, errors);
+        var types = HistoryEndpoint.ParseTypes(type, names, errors);
         var fromInstant = Instant("from", from, errors);
         var toInstant = Instant("to", to, errors);
         errors.Optional("actor", actor, 200);

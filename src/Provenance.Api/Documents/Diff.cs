@@ -186,7 +186,7 @@ public static class DiffEndpoint
     /// structured JSON by default, unified diff when <c>Accept</c> prefers <c>text/x-diff</c>.
     /// </summary>
     [WolverineGet("/api/documents/{id}/diff"), Authorize]
-    public static async Task<IResult> Get(Guid id, string? from, string? to, string? language, HttpContext context, IQuerySession session,
+    public static async Task<IResult> Get(Guid id, string? from, string? to, string? language, HttpContext context, IQuerySession session, DocumentRecords records,
         ContentStore contents)
     {
         var errors = new FieldErrors();
@@ -200,9 +200,9 @@ public static class DiffEndpoint
         if (view is null) return Problems.DocumentNotFound(id);
         if (tag is not null && Languages.Matches(tag, view.Language)) tag = null;
 
-        var (left, leftProblem) = await SideAsync(session, view, fromRevision!.Value, tag, ct);
+        var (left, leftProblem) = await SideAsync(records, view, fromRevision!.Value, tag, ct);
         if (leftProblem is not null) return leftProblem;
-        var (right, rightProblem) = await SideAsync(session, view, toRevision!.Value, tag, ct);
+        var (right, rightProblem) = await SideAsync(records, view, toRevision!.Value, tag, ct);
         if (rightProblem is not null) return rightProblem;
 
         var diff = await ComputeAsync(id, left!, right!, contents, ct);
@@ -229,7 +229,7 @@ public static class DiffEndpoint
     }
 
     /// <summary>A revision, or its latest translation into <paramref name="language"/>; else a 404 problem.</summary>
-    public static async Task<(DiffSide?, IResult?)> SideAsync(IQuerySession session, DocumentView view, int revision, string? language,
+    public static async Task<(DiffSide?, IResult?)> SideAsync(DocumentRecords records, DocumentView view, int revision, string? language,
         CancellationToken ct)
     {
         if (revision > view.Revision)
@@ -238,12 +238,12 @@ public static class DiffEndpoint
         }
         if (language is null)
         {
-            var record = await session.LoadAsync<RevisionRecord>(RevisionRecord.IdFor(view.Id, revision), ct);
+            var record = await records.RevisionAsync(view.Id, revision, ct);
             return record is null
                 ? (null, Problems.Result(Problems.NotFound, $"Revision {revision} is not recorded."))
                 : (new DiffSide(revision, null, record.MediaType, record.ContentDigest, record.Size), null);
         }
-        var translation = await ContentEndpoint.LatestTranslationAsync(session, view.Id, language, revision, exact: false, ct);
+        var translation = await ContentEndpoint.LatestTranslationAsync(records, view.Id, language, revision, exact: false, ct);
         return translation is null
             ? (null, Problems.Result(Problems.NotFound, $"There is no translation into '{language}' of revision {revision}."))
             : (new DiffSide(revision, translation.Language, translation.MediaType, translation.ContentDigest, translation.Size), null);

@@ -60,6 +60,12 @@ public sealed record DocumentVerified(
 /// <summary>A quoted claim: the exact text and its UTF-16 span [Start, End) in the verified content.</summary>
 public sealed record VerifiedClaim(string Quote, int Start, int End);
 
+/// <summary>The document's event types, in the order a document's life goes.</summary>
+public static class DocumentEventTypes
+{
+    public static readonly IReadOnlyList<Type> All = [typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified)];
+}
+
 public static class TranslationMethods
 {
     public const string Human = "human";

@@ -1,6 +1,5 @@
 using JasperFx.Events;
 using Marten.Events.Aggregation;
-using Marten.Events.Projections;
 
 namespace Provenance.Api.Documents;
 
@@ -28,8 +27,6 @@ public sealed class DocumentView
     public List<VerificationState> Verifications { get; set; } = [];
     /// <summary>The distinct verdicts among <see cref="Verifications"/>: what the list filter matches.</summary>
     public List<string> Verdicts { get; set; } = [];
-    /// <summary>Global sequence of the ingestion: the list's stable cursor order.</summary>
-    public long CreatedSequence { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public DateTimeOffset UpdatedAt { get; set; }
@@ -82,7 +79,8 @@ public sealed class VerificationState
     public string? Notes { get; set; }
     public DateTimeOffset VerifiedAt { get; set; }
     public string VerifiedBy { get; set; } = "";
-    public long Sequence { get; set; }
+    /// <summary>The verdict's position in the document's stream.</summary>
+    public long Version { get; set; }
 
     public VerificationState Clone()
     {
@@ -137,7 +135,6 @@ public sealed partial class DocumentViewProjection : SingleStreamProjection<Docu
         Publisher = e.Data.Publisher,
         PublishedAt = e.Data.PublishedAt,
         Channel = e.Data.Channel,
-        CreatedSequence = e.Sequence,
         CreatedAt = e.Timestamp,
         CreatedBy = e.Data.Actor,
         UpdatedAt = e.Timestamp,
@@ -191,7 +188,7 @@ public sealed partial class DocumentViewProjection : SingleStreamProjection<Docu
             Notes = e.Data.Notes,
             VerifiedAt = e.Timestamp,
             VerifiedBy = e.Data.Actor,
-            Sequence = e.Sequence,
+            Version = e.Version,
         });
         if (view.Verifications.Count > DocumentView.MaxVerifications)
         {
@@ -207,91 +204,4 @@ public sealed partial class DocumentViewProjection : SingleStreamProjection<Docu
         view.UpdatedAt = e.Timestamp;
         view.UpdatedBy = actor;
     }
-}
-
-/// <summary>One own-language revision, addressable by number: what the content endpoint resolves.</summary>
-public sealed class RevisionRecord
-{
-    public string Id { get; set; } = "";
-    public Guid DocumentId { get; set; }
-    public int Revision { get; set; }
-    public string MediaType { get; set; } = "";
-    public string ContentDigest { get; set; } = "";
-    public long Size { get; set; }
-    public int LinesAdded { get; set; }
-    public int LinesRemoved { get; set; }
-    public string Actor { get; set; } = "";
-    public string? Reason { get; set; }
-    public DateTimeOffset RecordedAt { get; set; }
-    public long Sequence { get; set; }
-
-    public static string IdFor(Guid documentId, int revision) => $"{documentId:N}:{revision}";
-}
-
-/// <summary>One recorded translation (every one, not only the latest per language).</summary>
-public sealed class TranslationRecord
-{
-    public string Id { get; set; } = "";
-    public Guid DocumentId { get; set; }
-    public string Language { get; set; } = "";
-    public int SourceRevision { get; set; }
-    public string MediaType { get; set; } = "";
-    public string ContentDigest { get; set; } = "";
-    public long Size { get; set; }
-    public string Translator { get; set; } = "";
-    public string Method { get; set; } = "";
-    public string Actor { get; set; } = "";
-    public string? Reason { get; set; }
-    public DateTimeOffset RecordedAt { get; set; }
-    public long Sequence { get; set; }
-}
-
-public sealed partial class DocumentRecordsProjection : EventProjection
-{
-    public RevisionRecord Create(IEvent<DocumentIngested> e) => new()
-    {
-        Id = RevisionRecord.IdFor(e.StreamId, 1),
-        DocumentId = e.StreamId,
-        Revision = 1,
-        MediaType = e.Data.MediaType,
-        ContentDigest = e.Data.ContentDigest,
-        Size = e.Data.Size,
-        Actor = e.Data.Actor,
-        Reason = e.Data.Reason,
-        RecordedAt = e.Timestamp,
-        Sequence = e.Sequence,
-    };
-
-    public RevisionRecord Create(IEvent<DocumentEdited> e) => new()
-    {
-        Id = RevisionRecord.IdFor(e.StreamId, e.Data.Revision),
-        DocumentId = e.StreamId,
-        Revision = e.Data.Revision,
-        MediaType = e.Data.MediaType,
-        ContentDigest = e.Data.ContentDigest,
-        Size = e.Data.Size,
-        LinesAdded = e.Data.LinesAdded,
-        LinesRemoved = e.Data.LinesRemoved,
-        Actor = e.Data.Actor,
-        Reason = e.Data.Reason,
-        RecordedAt = e.Timestamp,
-        Sequence = e.Sequence,
-    };
-
-    public TranslationRecord Create(IEvent<DocumentTranslated> e) => new()
-    {
-        Id = $"{e.StreamId:N}:{e.Sequence}",
-        DocumentId = e.StreamId,
-        Language = e.Data.Language,
-        SourceRevision = e.Data.SourceRevision,
-        MediaType = e.Data.MediaType,
-        ContentDigest = e.Data.ContentDigest,
-        Size = e.Data.Size,
-        Translator = e.Data.Translator,
-        Method = e.Data.Method,
-        Actor = e.Data.Actor,
-        Reason = e.Data.Reason,
-        RecordedAt = e.Timestamp,
-        Sequence = e.Sequence,
-    };
 }

@@ -12,11 +12,12 @@ public static class ContentEndpoint
     /// (of that source revision when <c>revision</c> is given), with an RFC 9530 <c>Repr-Digest</c>.
     /// </summary>
     [WolverineGet("/api/documents/{id}/content"), Authorize]
-    public static async Task<IResult> Get(Guid id, int? revision, string? language, HttpContext context, IQuerySession session, ContentStore contents)
+    public static async Task<IResult> Get(Guid id, int? revision, string? language, HttpContext context, IQuerySession session, ContentStore contents,
+        DocumentRecords records)
     {
         if (revision is null && Mementos.AcceptDatetime(context.Request) is { } acceptDatetime)
         {
-            return await Mementos.NegotiateAsync(id, language, acceptDatetime, context, session, contents);
+            return await Mementos.NegotiateAsync(id, language, acceptDatetime, context, session, contents, records);
         }
         var ct = context.RequestAborted;
         var view = await session.LoadAsync<DocumentView>(id, ct);
@@ -29,7 +30,7 @@ public static class ContentEndpoint
         string digest, mediaType, contentLanguage;
         if (language is null || Languages.Matches(language, view.Language))
         {
-            var record = await session.LoadAsync<RevisionRecord>(RevisionRecord.IdFor(id, revision ?? view.Revision), ct);
+            var record = await records.RevisionAsync(id, revision ?? view.Revision, ct);
             if (record is null) return Problems.Result(Problems.NotFound, $"Revision {revision ?? view.Revision} has no stored content.");
             (digest, mediaType, contentLanguage) = (record.ContentDigest, record.MediaType, view.Language);
         }
@@ -37,7 +38,7 @@ public static class ContentEndpoint
         {
             var (tag, error) = Languages.Parse(language);
             if (error is not null) return Problems.Result(Problems.Validation, error, new Dictionary<string, string[]> { ["language"] = [error] });
-            var translation = await LatestTranslationAsync(session, id, tag!, revision, exact: false, ct);
+            var translation = await LatestTranslationAsync(records, id, tag!, revision, exact: false, ct);
             if (translation is null)
             {
                 var of = revision is null ? "" : $" of revision {revision}";
@@ -60,15 +61,7 @@ public static class ContentEndpoint
             : Results.Bytes(bytes, mediaType);
     }
 
-    public static async Task<TranslationRecord?> LatestTranslationAsync(IQuerySession session, Guid id, string language, int? sourceRevision,
+    public static async Task<TranslationRecord?> LatestTranslationAsync(DocumentRecords records, Guid id, string language, int? sourceRevision,
         bool exact, CancellationToken ct)
-    {
-        var translations = await session.Query<TranslationRecord>()
-            .Where(t => t.DocumentId == id)
-            .OrderByDescending(t => t.Sequence)
-            .ToListAsync(ct);
-        return translations.FirstOrDefault(t =>
-            (exact ? string.Equals(t.Language, language, StringComparison.OrdinalIgnoreCase) : Languages.Matches(language, t.Language))
-            && (sourceRevision is null || t.SourceRevision == sourceRevision));
-    }
+        => new DocumentRecordSet([], [], await records.TranslationsAsync(id, ct)).LatestTranslation(language, sourceRevision, exact);
 }

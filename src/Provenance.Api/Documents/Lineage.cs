@@ -25,22 +25,18 @@ public static class LineageEndpoint
     public const string Verifies = "verifies";
 
     [WolverineGet("/api/documents/{id}/lineage"), Authorize]
-    public static async Task<IResult> Get(Guid id, HttpContext context, IQuerySession session)
+    public static async Task<IResult> Get(Guid id, HttpContext context, IQuerySession session, DocumentRecords records)
     {
         var ct = context.RequestAborted;
         var view = await session.LoadAsync<DocumentView>(id, ct);
         if (view is null) return Problems.DocumentNotFound(id);
-        return Results.Ok(await LoadAsync(session, view, ct));
+        return Results.Ok(await LoadAsync(records, view, ct));
     }
 
-    public static async Task<Lineage> LoadAsync(IQuerySession session, DocumentView view, CancellationToken ct)
+    public static async Task<Lineage> LoadAsync(DocumentRecords records, DocumentView view, CancellationToken ct)
     {
-        var id = view.Id;
-        var revisions = await session.Query<RevisionRecord>().Where(r => r.DocumentId == id).OrderBy(r => r.Revision).ToListAsync(ct);
-        var translations = await session.Query<TranslationRecord>().Where(t => t.DocumentId == id).OrderBy(t => t.Sequence).ToListAsync(ct);
-        var verifications = await session.Query<HistoryEntry>().Where(h => h.DocumentId == id && h.Type == "document_verified")
-            .OrderBy(h => h.Version).ToListAsync(ct);
-        return Build(view, revisions, translations, verifications);
+        var all = await records.AllAsync(view.Id, ct);
+        return Build(view, all.Revisions, all.Translations, all.History.Where(h => h.Verdict is not null).ToList());
     }
 
     public static Lineage Build(DocumentView view, IReadOnlyList<RevisionRecord> revisions, IReadOnlyList<TranslationRecord> translations,

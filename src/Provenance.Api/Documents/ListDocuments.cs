@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Text;
 using Marten;
+using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
 using Provenance.Api.Http;
 using Wolverine.Http;
@@ -25,10 +26,10 @@ public static class ListDocumentsEndpoint
         var errors = new FieldErrors();
         var size = limit ?? DefaultLimit;
         if (size is < 1 or > MaxLimit) errors.Add("limit", $"'limit' must be between 1 and {MaxLimit}.");
-        long? after = null;
+        ListPosition? after = null;
         if (cursor is not null)
         {
-            if (Cursors.Decode(cursor) is { } position) after = position;
+            if (ListPosition.Decode(cursor) is { } position) after = position;
             else errors.Add("cursor", "'cursor' is not a cursor this API issued.");
         }
         if (verdict is not null && !Verdicts.All.Contains(verdict)) errors.Add("verdict", $"'verdict' must be one of: {string.Join(", ", Verdicts.All)}.");
@@ -45,11 +46,12 @@ public static class ListDocumentsEndpoint
     }
 
     /// <summary>One page of views, newest first, created before <paramref name="after"/>; the cursor of the next page or null.</summary>
-    public static async Task<(IReadOnlyList<DocumentView> Page, string? Next)> QueryAsync(IQuerySession session, DocumentFilter filter, long? after,
-        int size, CancellationToken ct)
+    public static async Task<(IReadOnlyList<DocumentView> Page, string? Next)> QueryAsync(IQuerySession session, DocumentFilter filter,
+        ListPosition? after, int size, CancellationToken ct)
     {
         IQueryable<DocumentView> query = session.Query<DocumentView>();
-        if (after is { } before) query = query.Where(d => d.CreatedSequence < before);
+        // Newest first, ties (one clock tick) broken by id: a keyset over the duplicated created_at column and the primary key.
+        if (after is { } before) query = query.Where(d => d.MatchesSql("(d.created_at, d.id) < (?, ?)", before.CreatedAt, before.Id));
         if (filter.Language is { } language)
         {
             var prefix = language + "-";
@@ -64,9 +66,9 @@ public static class ListDocumentsEndpoint
         }
         if (filter.UpdatedSince is { } since) query = query.Where(d => d.UpdatedAt >= since);
 
-        var rows = await query.OrderByDescending(d => d.CreatedSequence).Take(size + 1).ToListAsync(ct);
+        var rows = await query.OrderByDescending(d => d.CreatedAt).ThenByDescending(d => d.Id).Take(size + 1).ToListAsync(ct);
         var page = rows.Take(size).ToList();
-        return (page, rows.Count > size ? Cursors.Encode(page[^1].CreatedSequence) : null);
+        return (page, rows.Count > size ? new ListPosition(page[^1].CreatedAt, page[^1].Id).Encode() : null);
     }
 
     private static string NextLink(HttpRequest request, string next)
@@ -74,6 +76,30 @@ public static class ListDocumentsEndpoint
         var query = request.Query.Where(p => p.Key != "cursor").Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value.ToString())}")
             .Append($"cursor={next}");
         return $"{request.Path}?{string.Join('&', query)}";
+    }
+}
+
+/// <summary>Where a page of the document list ends: the last view's creation time and id (opaque and URL-safe to clients).</summary>
+public sealed record ListPosition(DateTimeOffset CreatedAt, Guid Id)
+{
+    public string Encode() => Base64Url.EncodeToString(Encoding.ASCII.GetBytes($"c{CreatedAt.UtcTicks}:{Id:N}"));
+
+    public static ListPosition? Decode(string cursor)
+    {
+        try
+        {
+            var text = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(cursor));
+            var colon = text.IndexOf(':');
+            return text.StartsWith('c') && colon > 1
+                   && long.TryParse(text.AsSpan(1, colon - 1), System.Globalization.NumberStyles.None, null, out var ticks)
+                   && ticks is >= 0 and <= 3155378975999999999 && Guid.TryParseExact(text.AsSpan(colon + 1), "N", out var id)
+                ? new ListPosition(new DateTimeOffset(ticks, TimeSpan.Zero), id)
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 }
 

@@ -24,7 +24,7 @@ public static class RevisionsEndpoint
 
     /// <summary>Revisions oldest first; <c>after</c> is the previous page's <c>nextCursor</c>.</summary>
     [WolverineGet("/api/documents/{id}/revisions"), Authorize]
-    public static async Task<IResult> List(Guid id, string? after, int? limit, HttpContext context, IQuerySession session)
+    public static async Task<IResult> List(Guid id, string? after, int? limit, HttpContext context, IQuerySession session, DocumentRecords records)
     {
         var errors = new FieldErrors();
         var size = limit ?? DefaultLimit;
@@ -39,8 +39,7 @@ public static class RevisionsEndpoint
 
         var ct = context.RequestAborted;
         if (!await HistoryEndpoint.DocumentExistsAsync(session, id, ct)) return Problems.DocumentNotFound(id);
-        var rows = await session.Query<RevisionRecord>().Where(r => r.DocumentId == id && r.Revision > from)
-            .OrderBy(r => r.Revision).Take(size + 1).ToListAsync(ct);
+        var rows = (await records.RevisionsAsync(id, ct)).Where(r => r.Revision > from).Take(size + 1).ToList();
         var page = rows.Take(size).ToList();
         var next = rows.Count > size ? Cursors.Encode(page[^1].Revision) : null;
         if (next is not null) context.Response.Headers.Link = $"<{Paging.NextLink(context.Request, "after", next)}>; rel=\"next\"";
@@ -48,10 +47,10 @@ public static class RevisionsEndpoint
     }
 
     [WolverineGet("/api/documents/{id}/revisions/{n}"), Authorize]
-    public static async Task<IResult> Get(Guid id, int n, HttpContext context, IQuerySession session)
+    public static async Task<IResult> Get(Guid id, int n, HttpContext context, IQuerySession session, DocumentRecords records)
     {
         var ct = context.RequestAborted;
-        var record = await session.LoadAsync<RevisionRecord>(RevisionRecord.IdFor(id, n), ct);
+        var record = await records.RevisionAsync(id, n, ct);
         if (record is not null) return Results.Ok(RevisionResource.From(record));
         return await HistoryEndpoint.DocumentExistsAsync(session, id, ct)
             ? Problems.Result(Problems.NotFound, $"Document {id} has no revision {n}.")

@@ -52,7 +52,7 @@ public static class Mementos
 
     /// <summary>200-style negotiation (RFC 7089 §4.1.2): the revision current at <c>Accept-Datetime</c>, served in place.</summary>
     public static async Task<IResult> NegotiateAsync(Guid id, string? language, string acceptDatetime, HttpContext context, IQuerySession session,
-        ContentStore contents)
+        ContentStore contents, DocumentRecords records)
     {
         var ct = context.RequestAborted;
         if (!DateTimeOffset.TryParseExact(acceptDatetime.Trim(), "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant))
@@ -61,13 +61,15 @@ public static class Mementos
         }
         var view = await session.LoadAsync<DocumentView>(id, ct);
         if (view is null) return Problems.DocumentNotFound(id);
+        // Memento-Datetime has whole seconds: a memento advertised at 09:30:05 was recorded within that second, and sending
+        // that value back as Accept-Datetime must select it, not the one before.
+        var until = instant.AddSeconds(1).AddTicks(-1);
 
         string digest, mediaType, contentLanguage, memento;
         DateTimeOffset recordedAt;
         if (language is null || Languages.Matches(language, view.Language))
         {
-            var record = await session.Query<RevisionRecord>().Where(r => r.DocumentId == id && r.RecordedAt <= instant)
-                .OrderByDescending(r => r.Revision).FirstOrDefaultAsync(ct);
+            var record = (await records.RevisionsAsync(id, ct, until: until)).LastOrDefault();
             if (record is null) return Problems.Result(Problems.NotFound, $"Document {id} had no revision yet at {instant:R}.");
             (digest, mediaType, contentLanguage, recordedAt) = (record.ContentDigest, record.MediaType, view.Language, record.RecordedAt);
             memento = $"/api/documents/{id}/content?revision={record.Revision}";
@@ -76,9 +78,7 @@ public static class Mementos
         {
             var (tag, error) = Languages.Parse(language);
             if (error is not null) return Problems.Result(Problems.Validation, error, new Dictionary<string, string[]> { ["language"] = [error] });
-            var translations = await session.Query<TranslationRecord>().Where(t => t.DocumentId == id && t.RecordedAt <= instant)
-                .OrderByDescending(t => t.Sequence).ToListAsync(ct);
-            var translation = translations.FirstOrDefault(t => Languages.Matches(tag!, t.Language));
+            var translation = new DocumentRecordSet([], [], await records.TranslationsAsync(id, ct, until: until)).LatestTranslation(tag!, null, exact: false);
             if (translation is null) return Problems.Result(Problems.NotFound, $"There was no translation into '{tag}' yet at {instant:R}.");
             (digest, mediaType, contentLanguage, recordedAt) = (translation.ContentDigest, translation.MediaType, translation.Language, translation.RecordedAt);
             memento = $"/api/documents/{id}/content?language={Uri.EscapeDataString(translation.Language)}&revision={translation.SourceRevision}";
@@ -104,10 +104,10 @@ public static class Mementos
 
     /// <summary>The RFC 7089 TimeMap of the document's own-language content, in RFC 6690 link format.</summary>
     [WolverineGet("/api/documents/{id}/timemap"), Authorize]
-    public static async Task<IResult> TimeMap(Guid id, HttpContext context, IQuerySession session)
+    public static async Task<IResult> TimeMap(Guid id, HttpContext context, DocumentRecords records)
     {
         var ct = context.RequestAborted;
-        var revisions = await session.Query<RevisionRecord>().Where(r => r.DocumentId == id).OrderBy(r => r.Revision).ToListAsync(ct);
+        var revisions = await records.RevisionsAsync(id, ct);
         if (revisions.Count == 0) return Problems.DocumentNotFound(id);
 
         static string Date(DateTimeOffset t) => t.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);

@@ -40,7 +40,7 @@ public sealed record VerificationTarget(string MediaType, string ContentDigest, 
 public static class Verify
 {
     /// <summary>Finds the content the verdict is about (read before the decision, which needs its text for a quoted claim).</summary>
-    public static async Task<VerificationTarget> TargetAsync(VerifyDocument command, DocumentView current, IQuerySession session,
+    public static async Task<VerificationTarget> TargetAsync(VerifyDocument command, DocumentView current, DocumentRecords records,
         ContentStore contents, CancellationToken ct)
     {
         var revision = command.Revision ?? current.Revision;
@@ -52,7 +52,7 @@ public static class Verify
         string? language = null;
         if (command.Language is null || string.Equals(command.Language, current.Language, StringComparison.OrdinalIgnoreCase))
         {
-            var record = await session.LoadAsync<RevisionRecord>(RevisionRecord.IdFor(current.Id, revision), ct);
+            var record = await records.RevisionAsync(current.Id, revision, ct);
             if (record is null) return VerificationTarget.Missing("revision", $"Revision {revision} has no stored content.");
             (mediaType, digest) = (record.MediaType, record.ContentDigest);
         }
@@ -60,7 +60,7 @@ public static class Verify
         {
             var (tag, error) = Languages.Parse(command.Language);
             if (error is not null) return VerificationTarget.Missing("language", error);
-            var translation = await ContentEndpoint.LatestTranslationAsync(session, current.Id, tag!, revision, exact: true, ct);
+            var translation = await ContentEndpoint.LatestTranslationAsync(records, current.Id, tag!, revision, exact: true, ct);
             if (translation is null) return VerificationTarget.Missing("language", $"There is no translation into '{tag}' of revision {revision}.");
             (mediaType, digest, language) = (translation.MediaType, translation.ContentDigest, translation.Language);
         }
@@ -133,8 +133,8 @@ public static class VerifyEndpoint
         return (body! with { DocumentId = id, ExpectedRevision = expected, Actor = user.Actor() }, WolverineContinue.NoProblems);
     }
 
-    public static Task<VerificationTarget> BeforeAsync(VerifyDocument command, DocumentView document, IQuerySession session,
-        ContentStore contents, CancellationToken ct) => Verify.TargetAsync(command, document, session, contents, ct);
+    public static Task<VerificationTarget> BeforeAsync(VerifyDocument command, DocumentView document, DocumentRecords records,
+        ContentStore contents, CancellationToken ct) => Verify.TargetAsync(command, document, records, contents, ct);
 
     public static ProblemDetails Validate(VerifyDocument command, DocumentView document, VerificationTarget target, HttpResponse response)
         => DocumentPreconditions.Respond(Verify.Validate(command, document, target), document, response);
@@ -147,8 +147,8 @@ public static class VerifyEndpoint
 /// <summary>The same use case for the web forms and the seed loader.</summary>
 public static class VerifyDocumentHandler
 {
-    public static Task<VerificationTarget> BeforeAsync(VerifyDocument command, DocumentView document, IQuerySession session,
-        ContentStore contents, CancellationToken ct) => Verify.TargetAsync(command, document, session, contents, ct);
+    public static Task<VerificationTarget> BeforeAsync(VerifyDocument command, DocumentView document, DocumentRecords records,
+        ContentStore contents, CancellationToken ct) => Verify.TargetAsync(command, document, records, contents, ct);
 
     public static void Validate(VerifyDocument command, DocumentView document, VerificationTarget target)
         => CommandRejected.ThrowIf(Verify.Validate(command, document, target));

@@ -17,7 +17,7 @@ public static class AuditPage
         var query = http.Request.Query;
         string? Param(string name) => string.IsNullOrWhiteSpace(query[name]) ? null : query[name].ToString().Trim();
         var errors = new FieldErrors();
-        var types = HistoryEndpoint.ParseTypes(Param("type"), errors);
+        var types = HistoryEndpoint.ParseTypes(Param("type"), http.RequestServices.GetRequiredService<EventStore.EventTypeNames>(), errors);
         DateTimeOffset? Day(string name, int addDays)
         {
             if (Param(name) is not { } text) return null;

@@ -22,10 +22,11 @@ public static class ComparePage
         var language = string.IsNullOrWhiteSpace(query["language"]) ? null : query["language"].ToString();
         if (language is not null && Languages.Matches(language, view.Language)) language = null;
 
+        var records = http.RequestServices.GetRequiredService<DocumentRecords>();
         var languages = new[] { view.Language }.Concat(view.Translations.Select(t => t.Language)).ToList();
         var form = Form(ui, view, from, to, language, inline, languages);
-        var (left, leftProblem) = await DiffEndpoint.SideAsync(session, view, from, language, ct);
-        var (right, rightProblem) = await DiffEndpoint.SideAsync(session, view, to, language, ct);
+        var (left, leftProblem) = await DiffEndpoint.SideAsync(records, view, from, language, ct);
+        var (right, rightProblem) = await DiffEndpoint.SideAsync(records, view, to, language, ct);
         Markup result;
         var status = StatusCodes.Status200OK;
         if (left is null || right is null)

@@ -246,7 +246,7 @@ public static class DocumentForms
         if (!string.IsNullOrEmpty(quote))
         {
             // People quote; the command wants the span: the first place the quote occurs (the use case's own check then confirms it).
-            var target = await Documents.Verify.TargetAsync(command with { Claim = new VerifiedClaim(quote, 0, 0) }, view!, session, contents, ct);
+            var target = await Documents.Verify.TargetAsync(command with { Claim = new VerifiedClaim(quote, 0, 0) }, view!, http.RequestServices.GetRequiredService<DocumentRecords>(), contents, ct);
             var start = target.Text?.IndexOf(quote, StringComparison.Ordinal) ?? -1;
             if (target.Text is not null && start < 0)
             {

@@ -59,10 +59,9 @@ public static class DocumentPage
     {
         var ct = ui.Http.RequestAborted;
         var id = view.Id;
-        var history = await session.Query<HistoryEntry>().Where(h => h.DocumentId == id).OrderBy(h => h.Version).ToListAsync(ct);
-        if (asOf is { } cut) history = history.Where(h => h.Timestamp <= cut).ToList();
-        var revisions = await session.Query<RevisionRecord>().Where(r => r.DocumentId == id).OrderBy(r => r.Revision).ToListAsync(ct);
-        revisions = revisions.Where(r => r.Revision <= view.Revision).ToList();
+        var records = await ui.Http.RequestServices.GetRequiredService<DocumentRecords>().AllAsync(id, ct, until: asOf);
+        var history = records.History;
+        var revisions = records.Revisions.Where(r => r.Revision <= view.Revision).ToList();
 
         int? requested = int.TryParse(ui.Http.Request.Query["revision"], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
         var shown = revisions.FirstOrDefault(r => r.Revision == (requested ?? view.Revision)) ?? revisions.LastOrDefault();
@@ -192,7 +191,7 @@ public static class DocumentPage
     private static Markup Verifications(UiContext ui, DocumentView view)
     {
         if (view.Verifications.Count == 0) return H($"<p>{ui.T("doc.no-verifications")}</p>");
-        var rows = view.Verifications.OrderByDescending(v => v.Sequence).Select(v => H($"""
+        var rows = view.Verifications.OrderByDescending(v => v.Version).Select(v => H($"""
             <tr>
             <th scope="row">{DocumentsPage.VerdictBadge(ui, v.Verdict)}</th>
             <td data-label="{ui.T("doc.of")}">{ui.T("doc.revision-n", v.Revision)}{(v.Language is null ? "" : " · ")}<span lang="{v.Language}">{v.Language}</span></td>

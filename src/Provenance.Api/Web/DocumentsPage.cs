@@ -43,10 +43,10 @@ public static class DocumentsPage
             else errors["since"] = ["'since' must be a date (YYYY-MM-DD)."];
         }
         if (q is { Length: > 200 }) errors["q"] = ["'q' must be at most 200 characters."];
-        long? after = null;
+        ListPosition? after = null;
         if (cursor is not null)
         {
-            if (Cursors.Decode(cursor) is { } position) after = position;
+            if (ListPosition.Decode(cursor) is { } position) after = position;
             else errors["cursor"] = ["'cursor' is not a cursor this API issued."];
         }
 

@@ -15,7 +15,7 @@ public static class LineagePage
         var ui = UiContext.For(http);
         var view = await session.LoadAsync<DocumentView>(id, http.RequestAborted);
         if (view is null) return WebErrors.NotFound(ui, ui.T("doc.not-found", id));
-        var lineage = await LineageEndpoint.LoadAsync(session, view, http.RequestAborted);
+        var lineage = await LineageEndpoint.LoadAsync(http.RequestServices.GetRequiredService<DocumentRecords>(), view, http.RequestAborted);
         var body = H($"""
             <p class="meta"><a href="/documents/{id}">{view.Title}</a></p>
             <h1>{ui.T("lineage.title")}</h1>

@@ -1,3 +1,5 @@
+using Marten;
+using Marten.Events;
 using System.Text;
 using Provenance.Api.Access;
 using Provenance.Api.Audit;
@@ -9,8 +11,10 @@ namespace Provenance.Tests.Audit;
 
 public sealed class Searching_documents(AppFixture fixture) : ArchiveContext(fixture)
 {
+    /// <summary>Search is indexed by the async daemon (like the audit log): a search waits until it has caught up.</summary>
     private async Task<SearchResults> SearchAsync(string query, string? language = null)
     {
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
         var url = $"/api/search?q={Uri.EscapeDataString(query)}&limit=100" + (language is null ? "" : $"&language={language}");
         return await OkJsonAsync<SearchResults>(await GetAsync(url));
     }
