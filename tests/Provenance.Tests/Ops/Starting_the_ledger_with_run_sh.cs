@@ -83,13 +83,16 @@ public sealed class Starting_the_ledger_with_run_sh : IAsyncLifetime
         File.Exists(Path.Combine(_state.FullName, "admin-key")).ShouldBeFalse();
     }
 
+    /// <summary>api_wait_ready against <paramref name="port"/> for a live process started with the token <c>our-token</c>.</summary>
+    private static Task<(int Exit, string Output)> WaitForOurApiAsync(int port) => BashAsync(
+        $"source ops/lib/api.sh; sleep 60 & pid=$!; api_wait_ready {port} $pid our-token 20; status=$?; kill $pid; exit $status",
+        new Dictionary<string, string>());
+
     [Fact]
     public async Task Waiting_for_the_api_rejects_a_ready_answer_from_another_process()
     {
         var port = await ImpostorAsync(instance: "someone-else");
-        var (exit, output) = await BashAsync(
-            $"source ops/lib/api.sh; sleep 60 & pid=$!; api_wait_ready {port} $pid our-token 20; status=$?; kill $pid; exit $status",
-            new Dictionary<string, string>());
+        var (exit, output) = await WaitForOurApiAsync(port);
         exit.ShouldBe(2, output);
         output.ShouldContain($"Another process answers on port {port}");
     }
@@ -98,9 +101,7 @@ public sealed class Starting_the_ledger_with_run_sh : IAsyncLifetime
     public async Task Waiting_for_the_api_accepts_the_answer_of_its_own_process_only_while_it_lives()
     {
         var port = await ImpostorAsync(instance: "our-token");
-        var (exit, output) = await BashAsync(
-            $"source ops/lib/api.sh; sleep 60 & pid=$!; api_wait_ready {port} $pid our-token 20; status=$?; kill $pid; exit $status",
-            new Dictionary<string, string>());
+        var (exit, output) = await WaitForOurApiAsync(port);
         exit.ShouldBe(0, output);
 
         (exit, output) = await BashAsync(

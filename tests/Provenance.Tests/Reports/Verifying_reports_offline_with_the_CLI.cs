@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Provenance.Ledger;
 using Shouldly;
 using Xunit.Abstractions;
 
@@ -40,7 +41,7 @@ public sealed class Verifying_reports_offline_with_the_CLI(AppFixture fixture, I
     }
 
     [Fact]
-    public async Task verify_proof_checks_one_leaf_against_the_signed_checkpoint()
+    public async Task verify_proof_checks_one_leaf_against_the_checkpoint_signed_by_a_trusted_key_and_fails_closed_without_one()
     {
         var corpus = await SeedAndCheckpointAsync();
         var report = JsonDocument.Parse((await GetReportAsync(corpus.Documents[Article])).Body).RootElement;
@@ -56,12 +57,23 @@ public sealed class Verifying_reports_offline_with_the_CLI(AppFixture fixture, I
         try
         {
             await File.WriteAllTextAsync(checkpoint, integrity.GetProperty("checkpoint").GetString());
-            var key = (await LedgerKeyAsync()).VerifierKey;
-            (await RunAsync("verify-proof", "--leaf-hash", leaf.GetProperty("leafHash").GetString()!, "--proof", proof, "--checkpoint", checkpoint, "--key", key))
-                .Exit.ShouldBe(0);
+            var key = await LedgerKeyAsync();
+            string[] Proving(string leafHash) => ["verify-proof", "--leaf-hash", leafHash, "--proof", proof, "--checkpoint", checkpoint];
+            var proving = Proving(leaf.GetProperty("leafHash").GetString()!);
+            (await RunAsync([.. proving, "--key", key.VerifierKey])).Exit.ShouldBe(0);
+            (await RunAsync([.. proving, "--key-url", CliRunner.Api])).Exit.ShouldBe(0);
             var other = integrity.GetProperty("events")[0].GetProperty("leafHash").GetString()!;
-            (await RunAsync("verify-proof", "--leaf-hash", other, "--proof", proof, "--checkpoint", checkpoint, "--key", key)).Exit.ShouldBe(1);
-            (await RunAsync("verify-proof", "--leaf-hash", "not base64!", "--proof", proof, "--checkpoint", checkpoint, "--key", key)).Exit.ShouldBe(1);
+            (await RunAsync([.. Proving(other), "--key", key.VerifierKey])).Exit.ShouldBe(1);
+            (await RunAsync([.. Proving("not base64!"), "--key", key.VerifierKey])).Exit.ShouldBe(1);
+
+            // Fails closed: no key is exit 2, and a checkpoint is never checked with a key of someone else's choosing.
+            var (exit, text) = await RunAsync(proving);
+            exit.ShouldBe(2, text);
+            text.ShouldContain("No trusted key");
+            using var forger = LedgerSigner.Generate(key.Name);
+            (exit, text) = await RunAsync([.. proving, "--key", forger.Verifier.VerifierKey]);
+            exit.ShouldBe(1, text);
+            text.ShouldContain("FAIL checkpoint");
         }
         finally
         {
