@@ -31,7 +31,7 @@ public sealed class Webhook_target_addresses
                 continue;
             }
             data.Add(block.Block, block.Network.BaseAddress.ToString());
-            data.Add(block.Block, Last(block.Network).ToString());
+            if (!Last(block.Network).Equals(block.Network.BaseAddress)) data.Add(block.Block, Last(block.Network).ToString());
         }
         return data;
     }
