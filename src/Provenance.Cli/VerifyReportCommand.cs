@@ -4,47 +4,69 @@ using Spectre.Console;
 
 namespace Provenance.Cli;
 
-/// <summary><c>provenance verify-report FILE [--signature FILE.sig] [--key KEY | --key-file FILE]</c>: offline, with Provenance.Ledger only.</summary>
+/// <summary>
+/// <c>provenance verify-report FILE [--signature FILE.sig] (--key KEY | --key-file FILE | --key-url URL | --trust-embedded-key)</c>:
+/// offline (but for <c>--key-url</c>), with Provenance.Ledger only.
+/// </summary>
 static class VerifyReportCommand
 {
-    public static Command Create()
+    public static Command Create(Func<string, string, HttpClient> connect)
     {
         var file = new Argument<FileInfo>("file") { Description = "An exported JSON report (provenance-report/1)." };
-        var signature = new Option<FileInfo?>("--signature") { Description = "The detached signature (the Provenance-Signature header's text); default: FILE.sig." };
-        var key = new Option<string?>("--key") { Description = "The ledger's verifier key (GET /api/ledger/key); without it, the report's own key is trusted and the output says so." };
-        var keyFile = new Option<FileInfo?>("--key-file") { Description = "A file holding the verifier key." };
-        var command = new Command("verify-report", "Verify an exported JSON report offline: signature, checkpoint, every leaf and inclusion proof.")
+        var signature = new Option<FileInfo?>("--signature", "--sig") { Description = "The detached signature (the Provenance-Signature header's text); default: FILE.sig." };
+        var trustEmbedded = new Option<bool>("--trust-embedded-key")
         {
-            file, signature, key, keyFile,
+            Description = "Check the report against the key it names itself. Proves only consistency: the result is UNTRUSTED KEY (exit 3), never verified.",
         };
-        command.SetAction(result => Run(result.GetValue(file)!, result.GetValue(signature), result.GetValue(key), result.GetValue(keyFile)));
+        var key = new TrustedKey();
+        var command = new Command("verify-report",
+            "Verify an exported JSON report against the ledger's key: signature, checkpoint, every leaf and inclusion proof. Exit 0 verified, 1 not, 2 cannot verify, 3 untrusted key.")
+        {
+            file, signature, trustEmbedded,
+        };
+        key.AddTo(command);
+        command.SetAction((result, ct) => RunAsync(result, result.GetValue(file)!, result.GetValue(signature), key, result.GetValue(trustEmbedded), connect, ct));
         return command;
     }
 
-    internal static int Run(FileInfo file, FileInfo? signatureFile, string? key, FileInfo? keyFile)
+    static async Task<int> RunAsync(ParseResult result, FileInfo file, FileInfo? signatureFile, TrustedKey keys, bool trustEmbedded,
+        Func<string, string, HttpClient> connect, CancellationToken ct)
     {
-        if (!file.Exists) return Fail($"{file.FullName} does not exist.");
-        var bytes = File.ReadAllBytes(file.FullName);
-        var sigPath = signatureFile?.FullName ?? file.FullName + ".sig";
-        var signature = File.Exists(sigPath) ? File.ReadAllText(sigPath).Trim() : null;
-
+        if (!file.Exists) return ExitCodes.Cannot($"{file.FullName} does not exist.");
+        var bytes = await File.ReadAllBytesAsync(file.FullName, ct);
+        if (!ReportVerifier.IsReport(bytes))
+        {
+            return ExitCodes.Cannot($"{file.Name} is not a {ReportVerifier.Format} JSON report. For the detached signature of any other export " +
+                                    "(PDF, PREMIS, CSV, PROV-JSON, Turtle, JSON-LD, collection reports) run: " +
+                                    $"provenance verify-signature {file.FullName} --key ...");
+        }
+        if (trustEmbedded && keys.Given(result)) return ExitCodes.Cannot("--trust-embedded-key cannot be combined with --key, --key-file or --key-url.");
+        if (!trustEmbedded && !keys.Given(result))
+        {
+            return ExitCodes.Cannot(TrustedKey.Missing + " (--trust-embedded-key checks the report against the key it names, and says UNTRUSTED KEY.)");
+        }
         NoteVerifier? trusted = null;
-        var keyText = key ?? (keyFile is not null ? File.ReadAllText(keyFile.FullName).Trim() : null);
-        if (keyText is not null && !NoteVerifier.TryParse(keyText, out trusted, out var error)) return Fail(error);
+        if (!trustEmbedded && (trusted = await keys.ResolveAsync(result, connect, ct)) is null) return ExitCodes.CannotVerify;
 
-        var verification = ReportVerifier.Verify(bytes, signature, trusted);
+        var sigPath = signatureFile?.FullName ?? file.FullName + ".sig";
+        var signature = File.Exists(sigPath) ? (await File.ReadAllTextAsync(sigPath, ct)).Trim() : null;
+        var verification = trusted is null ? ReportVerifier.VerifyWithEmbeddedKey(bytes, signature) : ReportVerifier.Verify(bytes, signature, trusted);
         foreach (var check in verification.Checks)
         {
-            var mark = check.Passed ? "[green]PASS[/]" : "[red]FAIL[/]";
+            var mark = !check.Passed ? "[red]FAIL[/]" : check.Name == "key" && !verification.KeyTrusted ? "[yellow]UNTRUSTED[/]" : "[green]PASS[/]";
             AnsiConsole.MarkupLine($"{mark} {Markup.Escape(check.Name)}: {Markup.Escape(check.Detail)}");
         }
-        Console.WriteLine(verification.Passed ? $"{file.Name}: verified." : $"{file.Name}: NOT verified.");
-        return verification.Passed ? 0 : 1;
-    }
-
-    static int Fail(string message)
-    {
-        Console.Error.WriteLine(message);
-        return 1;
+        if (!verification.ChecksPassed)
+        {
+            Console.WriteLine($"{file.Name}: NOT verified.");
+            return ExitCodes.NotVerified;
+        }
+        if (!verification.KeyTrusted)
+        {
+            Console.WriteLine($"{file.Name}: UNTRUSTED KEY: consistent with the key it names, which no trusted key vouches for. Not verified.");
+            return ExitCodes.UntrustedKey;
+        }
+        Console.WriteLine($"{file.Name}: verified.");
+        return ExitCodes.Verified;
     }
 }

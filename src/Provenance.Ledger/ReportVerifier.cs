@@ -6,10 +6,17 @@ namespace Provenance.Ledger;
 /// <summary>One check of an offline report verification and what it found.</summary>
 public sealed record ReportCheck(string Name, bool Passed, string Detail);
 
-/// <summary>Every check made on a report; the report is trustworthy only when all passed and there was at least one.</summary>
-public sealed record ReportVerification(IReadOnlyList<ReportCheck> Checks)
+/// <summary>
+/// Every check made on a report, and whether the key they were made with is one the caller trusts. The report is verified only
+/// when every check passed (at least one was made) against a trusted key: a report that names its own key proves nothing about
+/// who made it.
+/// </summary>
+public sealed record ReportVerification(IReadOnlyList<ReportCheck> Checks, bool KeyTrusted = true)
 {
-    public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
+    public bool Passed => KeyTrusted && ChecksPassed;
+
+    /// <summary>Every check passed, whichever key they were made with.</summary>
+    public bool ChecksPassed => Checks.Count > 0 && Checks.All(c => c.Passed);
 }
 
 /// <summary>
@@ -23,8 +30,33 @@ public static class ReportVerifier
     public const string Format = "provenance-report/1";
 
     /// <param name="signature">The <see cref="DetachedSignature"/> text; null fails the signature check.</param>
-    /// <param name="trustedKey">The verifier key to trust; null falls back to the key inside the report, and says so.</param>
-    public static ReportVerification Verify(ReadOnlySpan<byte> report, string? signature, NoteVerifier? trustedKey)
+    /// <param name="trustedKey">The verifier key the caller trusts (published by the ledger, e.g. <c>GET /api/ledger/key</c>).</param>
+    public static ReportVerification Verify(ReadOnlySpan<byte> report, string? signature, NoteVerifier trustedKey)
+        => Check(report, signature, trustedKey ?? throw new ArgumentNullException(nameof(trustedKey)));
+
+    /// <summary>
+    /// Checks the report against the key it names itself. The result is never <see cref="ReportVerification.Passed"/>: anyone can
+    /// sign a self-consistent report with a key of their own, so at best it is consistent, with an untrusted key.
+    /// </summary>
+    public static ReportVerification VerifyWithEmbeddedKey(ReadOnlySpan<byte> report, string? signature) => Check(report, signature, null);
+
+    /// <summary>True when the bytes are a JSON object of format <see cref="Format"/> (not another export, not JSON Lines).</summary>
+    public static bool IsReport(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(bytes.ToArray());
+            return json.RootElement.ValueKind == JsonValueKind.Object
+                && json.RootElement.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.String
+                && format.GetString() == Format;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    static ReportVerification Check(ReadOnlySpan<byte> report, string? signature, NoteVerifier? trustedKey)
     {
         var checks = new List<ReportCheck>();
         JsonDocument json;
@@ -35,7 +67,7 @@ public static class ReportVerifier
         catch (JsonException e)
         {
             checks.Add(new ReportCheck("report", false, $"Not JSON: {e.Message}"));
-            return new ReportVerification(checks);
+            return new ReportVerification(checks, trustedKey is not null);
         }
 
         using (json)
@@ -49,7 +81,7 @@ public static class ReportVerifier
                 checks.Add(new ReportCheck("report", false, $"Malformed report: {e.Message}"));
             }
         }
-        return new ReportVerification(checks);
+        return new ReportVerification(checks, trustedKey is not null);
     }
 
     static void VerifyParsed(ReadOnlySpan<byte> bytes, JsonElement root, string? signature, NoteVerifier? trustedKey, List<ReportCheck> checks)
@@ -65,7 +97,8 @@ public static class ReportVerifier
         if (key is null)
         {
             key = NoteVerifier.Parse(embeddedKey);
-            checks.Add(new ReportCheck("key", true, $"No key given: trusting the key inside the report ({embeddedKey}). Pass --key to check it against a published one."));
+            checks.Add(new ReportCheck("key", true,
+                $"Not checked: the checks below use the key the report names, {embeddedKey}, which anyone can make. Check it against the ledger's published key."));
         }
         else
         {

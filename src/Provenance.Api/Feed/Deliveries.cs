@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -26,30 +27,35 @@ public static class DeliveriesEndpoint
     /// <summary>The delivery log, newest event first: attempts, last status code, latency and error.</summary>
     [WolverineGet("/api/subscriptions/{id}/deliveries"), Authorize(Roles = Roles.Integrator)]
     public static async Task<IResult> GetAll(Guid id, string? status, int? limit, HttpContext context, NpgsqlDataSource db,
-        IOptions<ProvenanceOptions> options)
+        IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
     {
         var errors = new FieldErrors();
         if (status is not null && !Statuses.Contains(status)) errors.Add("status", $"'status' must be one of: {string.Join(", ", Statuses)}.");
         if (limit is < 1 or > 500) errors.Add("limit", "'limit' must be between 1 and 500.");
         if (errors.Any) return Problems.Invalid(errors);
         var schema = options.Value.Schema;
-        if (await SubscriptionsEndpoint.FindAsync(db, schema, id, context.RequestAborted) is null) return SubscriptionsEndpoint.NotFound(id);
+        if (await SubscriptionsEndpoint.FindAsync(db, schema, id, SubscriptionViewer.Of(user), context.RequestAborted) is null)
+        {
+            return SubscriptionsEndpoint.NotFound(id);
+        }
         return Results.Ok(new DeliveryList(await QueryAsync(db, schema, id, null, status, limit ?? 100, context.RequestAborted)));
     }
 
     /// <summary>Send one delivery again now (also a failed one); later events of its document wait behind it while it is pending.</summary>
     [WolverinePost("/api/subscriptions/{id}/deliveries/{deliveryId}/retry"), Authorize(Roles = Roles.Integrator)]
     public static async Task<IResult> Retry(Guid id, Guid deliveryId, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
-        TimeProvider time, WebhookSignal signal)
+        TimeProvider time, WebhookSignal signal, ClaimsPrincipal user)
     {
         var schema = options.Value.Schema;
         await using var update = db.CreateCommand($"""
-            update {schema}.{WebhookTables.Deliveries} set status = 'pending', next_attempt_at = $3
-            where id = $2 and subscription_id = $1
+            update {schema}.{WebhookTables.Deliveries} d set status = 'pending', next_attempt_at = $3
+            from {schema}.{WebhookTables.Subscriptions} s
+            where d.id = $2 and d.subscription_id = $1 and s.id = d.subscription_id and {SubscriptionViewer.Sees("s.owner_key_id", 4)}
             """);
         update.Parameters.AddWithValue(id);
         update.Parameters.AddWithValue(deliveryId);
         update.Parameters.AddWithValue(time.GetUtcNow());
+        SubscriptionViewer.Of(user).Bind(update);
         if (await update.ExecuteNonQueryAsync(context.RequestAborted) == 0)
         {
             return Problems.Result(Problems.NotFound, $"No delivery {deliveryId} for webhook subscription {id}.");
@@ -62,7 +68,7 @@ public static class DeliveriesEndpoint
     /// <summary>Deliver every matching event after <c>from</c> (a feed cursor; all history when absent) again, up to the safe high-water mark.</summary>
     [WolverinePost("/api/subscriptions/{id}/replay"), Authorize(Roles = Roles.Integrator)]
     public static async Task<IResult> Replay(Guid id, string? from, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
-        FeedReader feed, TimeProvider time, WebhookSignal signal)
+        FeedReader feed, TimeProvider time, WebhookSignal signal, ClaimsPrincipal user)
     {
         long after = 0;
         if (!string.IsNullOrEmpty(from))
@@ -72,7 +78,7 @@ public static class DeliveriesEndpoint
         }
         var ct = context.RequestAborted;
         var schema = options.Value.Schema;
-        if (await SubscriptionsEndpoint.FindAsync(db, schema, id, ct) is null) return SubscriptionsEndpoint.NotFound(id);
+        if (await SubscriptionsEndpoint.FindAsync(db, schema, id, SubscriptionViewer.Of(user), ct) is null) return SubscriptionsEndpoint.NotFound(id);
 
         var until = await feed.HighWaterMarkAsync(ct);
         var now = time.GetUtcNow();

@@ -19,11 +19,31 @@ public sealed record CreateSubscription(string? Url, IReadOnlyList<string>? Type
 /// <summary>Pause (<c>paused</c>) or resume (<c>active</c>, also re-enables a disabled one), rotate the secret, or change the target.</summary>
 public sealed record UpdateSubscription(string? Status, bool? RotateSecret, string? Url, IReadOnlyList<string>? Types);
 
+/// <param name="OwnerKeyId">The API key that created it and may manage it (with admins); null for one created before owners were recorded: admins only.</param>
 public sealed record SubscriptionResource(Guid Id, string Url, IReadOnlyList<string> Types, Guid? Document, string Status, string? StatusReason,
-    int ConsecutiveFailures, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset UpdatedAt,
+    int ConsecutiveFailures, DateTimeOffset CreatedAt, string CreatedBy, Guid? OwnerKeyId, DateTimeOffset UpdatedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Secret = null);
 
 public sealed record SubscriptionList(IReadOnlyList<SubscriptionResource> Items);
+
+/// <summary>
+/// Who asks about subscriptions: an admin sees and manages all of them, any other key only those it created. Every query of a
+/// subscription goes through <see cref="Sees"/>, so another integrator's subscription answers exactly like one that does not exist.
+/// </summary>
+public sealed record SubscriptionViewer(Guid? KeyId, bool IsAdmin)
+{
+    public static SubscriptionViewer Of(ClaimsPrincipal user) => new(
+        Guid.TryParse(user.FindFirst(ApiKeyAuthentication.KeyIdClaim)?.Value, out var keyId) ? keyId : null, user.IsInRole(Roles.Admin));
+
+    /// <summary>SQL that holds when the viewer may see the subscription; binds parameters <c>$first</c> and <c>$first+1</c> (see <see cref="Bind"/>).</summary>
+    public static string Sees(string ownerColumn, int first) => $"(${first}::boolean or {ownerColumn} = ${first + 1}::uuid)";
+
+    public void Bind(NpgsqlCommand command)
+    {
+        command.Parameters.AddWithValue(IsAdmin);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)KeyId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+    }
+}
 
 public static class SubscriptionStatus
 {
@@ -61,8 +81,8 @@ public static class SubscriptionsEndpoint
         // Deliveries start after the newest event committed now: a new subscription is not flooded with history (replay is explicit).
         await using var insert = db.CreateCommand($"""
             insert into {schema}.{WebhookTables.Subscriptions}
-                (id, url, types, document_id, secret, status, consecutive_failures, start_seq, created_at, created_by, updated_at)
-            values ($1, $2, $3, $4, $5, 'active', 0, (select coalesce(max(seq_id), 0) from {schema}.mt_events), $6, $7, $6)
+                (id, url, types, document_id, secret, status, consecutive_failures, start_seq, created_at, created_by, owner_key_id, updated_at)
+            values ($1, $2, $3, $4, $5, 'active', 0, (select coalesce(max(seq_id), 0) from {schema}.mt_events), $6, $7, $8, $6)
             """);
         insert.Parameters.AddWithValue(id);
         insert.Parameters.AddWithValue(command.Url!.Trim());
@@ -71,29 +91,32 @@ public static class SubscriptionsEndpoint
         insert.Parameters.AddWithValue(secrets.Protect(secret));
         insert.Parameters.AddWithValue(now);
         insert.Parameters.AddWithValue(user.Actor());
+        var viewer = SubscriptionViewer.Of(user);
+        insert.Parameters.Add(new NpgsqlParameter { Value = (object?)viewer.KeyId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         await insert.ExecuteNonQueryAsync(ct);
 
-        var created = (await FindAsync(db, schema, id, ct))! with { Secret = secret };
+        var created = (await FindAsync(db, schema, id, viewer, ct))! with { Secret = secret };
         return Results.Created($"/api/subscriptions/{id}", created);
     }
 
     [WolverineGet("/api/subscriptions"), Authorize(Roles = Roles.Integrator)]
-    public static async Task<IResult> GetAll(HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options)
-        => Results.Ok(new SubscriptionList(await QueryAsync(db, options.Value.Schema, null, context.RequestAborted)));
+    public static async Task<IResult> GetAll(HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
+        => Results.Ok(new SubscriptionList(await QueryAsync(db, options.Value.Schema, null, SubscriptionViewer.Of(user), context.RequestAborted)));
 
     [WolverineGet("/api/subscriptions/{id}"), Authorize(Roles = Roles.Integrator)]
-    public static async Task<IResult> GetOne(Guid id, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options)
-        => await FindAsync(db, options.Value.Schema, id, context.RequestAborted) is { } found ? Results.Ok(found) : NotFound(id);
+    public static async Task<IResult> GetOne(Guid id, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
+        => await FindAsync(db, options.Value.Schema, id, SubscriptionViewer.Of(user), context.RequestAborted) is { } found ? Results.Ok(found) : NotFound(id);
 
     [WolverinePatch("/api/subscriptions/{id}"), Authorize(Roles = Roles.Integrator)]
     public static async Task<IResult> Patch(Guid id, HttpRequest request, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
-        IDocumentStore store, WebhookTargets targets, WebhookSecrets secrets, WebhookSignal signal, TimeProvider time)
+        IDocumentStore store, WebhookTargets targets, WebhookSecrets secrets, WebhookSignal signal, TimeProvider time, ClaimsPrincipal user)
     {
         var ct = request.HttpContext.RequestAborted;
         var schema = options.Value.Schema;
+        var viewer = SubscriptionViewer.Of(user);
         var (command, problem) = await RequestBodies.ReadJsonAsync<UpdateSubscription>(request, 64 * 1024);
         if (problem is not null) return problem;
-        if (await FindAsync(db, schema, id, ct) is null) return NotFound(id);
+        if (await FindAsync(db, schema, id, viewer, ct) is null) return NotFound(id);
 
         var errors = new FieldErrors();
         if (command!.Status is not null and not SubscriptionStatus.Active and not SubscriptionStatus.Paused)
@@ -115,7 +138,7 @@ public static class SubscriptionsEndpoint
                 status_reason = case when $2 is null then status_reason else null end,
                 consecutive_failures = case when $2 = 'active' then 0 else consecutive_failures end,
                 secret = coalesce($3, secret), url = coalesce($4, url), types = coalesce($5, types), updated_at = $6
-            where id = $1
+            where id = $1 and {SubscriptionViewer.Sees("owner_key_id", 7)}
             """);
         update.Parameters.AddWithValue(id);
         update.Parameters.Add(new NpgsqlParameter { Value = (object?)command.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -123,23 +146,26 @@ public static class SubscriptionsEndpoint
         update.Parameters.Add(new NpgsqlParameter { Value = (object?)command.Url?.Trim() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         update.Parameters.Add(new NpgsqlParameter { Value = (object?)types?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         update.Parameters.AddWithValue(time.GetUtcNow());
+        viewer.Bind(update);
         if (await update.ExecuteNonQueryAsync(ct) == 0) return NotFound(id);
         if (command.Status == SubscriptionStatus.Active) signal.Wake();
 
-        var updated = (await FindAsync(db, schema, id, ct))!;
+        var updated = (await FindAsync(db, schema, id, viewer, ct))!;
         return Results.Ok(secret is null ? updated : updated with { Secret = secret });
     }
 
     [WolverineDelete("/api/subscriptions/{id}"), Authorize(Roles = Roles.Integrator)]
-    public static async Task<IResult> Delete(Guid id, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options)
+    public static async Task<IResult> Delete(Guid id, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
     {
         var schema = options.Value.Schema;
         // Its deliveries go with it; the dispatcher joins on the subscription, so a row the daemon adds concurrently is never sent.
         await using var delete = db.CreateCommand($"""
-            with gone as (delete from {schema}.{WebhookTables.Deliveries} where subscription_id = $1)
-            delete from {schema}.{WebhookTables.Subscriptions} where id = $1
+            with target as (select id from {schema}.{WebhookTables.Subscriptions} where id = $1 and {SubscriptionViewer.Sees("owner_key_id", 2)}),
+                 gone as (delete from {schema}.{WebhookTables.Deliveries} where subscription_id in (select id from target))
+            delete from {schema}.{WebhookTables.Subscriptions} where id in (select id from target)
             """);
         delete.Parameters.AddWithValue(id);
+        SubscriptionViewer.Of(user).Bind(delete);
         return await delete.ExecuteNonQueryAsync(context.RequestAborted) == 0 ? NotFound(id) : Results.NoContent();
     }
 
@@ -153,23 +179,29 @@ public static class SubscriptionsEndpoint
         return list;
     }
 
-    public static async Task<SubscriptionResource?> FindAsync(NpgsqlDataSource db, string schema, Guid id, CancellationToken ct)
-        => (await QueryAsync(db, schema, id, ct)).SingleOrDefault();
+    /// <summary>The subscription, or null when it does not exist or <paramref name="viewer"/> may not see it (the two are not told apart).</summary>
+    public static async Task<SubscriptionResource?> FindAsync(NpgsqlDataSource db, string schema, Guid id, SubscriptionViewer viewer, CancellationToken ct)
+        => (await QueryAsync(db, schema, id, viewer, ct)).SingleOrDefault();
 
-    private static async Task<List<SubscriptionResource>> QueryAsync(NpgsqlDataSource db, string schema, Guid? id, CancellationToken ct)
+    private static async Task<List<SubscriptionResource>> QueryAsync(NpgsqlDataSource db, string schema, Guid? id, SubscriptionViewer viewer,
+        CancellationToken ct)
     {
         await using var command = db.CreateCommand($"""
-            select id, url, types, document_id, status, status_reason, consecutive_failures, created_at, created_by, updated_at
-            from {schema}.{WebhookTables.Subscriptions} where $1::uuid is null or id = $1 order by created_at, id
+            select id, url, types, document_id, status, status_reason, consecutive_failures, created_at, created_by, owner_key_id, updated_at
+            from {schema}.{WebhookTables.Subscriptions}
+            where ($1::uuid is null or id = $1) and {SubscriptionViewer.Sees("owner_key_id", 2)}
+            order by created_at, id
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        viewer.Bind(command);
         var list = new List<SubscriptionResource>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             list.Add(new SubscriptionResource(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<string[]>(2),
                 reader.IsDBNull(3) ? null : reader.GetGuid(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.GetInt32(6), reader.GetFieldValue<DateTimeOffset>(7), reader.GetString(8), reader.GetFieldValue<DateTimeOffset>(9)));
+                reader.GetInt32(6), reader.GetFieldValue<DateTimeOffset>(7), reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetGuid(9),
+                reader.GetFieldValue<DateTimeOffset>(10)));
         }
         return list;
     }

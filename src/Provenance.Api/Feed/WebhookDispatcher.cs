@@ -229,6 +229,8 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
     public static HttpMessageHandler CreateHandler(IServiceProvider services) => new SocketsHttpHandler
     {
         AllowAutoRedirect = false,
+        // Through a proxy the connect step would see the proxy's address, not the target's, and the proxy would reach inside.
+        UseProxy = false,
         UseCookies = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
         ConnectCallback = services.GetRequiredService<WebhookTargets>().ConnectAsync,

@@ -28,6 +28,8 @@ public static class WebhookTables
         subscriptions.AddColumn("start_seq", "bigint").NotNull();
         subscriptions.AddColumn("created_at", "timestamptz").NotNull();
         subscriptions.AddColumn("created_by", "text").NotNull();
+        // The API key that owns it. Added to existing tables as null: a subscription from before owners were recorded is admins' only.
+        subscriptions.AddColumn("owner_key_id", "uuid");
         subscriptions.AddColumn("updated_at", "timestamptz").NotNull();
         yield return subscriptions;
 

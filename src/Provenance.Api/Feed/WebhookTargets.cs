@@ -5,19 +5,14 @@ using Microsoft.Extensions.Options;
 namespace Provenance.Api.Feed;
 
 /// <summary>
-/// Which URLs a webhook may call: http(s), no user-info, and no private, loopback, link-local or otherwise internal address
+/// Which URLs a webhook may call: http(s), no user-info, and no address in <see cref="SpecialPurposeAddresses.Blocks"/>
+/// (private, loopback, link-local, documentation, reserved, multicast, and IPv6 forms that embed such an IPv4 address)
 /// unless <c>Provenance:Webhooks:AllowedHosts</c> names the host, the address or a CIDR range containing it. Checked when a
-/// subscription is created and again on every connection (the resolved address), so DNS rebinding cannot reach inside.
+/// subscription is created or its URL changed, and again on every connection (the resolved address), so DNS rebinding
+/// cannot reach inside.
 /// </summary>
 public sealed class WebhookTargets(IOptions<WebhookOptions> options)
 {
-    private static readonly IPNetwork[] Internal = new[]
-    {
-        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
-        "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
-        "64:ff9b::/96", "2001:db8::/32",
-    }.Select(IPNetwork.Parse).ToArray();
-
     /// <summary>The reason the URL is refused, or null when it may be called.</summary>
     public async Task<string?> RefusalAsync(string url, CancellationToken ct)
     {
@@ -30,38 +25,49 @@ public sealed class WebhookTargets(IOptions<WebhookOptions> options)
         IPAddress[] addresses;
         try
         {
-            addresses = IPAddress.TryParse(uri.IdnHost, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(uri.IdnHost, ct);
+            addresses = await ResolveAsync(uri.IdnHost, ct);
         }
         catch (SocketException)
         {
             return $"The host '{uri.Host}' does not resolve.";
         }
         if (addresses.Length == 0) return $"The host '{uri.Host}' does not resolve.";
-        return addresses.FirstOrDefault(a => !AddressAllowed(a)) is { } refused
-            ? $"The host '{uri.Host}' resolves to {refused}, a private, loopback or link-local address that is not in Provenance:Webhooks:AllowedHosts."
+        return addresses.Select(Refusal).FirstOrDefault(r => r is not null) is { } refused
+            ? $"The host '{uri.Host}' resolves to {refused}; only globally reachable addresses may be called unless Provenance:Webhooks:AllowedHosts names it."
             : null;
     }
 
     public bool HostAllowed(string host) => options.Value.AllowedHosts.Any(h => string.Equals(h.Trim(), host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase));
 
-    public bool AddressAllowed(IPAddress address)
+    public bool AddressAllowed(IPAddress address) => Refusal(address) is null;
+
+    /// <summary>Why the address may not be called, or null when it is globally reachable or allow-listed.</summary>
+    public AddressRefusal? Refusal(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        var plain = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
         foreach (var entry in options.Value.AllowedHosts)
         {
-            if (IPNetwork.TryParse(entry, out var network) && network.Contains(address)) return true;
-            if (IPAddress.TryParse(entry, out var allowed) && allowed.Equals(address)) return true;
+            if (IPNetwork.TryParse(entry, out var network)
+                && (SpecialPurposeAddresses.Contains(network, address) || SpecialPurposeAddresses.Contains(network, plain)))
+            {
+                return null;
+            }
+            if (IPAddress.TryParse(entry, out var allowed) && (allowed.Equals(address) || allowed.Equals(plain))) return null;
         }
-        return !Internal.Any(n => n.Contains(address));
+        return SpecialPurposeAddresses.Refusal(address);
     }
 
     /// <summary>The connection step of the webhook HttpClient: resolve, refuse internal addresses, connect to an allowed one.</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
     {
         var host = context.DnsEndPoint.Host;
-        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
+        var addresses = await ResolveAsync(host, ct);
         var allowed = HostAllowed(host) ? addresses : addresses.Where(AddressAllowed).ToArray();
-        if (allowed.Length == 0) throw new HttpRequestException($"Refused to connect: '{host}' resolves only to internal addresses.");
+        if (allowed.Length == 0)
+        {
+            throw new HttpRequestException(
+                $"Refused to connect: '{host}' resolves only to addresses a webhook may not call ({string.Join("; ", addresses.Select(Refusal))}).");
+        }
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -75,4 +81,10 @@ public sealed class WebhookTargets(IOptions<WebhookOptions> options)
             throw;
         }
     }
+
+    /// <summary>An address literal (IPv6 with or without brackets) as itself; a name through DNS.</summary>
+    private static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct)
+        => IPAddress.TryParse(host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host, out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(host, ct);
 }

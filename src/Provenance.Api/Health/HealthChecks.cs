@@ -26,9 +26,12 @@ public static class HealthEndpoints
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteJson });
     }
 
+    public const string InstanceHeader = "Provenance-Instance";
+
     private static Task WriteJson(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
+        context.Response.Headers[InstanceHeader] = context.RequestServices.GetRequiredService<IOptions<ProvenanceOptions>>().Value.InstanceId;
         return JsonSerializer.SerializeAsync(context.Response.Body, new
         {
             status = report.Status.ToString(),

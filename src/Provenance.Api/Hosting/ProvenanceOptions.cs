@@ -21,6 +21,13 @@ public sealed class ProvenanceOptions
     /// <summary>The bootstrap admin key (environment: <c>PROVENANCE_ADMIN_KEY</c>).</summary>
     public string? AdminKey { get; set; }
 
+    /// <summary>
+    /// Names this process in the <c>Provenance-Instance</c> header of <c>/health/live</c> and <c>/health/ready</c>, so whoever started it
+    /// can tell its answer from another process's on the same port (ops/run.sh sets a fresh one per run). Default: random per process.
+    /// </summary>
+    [Required, RegularExpression("^[A-Za-z0-9._-]{1,100}$", ErrorMessage = "InstanceId must be 1 to 100 letters, digits, '.', '_' or '-'.")]
+    public string InstanceId { get; set; } = Guid.NewGuid().ToString("N");
+
     /// <summary>A seed manifest to load once at start-up (ops/run.sh sets it to seeds/manifest.json).</summary>
     public string? SeedManifest { get; set; }
 

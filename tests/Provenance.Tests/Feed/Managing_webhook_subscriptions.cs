@@ -46,6 +46,10 @@ public sealed class Managing_webhook_subscriptions(AppFixture fixture) : FeedCon
         { """{"url":"http://169.254.169.254/latest/meta-data"}""", "url" },
         { """{"url":"http://[::1]:8080/hook"}""", "url" },
         { """{"url":"http://192.168.0.10/hook"}""", "url" },
+        { """{"url":"http://[64:ff9b::a9fe:a9fe]/latest/meta-data"}""", "url" },
+        { """{"url":"http://[2002:a00:1::1]/hook"}""", "url" },
+        { """{"url":"http://[::ffff:0:10.0.0.1]/hook"}""", "url" },
+        { """{"url":"http://198.51.100.7/hook"}""", "url" },
         { """{"url":"http://127.0.0.1:9/hook","types":["org.provenance.document.burned.v1"]}""", "types" },
         { """{"url":"http://127.0.0.1:9/hook","document":"0190c0de-0000-7000-8000-000000000000"}""", "document" },
     };
@@ -79,6 +83,7 @@ public sealed class Managing_webhook_subscriptions(AppFixture fixture) : FeedCon
         var id = (await CreateSubscriptionAsync(new { url = "http://127.0.0.1:9/hook" })).GetProperty("id").GetGuid();
         await ShouldBeProblemAsync(await As(Roles.Integrator, s => s.Patch.Json(new { status = "disabled" }).ToUrl($"/api/subscriptions/{id}")), 422, "validation");
         await ShouldBeProblemAsync(await As(Roles.Integrator, s => s.Patch.Json(new { url = "http://10.0.0.1/" }).ToUrl($"/api/subscriptions/{id}")), 422, "validation");
+        await ShouldBeProblemAsync(await As(Roles.Integrator, s => s.Patch.Json(new { url = "http://[fec0::1]/" }).ToUrl($"/api/subscriptions/{id}")), 422, "validation");
         (await GetJsonAsync($"/api/subscriptions/{id}")).GetProperty("url").GetString().ShouldBe("http://127.0.0.1:9/hook");
         await ShouldBeProblemAsync(await As(Roles.Integrator, s => s.Patch.Json(new { status = "paused" }).ToUrl($"/api/subscriptions/{Guid.NewGuid()}")), 404, "not-found");
         await ShouldBeProblemAsync(await As(Roles.Integrator, s => s.Get.Url($"/api/subscriptions/{id}/deliveries?status=lost")), 422, "validation");

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Provenance.Api.Hosting;
 using Shouldly;
 
 namespace Provenance.Tests.Health;
@@ -13,6 +16,18 @@ public sealed class Health_endpoints(AppFixture fixture) : IntegrationContext(fi
         var body = await ready.ReadAsTextAsync();
         body.ShouldContain("\"database\"");
         body.ShouldContain("\"projections\"");
+    }
+
+    [Fact]
+    public async Task Health_answers_name_the_process_that_gave_them()
+    {
+        var instance = Host.Services.GetRequiredService<IOptions<ProvenanceOptions>>().Value.InstanceId;
+        instance.ShouldNotBeNullOrWhiteSpace();
+        foreach (var url in new[] { "/health/live", "/health/ready" })
+        {
+            var result = await Host.Scenario(s => s.Get.Url(url));
+            result.Context.Response.Headers["Provenance-Instance"].ToString().ShouldBe(instance);
+        }
     }
 
     [Fact]

@@ -1,50 +1,16 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Provenance.Api.Access;
-using Provenance.Cli;
 using Shouldly;
-using Spectre.Console;
 using Xunit.Abstractions;
 
 namespace Provenance.Tests.Reports;
 
-/// <summary>The CLI's own command tree, run in-process with its HttpClient pointed at the test host.</summary>
+/// <summary>The CLI's own command tree, run in-process against the test host (<see cref="CliRunner"/>).</summary>
 public sealed class Importing_and_exporting_with_the_CLI(AppFixture fixture, ITestOutputHelper output) : ReportsContext(fixture)
 {
-    const string Api = "http://provenance.test";
+    const string Api = CliRunner.Api;
 
-    HttpClient Connect(string api, string key)
-    {
-        var client = Host.Server.CreateClient();
-        client.BaseAddress = new Uri(api.TrimEnd('/') + "/");
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return client;
-    }
-
-    /// <summary>Runs <c>provenance ARGS</c>; returns the exit code and everything written to standard output and error.</summary>
-    async Task<(int Exit, string Output)> RunAsync(params string[] args)
-    {
-        var writer = new StringWriter();
-        var (stdout, stderr, ansi) = (Console.Out, Console.Error, AnsiConsole.Console);
-        Console.SetOut(writer);
-        Console.SetError(writer);
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-        });
-        try
-        {
-            var exit = await Commands.Root(Connect).Parse(args).InvokeAsync();
-            output.WriteLine($"$ provenance {string.Join(' ', args)}\n{writer}");
-            return (exit, writer.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-            AnsiConsole.Console = ansi;
-        }
-    }
+    Task<(int Exit, string Output)> RunAsync(params string[] args) => new CliRunner(Host, output).RunAsync(args);
 
     [Fact]
     public async Task Import_a_manifest_and_a_folder_then_export_a_report_that_verify_report_accepts()

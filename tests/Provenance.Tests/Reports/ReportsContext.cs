@@ -58,10 +58,12 @@ public abstract class ReportsContext(AppFixture fixture) : LedgerContext(fixture
     /// <summary>
     /// The report of a seed document with everything the run decides replaced by stable values: sequences 1001.., one minute apart from
     /// 2026-01-01, no correlation ids, fixity checks left out (other tests add them), and a Merkle tree of only these events signed by
-    /// <see cref="PinnedSigner"/>. The event data (from the manifest) is kept as stored, so the leaves are recomputed for real.
+    /// <see cref="PinnedSigner"/> (or <paramref name="signer"/>). The event data (from the manifest) is kept as stored, so the leaves are
+    /// recomputed for real.
     /// </summary>
-    protected async Task<ProvenanceReport> PinnedReportAsync(Guid id)
+    protected async Task<ProvenanceReport> PinnedReportAsync(Guid id, LedgerSigner? signer = null)
     {
+        signer ??= PinnedSigner;
         var stored = (await Host.Services.GetRequiredService<ProvenanceReports>().EventsOfAsync(id, CancellationToken.None))
             .Where(e => e.EventType != ProvenanceReports.EventTypeName<FixityChecked>()).ToList();
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -81,10 +83,10 @@ public abstract class ReportsContext(AppFixture fixture) : LedgerContext(fixture
             leaves.Add(LeafEncoding.LeafHash(new LedgerEntry(e.Sequence, e.StreamId, e.Version, e.EventType, e.Timestamp, actor, canonical, previous)));
         }
         var root = MerkleTree.ComputeRoot(leaves);
-        var note = PinnedSigner.SignCheckpoint(new Checkpoint(PinnedSigner.Name, leaves.Count, root));
+        var note = signer.SignCheckpoint(new Checkpoint(signer.Name, leaves.Count, root));
         var proofs = pinned.Select((e, i) => new DocumentEventProof(e.Sequence, e.Version, i, leaves[i], chain[i], true,
             MerkleTree.InclusionPath(i, leaves))).ToList();
-        var checkpoint = new CheckpointResource(PinnedSigner.Name, leaves.Count, root, note, PinnedSigner.Verifier.VerifierKey, start.AddDays(1));
+        var checkpoint = new CheckpointResource(signer.Name, leaves.Count, root, note, signer.Verifier.VerifierKey, start.AddDays(1));
         return ProvenanceReports.Build(pinned, new DocumentProofResource(id, checkpoint, proofs, 0), start.AddDays(2));
     }
 

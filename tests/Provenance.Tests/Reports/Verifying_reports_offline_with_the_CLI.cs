@@ -1,11 +1,14 @@
 using System.Text.Json;
-using Provenance.Cli;
+using Provenance.Ledger;
 using Shouldly;
+using Xunit.Abstractions;
 
 namespace Provenance.Tests.Reports;
 
-public sealed class Verifying_reports_offline_with_the_CLI(AppFixture fixture) : ReportsContext(fixture)
+public sealed class Verifying_reports_offline_with_the_CLI(AppFixture fixture, ITestOutputHelper output) : ReportsContext(fixture)
 {
+    Task<(int Exit, string Output)> RunAsync(params string[] args) => new CliRunner(Host, output).RunAsync(args);
+
     [Fact]
     public async Task verify_report_accepts_the_exported_report_and_rejects_it_with_one_byte_changed()
     {
@@ -15,21 +18,21 @@ public sealed class Verifying_reports_offline_with_the_CLI(AppFixture fixture) :
         var folder = Directory.CreateTempSubdirectory("provenance-cli-");
         try
         {
-            var report = new FileInfo(Path.Combine(folder.FullName, "letter.json"));
-            await File.WriteAllBytesAsync(report.FullName, body);
-            await File.WriteAllTextAsync(report.FullName + ".sig", signature + "\n");
-            VerifyReportCommand.Run(report, null, key, null).ShouldBe(0);
+            var report = Path.Combine(folder.FullName, "letter.json");
+            await File.WriteAllBytesAsync(report, body);
+            await File.WriteAllTextAsync(report + ".sig", signature + "\n");
+            (await RunAsync("verify-report", report, "--key", key)).Exit.ShouldBe(0);
 
             var tampered = (byte[])body.Clone();
             var at = tampered.AsSpan().IndexOf("\"verdict\": \"verified\""u8);
             at.ShouldBeGreaterThan(0);
             tampered[at + "\"verdict\": \"".Length] = (byte)'V';
-            await File.WriteAllBytesAsync(report.FullName, tampered);
-            VerifyReportCommand.Run(report, null, key, null).ShouldBe(1);
+            await File.WriteAllBytesAsync(report, tampered);
+            (await RunAsync("verify-report", report, "--key", key)).Exit.ShouldBe(1);
 
             // The untouched bytes under another trusted key fail too.
-            await File.WriteAllBytesAsync(report.FullName, body);
-            VerifyReportCommand.Run(report, null, PinnedSigner.Verifier.VerifierKey, null).ShouldBe(1);
+            await File.WriteAllBytesAsync(report, body);
+            (await RunAsync("verify-report", report, "--key", PinnedSigner.Verifier.VerifierKey)).Exit.ShouldBe(1);
         }
         finally
         {
@@ -38,7 +41,7 @@ public sealed class Verifying_reports_offline_with_the_CLI(AppFixture fixture) :
     }
 
     [Fact]
-    public async Task verify_proof_checks_one_leaf_against_the_signed_checkpoint()
+    public async Task verify_proof_checks_one_leaf_against_the_checkpoint_signed_by_a_trusted_key_and_fails_closed_without_one()
     {
         var corpus = await SeedAndCheckpointAsync();
         var report = JsonDocument.Parse((await GetReportAsync(corpus.Documents[Article])).Body).RootElement;
@@ -50,17 +53,31 @@ public sealed class Verifying_reports_offline_with_the_CLI(AppFixture fixture) :
             treeSize = integrity.GetProperty("treeSize").GetInt64(),
             auditPath = leaf.GetProperty("auditPath"),
         });
-        var checkpoint = new FileInfo(Path.GetTempFileName());
+        var checkpoint = Path.GetTempFileName();
         try
         {
-            await File.WriteAllTextAsync(checkpoint.FullName, integrity.GetProperty("checkpoint").GetString());
-            var key = integrity.GetProperty("verifierKey").GetString()!;
-            VerifyProofCommand.Run(leaf.GetProperty("leafHash").GetString()!, proof, checkpoint, key).ShouldBe(0);
-            VerifyProofCommand.Run(integrity.GetProperty("events")[0].GetProperty("leafHash").GetString()!, proof, checkpoint, key).ShouldBe(1);
+            await File.WriteAllTextAsync(checkpoint, integrity.GetProperty("checkpoint").GetString());
+            var key = await LedgerKeyAsync();
+            string[] Proving(string leafHash) => ["verify-proof", "--leaf-hash", leafHash, "--proof", proof, "--checkpoint", checkpoint];
+            var proving = Proving(leaf.GetProperty("leafHash").GetString()!);
+            (await RunAsync([.. proving, "--key", key.VerifierKey])).Exit.ShouldBe(0);
+            (await RunAsync([.. proving, "--key-url", CliRunner.Api])).Exit.ShouldBe(0);
+            var other = integrity.GetProperty("events")[0].GetProperty("leafHash").GetString()!;
+            (await RunAsync([.. Proving(other), "--key", key.VerifierKey])).Exit.ShouldBe(1);
+            (await RunAsync([.. Proving("not base64!"), "--key", key.VerifierKey])).Exit.ShouldBe(1);
+
+            // Fails closed: no key is exit 2, and a checkpoint is never checked with a key of someone else's choosing.
+            var (exit, text) = await RunAsync(proving);
+            exit.ShouldBe(2, text);
+            text.ShouldContain("No trusted key");
+            using var forger = LedgerSigner.Generate(key.Name);
+            (exit, text) = await RunAsync([.. proving, "--key", forger.Verifier.VerifierKey]);
+            exit.ShouldBe(1, text);
+            text.ShouldContain("FAIL checkpoint");
         }
         finally
         {
-            checkpoint.Delete();
+            File.Delete(checkpoint);
         }
     }
 }
