@@ -9,11 +9,13 @@ public static class ContentEndpoint
 {
     /// <summary>
     /// The bytes of a revision (default: current) or, with <c>language</c>, of the latest translation into it
-    /// (of that source revision when <c>revision</c> is given), with an RFC 9530 <c>Repr-Digest</c>.
+    /// (of that source revision when <c>revision</c> is given), with an RFC 9530 <c>Repr-Digest</c>; sandboxed and, unless passive,
+    /// an attachment (<see cref="ServedContent"/>).
     /// </summary>
     [WolverineGet("/api/documents/{id}/content"), Authorize]
     public static async Task<IResult> Get(Guid id, int? revision, string? language, HttpContext context, IQuerySession session, ContentStore contents)
     {
+        ServedContent.Protect(context.Response);
         if (revision is null && Mementos.AcceptDatetime(context.Request) is { } acceptDatetime)
         {
             return await Mementos.NegotiateAsync(id, language, acceptDatetime, context, session, contents);
@@ -26,12 +28,13 @@ public static class ContentEndpoint
             return Problems.Result(Problems.NotFound, $"Revision {r} does not exist; the document has revisions 1 to {view.Revision}.");
         }
 
-        string digest, mediaType, contentLanguage;
+        string digest, mediaType, contentLanguage, fileName;
         if (language is null || Languages.Matches(language, view.Language))
         {
             var record = await session.LoadAsync<RevisionRecord>(RevisionRecord.IdFor(id, revision ?? view.Revision), ct);
             if (record is null) return Problems.Result(Problems.NotFound, $"Revision {revision ?? view.Revision} has no stored content.");
             (digest, mediaType, contentLanguage) = (record.ContentDigest, record.MediaType, view.Language);
+            fileName = ServedContent.FileName(id, view.OriginalFileName, record.Revision, null, mediaType);
         }
         else
         {
@@ -44,6 +47,7 @@ public static class ContentEndpoint
                 return Problems.Result(Problems.NotFound, $"There is no translation into '{tag}'{of}.");
             }
             (digest, mediaType, contentLanguage) = (translation.ContentDigest, translation.MediaType, translation.Language);
+            fileName = ServedContent.FileName(id, view.OriginalFileName, translation.SourceRevision, translation.Language, mediaType);
         }
 
         var etag = $"\"{digest}\"";
@@ -57,7 +61,7 @@ public static class ContentEndpoint
         var bytes = await contents.GetAsync(digest, ct);
         return bytes is null
             ? Problems.Result(Problems.NotFound, $"Content {digest} is missing from the store; run a fixity check.")
-            : Results.Bytes(bytes, mediaType);
+            : ServedContent.Bytes(context.Response, bytes, mediaType, fileName);
     }
 
     public static async Task<TranslationRecord?> LatestTranslationAsync(IQuerySession session, Guid id, string language, int? sourceRevision,

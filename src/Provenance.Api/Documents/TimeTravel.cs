@@ -62,7 +62,7 @@ public static class Mementos
         var view = await session.LoadAsync<DocumentView>(id, ct);
         if (view is null) return Problems.DocumentNotFound(id);
 
-        string digest, mediaType, contentLanguage, memento;
+        string digest, mediaType, contentLanguage, memento, fileName;
         DateTimeOffset recordedAt;
         if (language is null || Languages.Matches(language, view.Language))
         {
@@ -71,6 +71,7 @@ public static class Mementos
             if (record is null) return Problems.Result(Problems.NotFound, $"Document {id} had no revision yet at {instant:R}.");
             (digest, mediaType, contentLanguage, recordedAt) = (record.ContentDigest, record.MediaType, view.Language, record.RecordedAt);
             memento = $"/api/documents/{id}/content?revision={record.Revision}";
+            fileName = ServedContent.FileName(id, view.OriginalFileName, record.Revision, null, mediaType);
         }
         else
         {
@@ -82,6 +83,7 @@ public static class Mementos
             if (translation is null) return Problems.Result(Problems.NotFound, $"There was no translation into '{tag}' yet at {instant:R}.");
             (digest, mediaType, contentLanguage, recordedAt) = (translation.ContentDigest, translation.MediaType, translation.Language, translation.RecordedAt);
             memento = $"/api/documents/{id}/content?language={Uri.EscapeDataString(translation.Language)}&revision={translation.SourceRevision}";
+            fileName = ServedContent.FileName(id, view.OriginalFileName, translation.SourceRevision, translation.Language, mediaType);
         }
 
         var headers = context.Response.Headers;
@@ -99,7 +101,7 @@ public static class Mementos
         var bytes = await contents.GetAsync(digest, ct);
         return bytes is null
             ? Problems.Result(Problems.NotFound, $"Content {digest} is missing from the store; run a fixity check.")
-            : Results.Bytes(bytes, mediaType);
+            : ServedContent.Bytes(context.Response, bytes, mediaType, fileName);
     }
 
     /// <summary>The RFC 7089 TimeMap of the document's own-language content, in RFC 6690 link format.</summary>
