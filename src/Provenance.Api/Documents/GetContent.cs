@@ -10,7 +10,7 @@ public static class ContentEndpoint
     /// <summary>
     /// The bytes of a revision (default: current) or, with <c>language</c>, of the latest translation into it
     /// (of that source revision when <c>revision</c> is given), with an RFC 9530 <c>Repr-Digest</c>; sandboxed and, unless passive,
-    /// an attachment (<see cref="ServedContent"/>).
+    /// an attachment (<see cref="ServedContent"/>); hashed before the first byte leaves.
     /// </summary>
     [WolverineGet("/api/documents/{id}/content"), Authorize]
     public static async Task<IResult> Get(Guid id, int? revision, string? language, HttpContext context, IQuerySession session, ContentStore contents)
@@ -58,7 +58,7 @@ public static class ContentEndpoint
         {
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }
-        var bytes = await contents.GetAsync(digest, ct);
+        var bytes = await contents.ReadAsync(digest, ct);
         return bytes is null
             ? Problems.Result(Problems.NotFound, $"Content {digest} is missing from the store; run a fixity check.")
             : ServedContent.Bytes(context.Response, bytes, mediaType, fileName);

@@ -98,7 +98,7 @@ public static class Mementos
         headers.ETag = $"\"{digest}\"";
         headers["Repr-Digest"] = ContentDigest.ReprDigestHeader(digest);
         headers.ContentLanguage = contentLanguage;
-        var bytes = await contents.GetAsync(digest, ct);
+        var bytes = await contents.ReadAsync(digest, ct);
         return bytes is null
             ? Problems.Result(Problems.NotFound, $"Content {digest} is missing from the store; run a fixity check.")
             : ServedContent.Bytes(context.Response, bytes, mediaType, fileName);

@@ -28,6 +28,8 @@ public static class Problems
     public static readonly ProblemKind NotAcceptable = new("not-acceptable", 406, "None of the accepted media types or the requested format can be produced.");
     public static readonly ProblemKind LedgerBehind = new("ledger-behind", 503, "The ledger has not reached the requested events yet.");
     public static readonly ProblemKind NoCheckpoint = new("no-checkpoint", 404, "No ledger checkpoint has been signed yet.");
+    // 500, not 4xx or 503: the fault is in the data the server holds; nothing the client changes or retries makes it go away.
+    public static readonly ProblemKind FixityFailed = new("fixity-failed", 500, "Stored content no longer matches its digest.");
 
     public static IResult Result(ProblemKind kind, string detail, IDictionary<string, string[]>? errors = null,
         IDictionary<string, object?>? extensions = null)

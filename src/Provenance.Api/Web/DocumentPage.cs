@@ -3,6 +3,7 @@ using System.Text;
 using Marten;
 using Provenance.Api.Access;
 using Provenance.Api.Documents;
+using Provenance.Api.Ledger;
 using static Provenance.Api.Web.Html;
 
 namespace Provenance.Api.Web;
@@ -58,6 +59,7 @@ public static class DocumentPage
         int status, DateTimeOffset? asOf = null)
     {
         var ct = ui.Http.RequestAborted;
+        var services = ui.Http.RequestServices;
         var id = view.Id;
         var history = await session.Query<HistoryEntry>().Where(h => h.DocumentId == id).OrderBy(h => h.Version).ToListAsync(ct);
         if (asOf is { } cut) history = history.Where(h => h.Timestamp <= cut).ToList();
@@ -66,13 +68,22 @@ public static class DocumentPage
 
         int? requested = int.TryParse(ui.Http.Request.Query["revision"], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
         var shown = revisions.FirstOrDefault(r => r.Revision == (requested ?? view.Revision)) ?? revisions.LastOrDefault();
-        string? text = null;
+        string? text = null, damaged = null;
         var truncated = false;
         if (shown is not null && MediaTypes.IsText(shown.MediaType))
         {
-            var bytes = await contents.GetAsync(shown.ContentDigest, ct) ?? [];
-            truncated = bytes.Length > PreviewBytes;
-            text = Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, PreviewBytes));
+            try
+            {
+                var bytes = await contents.ReadAsync(shown.ContentDigest, ct) ?? [];
+                truncated = bytes.Length > PreviewBytes;
+                text = Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, PreviewBytes));
+            }
+            catch (ContentFixityException failure)
+            {
+                // The rest of the page is still true: say what is wrong where the text would be, and record it like any read does.
+                await services.GetRequiredService<FixityChecker>().RecordReadFailureAsync(failure.Digest, failure.Actual, CancellationToken.None);
+                damaged = failure.Digest;
+            }
         }
 
         var readOnly = asOf is not null;
@@ -91,7 +102,7 @@ public static class DocumentPage
             <h2 id="metadata">{ui.T("doc.metadata")}</h2>
             {Metadata(ui, view)}
             <h2 id="text">{(shown is not null && shown.Revision != view.Revision ? ui.T("doc.text-of-revision", shown.Revision, view.Revision) : ui.T("doc.text"))}</h2>
-            {Text(ui, view, shown, text, truncated)}
+            {Text(ui, view, shown, text, truncated, damaged)}
             <h2 id="translations">{ui.T("doc.translations")}</h2>
             {Translations(ui, view)}
             <h2 id="verifications">{ui.T("doc.verifications")}</h2>
@@ -141,11 +152,13 @@ public static class DocumentPage
             """);
     }
 
-    private static Markup Text(UiContext ui, DocumentView view, RevisionRecord? shown, string? text, bool truncated)
+    private static Markup Text(UiContext ui, DocumentView view, RevisionRecord? shown, string? text, bool truncated, string? damaged)
     {
         if (shown is null) return Markup.Empty;
         var download = ContentLink(view.Id, shown.Revision, null);
-        var body = text is null
+        var body = damaged is not null
+            ? Layout.Notice(ui.T("error.fixity", damaged), "bad")
+            : text is null
             ? H($"<p>{ui.T("doc.binary", shown.MediaType)}</p>")
             : H($"<pre class=\"text\" lang=\"{view.Language}\" tabindex=\"0\" aria-label=\"{ui.T("doc.text-label", shown.Revision)}\">{text}</pre>{When(truncated, Layout.Notice(ui.T("doc.truncated")))}");
         return H($"""

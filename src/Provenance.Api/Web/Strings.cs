@@ -42,6 +42,9 @@ public static class Strings
         ("error.to-list", "Back to the documents", "Retour aux documents"),
         ("error.forbidden.title", "Not allowed", "Action non autorisée"),
         ("error.forbidden", "Your key does not have a role this page needs.", "Votre clé n’a pas le rôle que cette page demande."),
+        ("error.fixity.title", "Stored content is damaged", "Contenu stocké endommagé"),
+        ("error.fixity", "The stored bytes of {0} no longer match their digest, so they are not shown. A failed fixity check was recorded.",
+            "Les octets stockés de {0} ne correspondent plus à leur empreinte : ils ne sont donc pas affichés. Un contrôle d’intégrité en échec a été enregistré."),
 
         ("documents.title", "Documents", "Documents"),
         ("documents.filters", "Filters", "Filtres"),
