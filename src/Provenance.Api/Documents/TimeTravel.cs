@@ -5,6 +5,7 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Net.Http.Headers;
 using Provenance.Api.Http;
+using Provenance.Api.Ledger;
 using Wolverine.Http;
 
 namespace Provenance.Api.Documents;
@@ -26,7 +27,8 @@ public static partial class TimeTravel
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant) ? instant.ToUniversalTime() : null;
     }
 
-    public static async Task<IResult> AsOfAsync(Guid id, string asOf, HttpContext context, IQuerySession session)
+    /// <summary>The replayed view, with the replayed events whose rows no longer match their ledger leaves flagged (<see cref="LeafCheck"/>).</summary>
+    public static async Task<IResult> AsOfAsync(Guid id, string asOf, HttpContext context, IQuerySession session, LedgerDatabase ledger)
     {
         if (ParseRfc3339(asOf) is not { } instant)
         {
@@ -40,8 +42,9 @@ public static partial class TimeTravel
                 ? Problems.Result(Problems.NotFound, $"Document {id} did not exist yet at {instant:O}.")
                 : Problems.DocumentNotFound(id);
         }
+        var mismatches = await LeafCheck.OfDocumentAsync(ledger, id, instant, context.RequestAborted);
         context.Response.Headers.ETag = view.ETag;
-        return Results.Ok(DocumentResource.From(view));
+        return Results.Ok(DocumentResource.From(view) with { LedgerMismatches = mismatches });
     }
 }
 

@@ -21,6 +21,7 @@ public static class LedgerSetup
         services.AddHostedService<ScheduledFixity>();
         services.AddHealthChecks().AddCheck<FixityHealthCheck>("fixity", tags: ["ready"]);
         services.AddExceptionHandler<FixityFailureHandler>();
+        services.AddExceptionHandler<LedgerMismatchHandler>();
         return services;
     }
 

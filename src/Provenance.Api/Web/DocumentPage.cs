@@ -85,6 +85,8 @@ public static class DocumentPage
                 damaged = failure.Digest;
             }
         }
+        var unproved = await LeafCheck.OfDocumentAsync(services.GetRequiredService<LedgerDatabase>(), id, asOf, ct);
+        var flagged = unproved.Select(m => m.Version).ToHashSet();
 
         var readOnly = asOf is not null;
         var body = H($"""
@@ -92,6 +94,7 @@ public static class DocumentPage
             <p class="meta">{ui.T("doc.summary", view.Revision, view.Language, ui.FormatTime(view.UpdatedAt), view.UpdatedBy)}</p>
             {(ui.Http.Request.Query["done"].ToString() is { Length: > 0 } done && Strings.Keys.Contains("done." + done) ? Layout.Notice(ui.T("done." + done), "success") : Markup.Empty)}
             {When(asOf is not null, Layout.Notice(ui.T("doc.as-of-notice", asOf is { } a ? ui.FormatTime(a) : ""), "warn"))}
+            {Join(unproved.Select(m => Layout.Notice(ui.T("doc.ledger-mismatch", m.Version ?? 0, m.Sequence ?? 0), "bad")))}
             <div class="actions">
             <a href="/documents/{id}/lineage">{ui.T("doc.lineage")}</a>
             <a href="/documents/{id}/compare{Query(("from", Math.Max(1, view.Revision - 1).ToString(CultureInfo.InvariantCulture)), ("to", view.Revision.ToString(CultureInfo.InvariantCulture)))}">{ui.T("doc.compare")}</a>
@@ -108,7 +111,7 @@ public static class DocumentPage
             <h2 id="verifications">{ui.T("doc.verifications")}</h2>
             {Verifications(ui, view)}
             <h2 id="timeline">{ui.T("doc.timeline")}</h2>
-            {Timeline(ui, view, history)}
+            {Timeline(ui, view, history, flagged)}
             <h2 id="revisions">{ui.T("doc.revisions")}</h2>
             {Revisions(ui, view, revisions)}
             {When(!readOnly, DocumentForms.For(ui, view, revisions, text, form))}
@@ -224,7 +227,7 @@ public static class DocumentPage
             """);
     }
 
-    private static Markup Timeline(UiContext ui, DocumentView view, IReadOnlyList<HistoryEntry> history)
+    private static Markup Timeline(UiContext ui, DocumentView view, IReadOnlyList<HistoryEntry> history, IReadOnlySet<long?> unproved)
     {
         var items = history.Select(h =>
         {
@@ -244,7 +247,7 @@ public static class DocumentPage
             };
             return H($"""
                 <li id="event-{h.Version}">
-                <p class="what">{what}{(h.Language is not null && h.Type == "document_ingested" ? H($" <span class=\"hint\">({h.Language})</span>") : Markup.Empty)}</p>
+                <p class="what">{what}{(h.Language is not null && h.Type == "document_ingested" ? H($" <span class=\"hint\">({h.Language})</span>") : Markup.Empty)}{(unproved.Contains(h.Version) ? H($" <span class=\"badge bad\">{ui.T("event.ledger-mismatch")}</span>") : Markup.Empty)}</p>
                 <p class="meta">{Time(h.Timestamp, ui)} · {ui.T("event.by")} <strong>{h.Actor}</strong></p>
                 {(h.Reason is null ? Markup.Empty : H($"<p class=\"why\"><span class=\"visually-hidden\">{ui.T("event.why")} </span>“{h.Reason}”</p>"))}
                 {(h.ClaimQuote is null ? Markup.Empty : H($"<p>{ui.T("doc.claim")}: <q lang=\"{h.Language ?? view.Language}\">{h.ClaimQuote}</q></p>"))}
