@@ -66,19 +66,21 @@ public sealed class WebFixture : IAsyncLifetime
         Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = ChromiumPath, Headless = true });
     }
 
-    private async Task SeedAsync()
+    /// <summary>One API call with a key, as a client would make it; anything but success throws with the answer.</summary>
+    public async Task<JsonElement> Send(string key, HttpMethod method, string url, object body, string? ifMatch = null)
     {
         using var http = new HttpClient { BaseAddress = new Uri(BaseUrl) };
-        async Task<JsonElement> Send(string key, HttpMethod method, string url, object body, string? ifMatch = null)
-        {
-            using var request = new HttpRequestMessage(method, url) { Content = JsonContent.Create(body) };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
-            using var response = await http.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{url}: {(int)response.StatusCode} {text}");
-            return JsonDocument.Parse(text).RootElement.Clone();
-        }
+        using var request = new HttpRequestMessage(method, url) { Content = JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{url}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private async Task SeedAsync()
+    {
         foreach (var role in new[] { "reader", "contributor", "verifier", "auditor" })
         {
             Keys[role] = (await Send(AdminKey, HttpMethod.Post, "/api/keys", new { name = $"web.{role}", roles = new[] { role } })).GetProperty("key").GetString()!;
@@ -157,11 +159,15 @@ public sealed class WebCollection : ICollectionFixture<WebFixture>
 /// <summary>A browser test: skipped, saying why, only when Debian's chromium is not installed (CI installs it).</summary>
 public sealed class BrowserFactAttribute : FactAttribute
 {
-    public BrowserFactAttribute()
-    {
-        if (!File.Exists(WebFixture.ChromiumPath))
-        {
-            Skip = $"Browser tests need Debian's chromium at {WebFixture.ChromiumPath} (apt-get install -y chromium); it was not found.";
-        }
-    }
+    public BrowserFactAttribute() => Skip = MissingBrowser;
+
+    public static string? MissingBrowser => File.Exists(WebFixture.ChromiumPath)
+        ? null
+        : $"Browser tests need Debian's chromium at {WebFixture.ChromiumPath} (apt-get install -y chromium); it was not found.";
+}
+
+/// <summary>A table of browser tests, skipped like <see cref="BrowserFactAttribute"/>.</summary>
+public sealed class BrowserTheoryAttribute : TheoryAttribute
+{
+    public BrowserTheoryAttribute() => Skip = BrowserFactAttribute.MissingBrowser;
 }

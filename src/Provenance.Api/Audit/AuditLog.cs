@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using JasperFx.Events;
 using Marten;
@@ -148,14 +149,24 @@ public static class AuditLogEndpoint
     }
 }
 
-/// <summary>RFC 4180: CRLF line breaks; fields with a comma, quote or line break are quoted, quotes doubled.</summary>
+/// <summary>
+/// RFC 4180: CRLF line breaks; fields with a comma, quote or line break are quoted, quotes doubled. Every CSV the ledger writes
+/// goes through <see cref="Field"/>, so a typed value a spreadsheet would evaluate (OWASP "CSV injection": a cell starting with
+/// <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, TAB or CR) arrives as text behind a leading <c>'</c>.
+/// </summary>
 public static class CsvFormat
 {
+    /// <summary>What makes a spreadsheet read a cell as a formula. Our numbers never start with one: sequences, versions and sizes are never negative.</summary>
+    public static readonly SearchValues<char> FormulaStarts = SearchValues.Create("=+-@\t\r");
+
+    static readonly SearchValues<char> NeedsQuotes = SearchValues.Create(",\"\r\n");
+
     public static string Row(IEnumerable<string?> fields) => string.Join(',', fields.Select(Field)) + "\r\n";
 
     public static string Field(string? value)
     {
         if (string.IsNullOrEmpty(value)) return "";
-        return value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+        if (FormulaStarts.Contains(value[0])) value = "'" + value;
+        return value.AsSpan().ContainsAny(NeedsQuotes) ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
     }
 }

@@ -53,13 +53,27 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
         if (content.Size <= CacheableBytes && content.Source.InMemory) Remember(content.Digest, content.Source.ReadAllBytes());
     }
 
+    /// <summary>
+    /// The bytes named by <paramref name="digest"/>, from memory when recently written or read, else as <see cref="ReadAsync"/> reads
+    /// them; null when the store has no such content.
+    /// </summary>
+    /// <exception cref="ContentFixityException">The stored bytes no longer hash to <paramref name="digest"/>.</exception>
     public async Task<byte[]?> GetAsync(string digest, CancellationToken ct)
+        => _recent.TryGetValue(digest, out byte[]? cached) ? cached : await ReadAsync(digest, ct);
+
+    /// <summary>
+    /// The stored bytes, always read from the table and hashed before they are returned: what is served to people, so that a
+    /// corrupted row is found on the read that would have shown it, never hidden by a copy in memory. Null when unknown.
+    /// </summary>
+    /// <exception cref="ContentFixityException">The stored bytes no longer hash to <paramref name="digest"/>.</exception>
+    public async Task<byte[]?> ReadAsync(string digest, CancellationToken ct)
     {
-        if (_recent.TryGetValue(digest, out byte[]? cached)) return cached;
         await using var command = dataSource.CreateCommand($"select bytes from {Table} where digest = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = digest, NpgsqlDbType = NpgsqlDbType.Text });
-        var bytes = await command.ExecuteScalarAsync(ct) as byte[];
-        if (bytes is not null && bytes.Length <= CacheableBytes && ContentDigest.Of(bytes) == digest) Remember(digest, bytes);
+        if (await command.ExecuteScalarAsync(ct) is not byte[] bytes) return null;
+        var actual = ContentDigest.Of(bytes);
+        if (actual != digest) throw new ContentFixityException(digest, actual);
+        Remember(digest, bytes);
         return bytes;
     }
 
@@ -70,17 +84,31 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
 
     public void Dispose() => _recent.Dispose();
 
-    /// <summary>Streams stored bytes to <paramref name="destination"/>; false when the digest is unknown.</summary>
+    /// <summary>
+    /// Streams stored bytes to <paramref name="destination"/> without holding them; false when the digest is unknown. PostgreSQL hashes
+    /// the same row version in the same statement, so the check is made before the first byte is copied.
+    /// </summary>
+    /// <exception cref="ContentFixityException">The stored bytes no longer hash to <paramref name="digest"/>; nothing was copied.</exception>
     public async Task<bool> CopyToAsync(string digest, Stream destination, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"select bytes from {Table} where digest = $1");
+        await using var command = dataSource.CreateCommand($"select 'sha256:' || encode(sha256(bytes), 'hex'), bytes from {Table} where digest = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = digest, NpgsqlDbType = NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
         if (!await reader.ReadAsync(ct)) return false;
-        await using var stream = reader.GetStream(0);
+        var actual = reader.GetString(0);
+        if (actual != digest) throw new ContentFixityException(digest, actual);
+        await using var stream = reader.GetStream(1);
         await stream.CopyToAsync(destination, ct);
         return true;
     }
+}
+
+/// <summary>Stored bytes no longer hash to the digest that names them: evidence of corruption or tampering, never served.</summary>
+public sealed class ContentFixityException(string digest, string actual)
+    : Exception($"Stored content {digest} now hashes to {actual}.")
+{
+    public string Digest { get; } = digest;
+    public string Actual { get; } = actual;
 }
 
 /// <summary>

@@ -259,8 +259,9 @@ public static class DiffEndpoint
             return new Computed(new DocumentDiff(id, from, to, Binary: true, identical, 0, 0, [],
                 "Binary content is compared by digest and size only."), null, null);
         }
-        var oldText = Encoding.UTF8.GetString(await contents.GetAsync(from.ContentDigest, ct) ?? []);
-        var newText = identical ? oldText : Encoding.UTF8.GetString(await contents.GetAsync(to.ContentDigest, ct) ?? []);
+        // Read from the store and hashed: a diff must not compare bytes that no longer match their digests.
+        var oldText = Encoding.UTF8.GetString(await contents.ReadAsync(from.ContentDigest, ct) ?? []);
+        var newText = identical ? oldText : Encoding.UTF8.GetString(await contents.ReadAsync(to.ContentDigest, ct) ?? []);
         var hunks = TextDiff.Hunks(oldText, newText);
         var lines = hunks.SelectMany(h => h.Lines).ToList();
         var added = lines.Count(l => l.Kind is "added" or "changed");

@@ -9,12 +9,14 @@ public static class ContentEndpoint
 {
     /// <summary>
     /// The bytes of a revision (default: current) or, with <c>language</c>, of the latest translation into it
-    /// (of that source revision when <c>revision</c> is given), with an RFC 9530 <c>Repr-Digest</c>.
+    /// (of that source revision when <c>revision</c> is given), with an RFC 9530 <c>Repr-Digest</c>; sandboxed and, unless passive,
+    /// an attachment (<see cref="ServedContent"/>); hashed before the first byte leaves.
     /// </summary>
     [WolverineGet("/api/documents/{id}/content"), Authorize]
     public static async Task<IResult> Get(Guid id, int? revision, string? language, HttpContext context, IQuerySession session, ContentStore contents,
         DocumentRecords records)
     {
+        ServedContent.Protect(context.Response);
         if (revision is null && Mementos.AcceptDatetime(context.Request) is { } acceptDatetime)
         {
             return await Mementos.NegotiateAsync(id, language, acceptDatetime, context, session, contents, records);
@@ -27,12 +29,13 @@ public static class ContentEndpoint
             return Problems.Result(Problems.NotFound, $"Revision {r} does not exist; the document has revisions 1 to {view.Revision}.");
         }
 
-        string digest, mediaType, contentLanguage;
+        string digest, mediaType, contentLanguage, fileName;
         if (language is null || Languages.Matches(language, view.Language))
         {
             var record = await records.RevisionAsync(id, revision ?? view.Revision, ct);
             if (record is null) return Problems.Result(Problems.NotFound, $"Revision {revision ?? view.Revision} has no stored content.");
             (digest, mediaType, contentLanguage) = (record.ContentDigest, record.MediaType, view.Language);
+            fileName = ServedContent.FileName(id, view.OriginalFileName, record.Revision, null, mediaType);
         }
         else
         {
@@ -45,6 +48,7 @@ public static class ContentEndpoint
                 return Problems.Result(Problems.NotFound, $"There is no translation into '{tag}'{of}.");
             }
             (digest, mediaType, contentLanguage) = (translation.ContentDigest, translation.MediaType, translation.Language);
+            fileName = ServedContent.FileName(id, view.OriginalFileName, translation.SourceRevision, translation.Language, mediaType);
         }
 
         var etag = $"\"{digest}\"";
@@ -55,10 +59,10 @@ public static class ContentEndpoint
         {
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }
-        var bytes = await contents.GetAsync(digest, ct);
+        var bytes = await contents.ReadAsync(digest, ct);
         return bytes is null
             ? Problems.Result(Problems.NotFound, $"Content {digest} is missing from the store; run a fixity check.")
-            : Results.Bytes(bytes, mediaType);
+            : ServedContent.Bytes(context.Response, bytes, mediaType, fileName);
     }
 
     public static async Task<TranslationRecord?> LatestTranslationAsync(DocumentRecords records, Guid id, string language, int? sourceRevision,

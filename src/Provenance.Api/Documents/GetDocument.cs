@@ -2,11 +2,15 @@ using System.Text.Json.Serialization;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Provenance.Api.Http;
+using Provenance.Api.Ledger;
 using Wolverine.Http;
 
 namespace Provenance.Api.Documents;
 
-/// <summary>What clients see of a document: its current state, with each translation's freshness spelled out.</summary>
+/// <summary>
+/// What clients see of a document: its current state, with each translation's freshness spelled out. A view replayed from the events
+/// (<c>?asOf</c>) also lists <c>ledgerMismatches</c>: the replayed events whose rows no longer hash to their stored leaves (empty when none).
+/// </summary>
 public sealed record DocumentResource(
     Guid Id,
     string Title,
@@ -28,7 +32,8 @@ public sealed record DocumentResource(
     string CreatedBy,
     DateTimeOffset UpdatedAt,
     string UpdatedBy,
-    DocumentLinks Links) : IHttpAware
+    DocumentLinks Links,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<LedgerMismatch>? LedgerMismatches = null) : IHttpAware
 {
     /// <summary>The view's entity tag, sent as the <c>ETag</c> header.</summary>
     [JsonIgnore] public string ETag { get; init; } = "";
@@ -86,9 +91,9 @@ public sealed record DocumentLinks(string Self, string Content, string Revisions
 public static class GetDocumentEndpoint
 {
     [WolverineGet("/api/documents/{id}"), Authorize]
-    public static async Task<IResult> Get(Guid id, string? asOf, HttpContext context, IQuerySession session)
+    public static async Task<IResult> Get(Guid id, string? asOf, HttpContext context, IQuerySession session, LedgerDatabase ledger)
     {
-        if (asOf is not null) return await TimeTravel.AsOfAsync(id, asOf, context, session);
+        if (asOf is not null) return await TimeTravel.AsOfAsync(id, asOf, context, session, ledger);
         var view = await session.LoadAsync<DocumentView>(id, context.RequestAborted);
         if (view is null) return Problems.DocumentNotFound(id);
         return DocumentResults.Current(context, view);

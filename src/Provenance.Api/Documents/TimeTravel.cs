@@ -5,6 +5,7 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Net.Http.Headers;
 using Provenance.Api.Http;
+using Provenance.Api.Ledger;
 using Wolverine.Http;
 
 namespace Provenance.Api.Documents;
@@ -26,7 +27,8 @@ public static partial class TimeTravel
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant) ? instant.ToUniversalTime() : null;
     }
 
-    public static async Task<IResult> AsOfAsync(Guid id, string asOf, HttpContext context, IQuerySession session)
+    /// <summary>The replayed view, with the replayed events whose rows no longer match their ledger leaves flagged (<see cref="LeafCheck"/>).</summary>
+    public static async Task<IResult> AsOfAsync(Guid id, string asOf, HttpContext context, IQuerySession session, LedgerDatabase ledger)
     {
         if (ParseRfc3339(asOf) is not { } instant)
         {
@@ -40,8 +42,9 @@ public static partial class TimeTravel
                 ? Problems.Result(Problems.NotFound, $"Document {id} did not exist yet at {instant:O}.")
                 : Problems.DocumentNotFound(id);
         }
+        var mismatches = await LeafCheck.OfDocumentAsync(ledger, id, instant, context.RequestAborted);
         context.Response.Headers.ETag = view.ETag;
-        return Results.Ok(DocumentResource.From(view));
+        return Results.Ok(DocumentResource.From(view) with { LedgerMismatches = mismatches });
     }
 }
 
@@ -65,7 +68,7 @@ public static class Mementos
         // that value back as Accept-Datetime must select it, not the one before.
         var until = instant.AddSeconds(1).AddTicks(-1);
 
-        string digest, mediaType, contentLanguage, memento;
+        string digest, mediaType, contentLanguage, memento, fileName;
         DateTimeOffset recordedAt;
         if (language is null || Languages.Matches(language, view.Language))
         {
@@ -73,6 +76,7 @@ public static class Mementos
             if (record is null) return Problems.Result(Problems.NotFound, $"Document {id} had no revision yet at {instant:R}.");
             (digest, mediaType, contentLanguage, recordedAt) = (record.ContentDigest, record.MediaType, view.Language, record.RecordedAt);
             memento = $"/api/documents/{id}/content?revision={record.Revision}";
+            fileName = ServedContent.FileName(id, view.OriginalFileName, record.Revision, null, mediaType);
         }
         else
         {
@@ -82,6 +86,7 @@ public static class Mementos
             if (translation is null) return Problems.Result(Problems.NotFound, $"There was no translation into '{tag}' yet at {instant:R}.");
             (digest, mediaType, contentLanguage, recordedAt) = (translation.ContentDigest, translation.MediaType, translation.Language, translation.RecordedAt);
             memento = $"/api/documents/{id}/content?language={Uri.EscapeDataString(translation.Language)}&revision={translation.SourceRevision}";
+            fileName = ServedContent.FileName(id, view.OriginalFileName, translation.SourceRevision, translation.Language, mediaType);
         }
 
         var headers = context.Response.Headers;
@@ -96,10 +101,10 @@ public static class Mementos
         headers.ETag = $"\"{digest}\"";
         headers["Repr-Digest"] = ContentDigest.ReprDigestHeader(digest);
         headers.ContentLanguage = contentLanguage;
-        var bytes = await contents.GetAsync(digest, ct);
+        var bytes = await contents.ReadAsync(digest, ct);
         return bytes is null
             ? Problems.Result(Problems.NotFound, $"Content {digest} is missing from the store; run a fixity check.")
-            : Results.Bytes(bytes, mediaType);
+            : ServedContent.Bytes(context.Response, bytes, mediaType, fileName);
     }
 
     /// <summary>The RFC 7089 TimeMap of the document's own-language content, in RFC 6690 link format.</summary>

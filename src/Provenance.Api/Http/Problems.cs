@@ -29,6 +29,9 @@ public static class Problems
     public static readonly ProblemKind LedgerBehind = new("ledger-behind", 503, "The ledger has not reached the requested events yet.");
     public static readonly ProblemKind DatabaseUnavailable = new("database-unavailable", 503, "The ledger's database is unavailable.");
     public static readonly ProblemKind NoCheckpoint = new("no-checkpoint", 404, "No ledger checkpoint has been signed yet.");
+    // 500, not 4xx or 503: the fault is in the data the server holds; nothing the client changes or retries makes it go away.
+    public static readonly ProblemKind FixityFailed = new("fixity-failed", 500, "Stored content no longer matches its digest.");
+    public static readonly ProblemKind LedgerMismatch = new("ledger-mismatch", 500, "A stored event no longer matches the leaf the ledger committed.");
 
     public static IResult Result(ProblemKind kind, string detail, IDictionary<string, string[]>? errors = null,
         IDictionary<string, object?>? extensions = null)

@@ -15,16 +15,25 @@ public sealed record DocumentProofResource(Guid DocumentId, CheckpointResource C
 /// <summary>Every event of a document with its leaf and an inclusion proof against the latest checkpoint: the proof endpoint and reports share it.</summary>
 public sealed class DocumentProofs(LedgerDatabase ledger, CheckpointWriter checkpoints, LedgerKeyring keyring)
 {
-    /// <summary>The proof, or the problem that prevents it (the document is not in the ledger yet, or nothing was signed yet).</summary>
+    /// <summary>
+    /// The proof, or the problem that prevents it: the document is not in the ledger yet, nothing was signed yet, or one of its events
+    /// no longer hashes to its leaf (<see cref="LeafCheck"/>: a proof must not vouch for a row the ledger does not prove).
+    /// </summary>
     public async Task<(DocumentProofResource? Proof, IResult? Problem)> ForDocumentAsync(Guid id, CancellationToken ct)
     {
         var leaves = await ledger.LeavesOfStreamAsync(id, ct);
-        if (leaves.Count == 0) return (null, Problems.Result(Problems.NotFound, $"No document with id {id} in the ledger (the daemon may not have reached it yet)."));
+        if (leaves.Count == 0) return (null, NotInLedger(id));
         var checkpoint = await checkpoints.LatestAsync(ct);
-        if (checkpoint is null) return (null, Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet."));
+        if (checkpoint is null) return (null, NoCheckpoint());
+        if (LeafCheck.Compare(await ledger.EventsOfStreamAsync(id, ct), leaves).FirstOrDefault() is { } mismatch) return (null, LeafCheck.Problem(mismatch));
 
         return (await AgainstAsync(id, leaves, checkpoint, ct), null);
     }
+
+    public static IResult NotInLedger(Guid id) =>
+        Problems.Result(Problems.NotFound, $"No document with id {id} in the ledger (the daemon may not have reached it yet).");
+
+    public static IResult NoCheckpoint() => Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet.");
 
     /// <summary>The given leaves of a document with inclusion proofs against <paramref name="checkpoint"/> (leaves beyond it have none).</summary>
     public async Task<DocumentProofResource> AgainstAsync(Guid id, IReadOnlyList<StoredLeaf> leaves, SignedCheckpoint checkpoint, CancellationToken ct)

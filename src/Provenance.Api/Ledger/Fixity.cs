@@ -3,12 +3,15 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Provenance.Api.Access;
 using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
+using Provenance.Api.Http;
+using Provenance.Api.Web;
 using Wolverine.Http;
 
 namespace Provenance.Api.Ledger;
@@ -34,6 +37,8 @@ public sealed class FixityChecker(LedgerDatabase ledger, IDocumentStore store, I
 {
     /// <summary>Marten's type name for <see cref="FixityChecked"/> in <c>mt_events.type</c>.</summary>
     public const string EventTypeName = "fixity_checked";
+    /// <summary>The actor of a failure found by a read rather than by a fixity run.</summary>
+    public const string ReadActor = "provenance/read-check";
     readonly SemaphoreSlim _gate = new(1, 1);
 
     public async Task<FixityReport> RunAsync(string actor, CancellationToken ct)
@@ -80,12 +85,42 @@ public sealed class FixityChecker(LedgerDatabase ledger, IDocumentStore store, I
         }
     }
 
-    /// <summary>Which documents name each digest in their ingest, edit and translation events.</summary>
-    async Task<Dictionary<string, List<Guid>>> OwnersAsync(CancellationToken ct)
+    /// <summary>
+    /// What a read found (<see cref="ContentFixityException"/>): a failed check of <paramref name="digest"/> for each document naming it
+    /// whose latest check of it has not already failed, so readiness turns Degraded and repeated reads of the same bytes add nothing.
+    /// </summary>
+    public async Task<int> RecordReadFailureAsync(string digest, string actual, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var owners = (await OwnersAsync(ct, digest)).GetValueOrDefault(digest) ?? [];
+            var open = (await OpenFailuresAsync(ct)).Where(f => f.ContentDigest == digest).Select(f => f.DocumentId).ToHashSet();
+            var failed = owners.Where(document => !open.Contains(document)).ToList();
+            logger.LogError("Fixity failure on read: content {Digest} now hashes to {Actual}; {Recorded} document(s) recorded", digest, actual, failed.Count);
+            if (failed.Count == 0) return 0;
+            await using var session = store.LightweightSession();
+            foreach (var document in failed)
+            {
+                session.Events.Append(document, new FixityChecked(document, digest, FixityOutcomes.Fail,
+                    $"Stored bytes hash to {actual} (found when they were read).", ReadActor));
+            }
+            await session.SaveChangesAsync(ct);
+            return failed.Count;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Which documents name each digest (or <paramref name="only"/> that one) in their ingest, edit and translation events.</summary>
+    async Task<Dictionary<string, List<Guid>>> OwnersAsync(CancellationToken ct, string? only = null)
     {
         await using var command = ledger.DataSource.CreateCommand(
             $"select distinct data->>'contentDigest', stream_id from {ledger.Schema}.mt_events " +
-            $"where data ? 'contentDigest' and type <> '{EventTypeName}' order by 1, 2");
+            $"where data ? 'contentDigest' and type <> '{EventTypeName}' and ($1::text is null or data->>'contentDigest' = $1) order by 1, 2");
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)only ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(ct);
         var owners = new Dictionary<string, List<Guid>>(StringComparer.Ordinal);
         while (await reader.ReadAsync(ct))
@@ -146,6 +181,35 @@ public sealed class FixityHealthCheck(FixityChecker checker) : IHealthCheck
             ? HealthCheckResult.Healthy("Every content checked so far passed its latest fixity check.")
             : HealthCheckResult.Degraded($"Fixity failed for {failures.Count} document content(s): " +
                 string.Join(", ", failures.Take(5).Select(f => $"{f.DocumentId} {f.ContentDigest}")) + ".");
+    }
+}
+
+/// <summary>
+/// A read found broken bytes (<see cref="ContentFixityException"/>, thrown by <see cref="ContentStore"/> wherever content is read):
+/// the failure is recorded and the answer is 500 <c>fixity-failed</c> naming the digest, a problem on the API and a page on the web
+/// interface. Never the bytes, and no <c>ETag</c> or <c>Repr-Digest</c> set before the read survives (the response is cleared).
+/// </summary>
+public sealed class FixityFailureHandler(FixityChecker checker) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not ContentFixityException failure) return false;
+        // Evidence outlives the request: a client that hangs up does not undo the record.
+        await checker.RecordReadFailureAsync(failure.Digest, failure.Actual, CancellationToken.None);
+        IResult answer;
+        if (WebAuthentication.IsApi(http.Request))
+        {
+            ServedContent.Protect(http.Response);
+            answer = Problems.Result(Problems.FixityFailed,
+                $"The stored bytes of {failure.Digest} no longer hash to that digest, so they are not served; a failed fixity check was recorded.",
+                extensions: new Dictionary<string, object?> { ["digest"] = failure.Digest });
+        }
+        else
+        {
+            answer = WebErrors.FixityFailed(UiContext.For(http), failure.Digest);
+        }
+        await answer.ExecuteAsync(http);
+        return true;
     }
 }
 

@@ -20,6 +20,8 @@ public static class LedgerSetup
         services.AddHostedService<AutomaticCheckpoints>();
         services.AddHostedService<ScheduledFixity>();
         services.AddHealthChecks().AddCheck<FixityHealthCheck>("fixity", tags: ["ready"]);
+        services.AddExceptionHandler<FixityFailureHandler>();
+        services.AddExceptionHandler<LedgerMismatchHandler>();
         return services;
     }
 

@@ -98,6 +98,14 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
         return await ReadAllAsync(command, ReadEvent, ct);
     }
 
+    /// <summary>Every event of one stream, in version order.</summary>
+    public async Task<IReadOnlyList<EventRow>> EventsOfStreamAsync(Guid streamId, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} where stream_id = $1 order by version");
+        command.Parameters.Add(new NpgsqlParameter { Value = streamId });
+        return await ReadAllAsync(command, ReadEvent, ct);
+    }
+
     /// <summary>Up to <paramref name="limit"/> events after <paramref name="afterSequence"/>, in sequence order.</summary>
     public async Task<IReadOnlyList<EventRow>> EventPageAsync(long afterSequence, int limit, CancellationToken ct)
     {

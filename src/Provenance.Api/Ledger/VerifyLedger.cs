@@ -185,26 +185,18 @@ public sealed class LedgerVerifier(LedgerDatabase ledger, CheckpointWriter check
         }
     }
 
+    /// <summary><see cref="LeafCheck.Diagnose"/>, telling a payload that moved to another sequence (a reordering) from one that changed.</summary>
     async Task<LedgerMismatch> DiagnoseAsync(EventRow ev, StoredLeaf leaf, byte[] previous, byte[] payloadHash, CancellationToken ct)
     {
-        LedgerMismatch Mismatch(string kind, string detail) => new(kind, ev.Sequence, ev.StreamId, ev.Version, leaf.LeafIndex, detail);
-        if (ev.StreamId != leaf.StreamId || ev.Version != leaf.Version)
-            return Mismatch(MismatchKinds.MetadataChanged,
-                $"Sequence {ev.Sequence} is now stream {ev.StreamId} version {ev.Version}; committed as stream {leaf.StreamId} version {leaf.Version}.");
-        if (!payloadHash.AsSpan().SequenceEqual(leaf.PayloadHash))
-        {
-            await using var command = ledger.DataSource.CreateCommand(
-                $"select seq_id from {ledger.Schema}.{LedgerTables.Leaves} where payload_hash = $1 and seq_id <> $2 order by seq_id limit 1");
-            command.Parameters.Add(new NpgsqlParameter { Value = payloadHash });
-            command.Parameters.Add(new NpgsqlParameter { Value = ev.Sequence });
-            return await command.ExecuteScalarAsync(ct) is long other
-                ? Mismatch(MismatchKinds.Reordered, $"The payload at sequence {ev.Sequence} is the one committed at sequence {other}.")
-                : Mismatch(MismatchKinds.PayloadChanged, $"The payload at sequence {ev.Sequence} differs from the one committed.");
-        }
-        if (!previous.AsSpan().SequenceEqual(leaf.ChainPrev))
-            return Mismatch(MismatchKinds.ChainBroken,
-                $"The previous event of stream {ev.StreamId} no longer hashes to what version {ev.Version} committed to.");
-        return Mismatch(MismatchKinds.MetadataChanged, $"The type, timestamp or actor of sequence {ev.Sequence} differ from what was committed.");
+        var mismatch = LeafCheck.Diagnose(ev, leaf, previous, payloadHash);
+        if (mismatch.Kind != MismatchKinds.PayloadChanged) return mismatch;
+        await using var command = ledger.DataSource.CreateCommand(
+            $"select seq_id from {ledger.Schema}.{LedgerTables.Leaves} where payload_hash = $1 and seq_id <> $2 order by seq_id limit 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = payloadHash });
+        command.Parameters.Add(new NpgsqlParameter { Value = ev.Sequence });
+        return await command.ExecuteScalarAsync(ct) is long other
+            ? mismatch with { Kind = MismatchKinds.Reordered, Detail = $"The payload at sequence {ev.Sequence} is the one committed at sequence {other}." }
+            : mismatch;
     }
 }
 

@@ -76,24 +76,37 @@ public sealed class CollectionReports(LedgerDatabase ledger, ProvenanceReports r
             : Problems.Result(Problems.LedgerBehind, $"The ledger has reached sequence {ledgered}, not yet {last}, the last event before 'to'. Try again shortly.");
     }
 
-    /// <summary>The report, as chunks of bytes (the CSV header, then one chunk per document).</summary>
+    /// <summary>
+    /// The report, as chunks of bytes, one per document (the first with the CSV header in front, so the response can wait for the first
+    /// document to be proved). Throws <see cref="LedgerMismatchException"/> at the first document whose events fail their <see cref="LeafCheck"/>.
+    /// </summary>
     public async IAsyncEnumerable<byte[]> RenderAsync(ReportPeriod period, CollectionFormat format, [EnumeratorCancellation] CancellationToken ct)
     {
-        if (format == Csv) yield return Encoding.UTF8.GetBytes(CsvFormat.Row(CsvReport.Header));
+        byte[] header = format == Csv ? Encoding.UTF8.GetBytes(CsvFormat.Row(CsvReport.Header)) : [];
         await foreach (var id in DocumentsAsync(period, ct))
         {
             var report = await ReportAsync(id, period, ct);
             if (report is null) continue;
-            yield return format == Csv ? CsvRows(report, period) : [.. JsonSerializer.SerializeToUtf8Bytes(report, LineJson), (byte)'\n'];
+            byte[] chunk = format == Csv ? CsvRows(report, period) : [.. JsonSerializer.SerializeToUtf8Bytes(report, LineJson), (byte)'\n'];
+            yield return header.Length == 0 ? chunk : [.. header, .. chunk];
+            header = [];
         }
+        if (header.Length > 0) yield return header;
     }
 
     async Task<ProvenanceReport?> ReportAsync(Guid id, ReportPeriod period, CancellationToken ct)
     {
-        var events = (await reports.EventsOfAsync(id, ct)).Where(e => e.Timestamp < period.To).ToList();
+        var stored = await reports.EventsOfAsync(id, ct);
+        var events = stored.Where(e => e.Timestamp < period.To).ToList();
         if (events.Count == 0 || events[0].EventType != ProvenanceReports.EventTypeName<Documents.DocumentIngested>()) return null;
+        var allLeaves = await ledger.LeavesOfStreamAsync(id, ct);
+        var last = events.Max(e => e.Version);
+        if (LeafCheck.Compare(stored.Select(e => e.ToRow()).ToList(), allLeaves).FirstOrDefault(m => m.Version <= last) is { } mismatch)
+        {
+            throw new LedgerMismatchException(mismatch);
+        }
         var sequences = events.Select(e => e.Sequence).ToHashSet();
-        var leaves = (await ledger.LeavesOfStreamAsync(id, ct)).Where(l => sequences.Contains(l.Sequence)).ToList();
+        var leaves = allLeaves.Where(l => sequences.Contains(l.Sequence)).ToList();
         if (leaves.Count == 0) return null;
         var checkpoint = await checkpoints.EarliestCoveringAsync(leaves.Max(l => l.LeafIndex) + 1, ct) ?? await checkpoints.LatestAsync(ct);
         var proof = await proofs.AgainstAsync(id, leaves, checkpoint!, ct);
@@ -153,7 +166,8 @@ public static class CollectionReportEndpoints
     /// Every document touched in [<c>from</c>, <c>to</c>): JSON Lines of per-document reports, or the period's event rows as CSV. Streamed;
     /// the bytes are hashed as they go and the detached signature follows as the <c>Provenance-Signature</c> trailer where the
     /// protocol carries trailers (HTTP/2, HTTP/3, chunked HTTP/1.1 clients that send <c>TE: trailers</c>). For a closed period,
-    /// <c>GET /api/reports/provenance.sig</c> returns the same signature.
+    /// <c>GET /api/reports/provenance.sig</c> returns the same signature. A document whose events fail their leaf check stops the
+    /// report: a <c>ledger-mismatch</c> problem when it is the first (nothing was sent), else an aborted response with no signature.
     /// </summary>
     [WolverineGet("/api/reports/provenance"), Authorize(Roles = Roles.Auditor)]
     public static async Task<IResult> Get(string? from, string? to, string? format, HttpContext http, CollectionReports reports, LedgerKeyring keyring,

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text;
+using Provenance.Api.Audit;
 
 namespace Provenance.Api.Reports;
 
-/// <summary>The event table as RFC 4180 CSV (<c>text/csv</c>): CRLF line ends, a header row, fields quoted when they need it.</summary>
+/// <summary>The event table as RFC 4180 CSV (<c>text/csv</c>) written by <see cref="CsvFormat"/>: CRLF line ends, a header row, formulas neutralized.</summary>
 public static class CsvReport
 {
     public const string MediaType = "text/csv";
@@ -30,14 +31,7 @@ public static class CsvReport
         e.CorrelationId ?? "", e.Summary, leafIndex is { } i ? Invariant(i) : "", leafHash is null ? "" : Convert.ToHexStringLower(leafHash),
     ];
 
-    public static void AppendRow(StringBuilder text, IEnumerable<string> fields)
-    {
-        text.AppendJoin(',', fields.Select(Field));
-        text.Append("\r\n");
-    }
-
-    public static string Field(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+    public static void AppendRow(StringBuilder text, IEnumerable<string> fields) => text.Append(CsvFormat.Row(fields));
 
     public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 

@@ -72,10 +72,14 @@ public static class ReportKinds
 
 /// <summary>One stored event row with the metadata reports show.</summary>
 public sealed record StoredEvent(long Sequence, Guid StreamId, long Version, string EventType, DateTimeOffset Timestamp, string Data, string? CorrelationId,
-    string? CausationId);
+    string? CausationId)
+{
+    /// <summary>The row as the ledger hashes it.</summary>
+    public EventRow ToRow() => new(Sequence, StreamId, Version, EventType, Timestamp, Data);
+}
 
 /// <summary>Reads a document's events with plain SQL and builds its <see cref="ProvenanceReport"/>.</summary>
-public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proofs, TimeProvider time)
+public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proofs, CheckpointWriter checkpoints, TimeProvider time)
 {
     public const string Format = ReportVerifier.Format;
 
@@ -83,15 +87,21 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
 
     const string Columns = "seq_id, stream_id, version, type, timestamp, data::text, correlation_id, causation_id";
 
-    /// <summary>The report, or the problem that prevents it (unknown document, not yet in the ledger, no checkpoint).</summary>
+    /// <summary>
+    /// The report, or the problem that prevents it: unknown document, not yet in the ledger, no checkpoint, or an event whose row no
+    /// longer hashes to its stored leaf (<see cref="LeafCheck"/>, from the rows and leaves read here: no extra query).
+    /// </summary>
     public async Task<(ProvenanceReport? Report, IResult? Problem)> ForDocumentAsync(Guid id, CancellationToken ct)
     {
-        // Proofs first, events second: an event written in between is then visibly not yet in the tree, never a proof without its event.
-        var (proof, problem) = await proofs.ForDocumentAsync(id, ct);
+        // Leaves first, events second: an event written in between is then visibly not yet in the tree, never a proof without its event.
+        var leaves = await ledger.LeavesOfStreamAsync(id, ct);
         var events = await EventsOfAsync(id, ct);
         if (events.Count == 0 || events[0].EventType != EventTypeName<DocumentIngested>()) return (null, Http.Problems.DocumentNotFound(id));
-        if (proof is null) return (null, problem);
-        var inTree = proof.Events.Select(e => e.Sequence).ToHashSet();
+        if (leaves.Count == 0) return (null, DocumentProofs.NotInLedger(id));
+        var checkpoint = await checkpoints.LatestAsync(ct);
+        if (checkpoint is null) return (null, DocumentProofs.NoCheckpoint());
+        if (LeafCheck.Compare(events.Select(e => e.ToRow()).ToList(), leaves).FirstOrDefault() is { } mismatch) return (null, LeafCheck.Problem(mismatch));
+        var inTree = leaves.Select(l => l.Sequence).ToHashSet();
         if (events.FirstOrDefault(e => !inTree.Contains(e.Sequence)) is { } newest)
         {
             // A report must not list an event it cannot prove: the Merkle subscription follows commits within about a second.
@@ -99,7 +109,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
                 $"Event {newest.Sequence} of this document is not in the ledger's tree yet. Try again shortly.",
                 extensions: new Dictionary<string, object?> { ["sequence"] = newest.Sequence }));
         }
-        return (Build(events, proof, time.GetUtcNow()), null);
+        return (Build(events, await proofs.AgainstAsync(id, leaves, checkpoint, ct), time.GetUtcNow()), null);
     }
 
     public async Task<IReadOnlyList<StoredEvent>> EventsOfAsync(Guid id, CancellationToken ct)

@@ -3,6 +3,7 @@ using System.Text;
 using Marten;
 using Provenance.Api.Access;
 using Provenance.Api.Documents;
+using Provenance.Api.Ledger;
 using static Provenance.Api.Web.Html;
 
 namespace Provenance.Api.Web;
@@ -58,6 +59,7 @@ public static class DocumentPage
         int status, DateTimeOffset? asOf = null)
     {
         var ct = ui.Http.RequestAborted;
+        var services = ui.Http.RequestServices;
         var id = view.Id;
         var records = await ui.Http.RequestServices.GetRequiredService<DocumentRecords>().AllAsync(id, ct, until: asOf);
         var history = records.History;
@@ -65,14 +67,25 @@ public static class DocumentPage
 
         int? requested = int.TryParse(ui.Http.Request.Query["revision"], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
         var shown = revisions.FirstOrDefault(r => r.Revision == (requested ?? view.Revision)) ?? revisions.LastOrDefault();
-        string? text = null;
+        string? text = null, damaged = null;
         var truncated = false;
         if (shown is not null && MediaTypes.IsText(shown.MediaType))
         {
-            var bytes = await contents.GetAsync(shown.ContentDigest, ct) ?? [];
-            truncated = bytes.Length > PreviewBytes;
-            text = Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, PreviewBytes));
+            try
+            {
+                var bytes = await contents.ReadAsync(shown.ContentDigest, ct) ?? [];
+                truncated = bytes.Length > PreviewBytes;
+                text = Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, PreviewBytes));
+            }
+            catch (ContentFixityException failure)
+            {
+                // The rest of the page is still true: say what is wrong where the text would be, and record it like any read does.
+                await services.GetRequiredService<FixityChecker>().RecordReadFailureAsync(failure.Digest, failure.Actual, CancellationToken.None);
+                damaged = failure.Digest;
+            }
         }
+        var unproved = await LeafCheck.OfDocumentAsync(services.GetRequiredService<LedgerDatabase>(), id, asOf, ct);
+        var flagged = unproved.Select(m => m.Version).ToHashSet();
 
         var readOnly = asOf is not null;
         var body = H($"""
@@ -80,6 +93,7 @@ public static class DocumentPage
             <p class="meta">{ui.T("doc.summary", view.Revision, view.Language, ui.FormatTime(view.UpdatedAt), view.UpdatedBy)}</p>
             {(ui.Http.Request.Query["done"].ToString() is { Length: > 0 } done && Strings.Keys.Contains("done." + done) ? Layout.Notice(ui.T("done." + done), "success") : Markup.Empty)}
             {When(asOf is not null, Layout.Notice(ui.T("doc.as-of-notice", asOf is { } a ? ui.FormatTime(a) : ""), "warn"))}
+            {Join(unproved.Select(m => Layout.Notice(ui.T("doc.ledger-mismatch", m.Version ?? 0, m.Sequence ?? 0), "bad")))}
             <div class="actions">
             <a href="/documents/{id}/lineage">{ui.T("doc.lineage")}</a>
             <a href="/documents/{id}/compare{Query(("from", Math.Max(1, view.Revision - 1).ToString(CultureInfo.InvariantCulture)), ("to", view.Revision.ToString(CultureInfo.InvariantCulture)))}">{ui.T("doc.compare")}</a>
@@ -90,13 +104,13 @@ public static class DocumentPage
             <h2 id="metadata">{ui.T("doc.metadata")}</h2>
             {Metadata(ui, view)}
             <h2 id="text">{(shown is not null && shown.Revision != view.Revision ? ui.T("doc.text-of-revision", shown.Revision, view.Revision) : ui.T("doc.text"))}</h2>
-            {Text(ui, view, shown, text, truncated)}
+            {Text(ui, view, shown, text, truncated, damaged)}
             <h2 id="translations">{ui.T("doc.translations")}</h2>
             {Translations(ui, view)}
             <h2 id="verifications">{ui.T("doc.verifications")}</h2>
             {Verifications(ui, view)}
             <h2 id="timeline">{ui.T("doc.timeline")}</h2>
-            {Timeline(ui, view, history)}
+            {Timeline(ui, view, history, flagged)}
             <h2 id="revisions">{ui.T("doc.revisions")}</h2>
             {Revisions(ui, view, revisions)}
             {When(!readOnly, DocumentForms.For(ui, view, revisions, text, form))}
@@ -140,11 +154,13 @@ public static class DocumentPage
             """);
     }
 
-    private static Markup Text(UiContext ui, DocumentView view, RevisionRecord? shown, string? text, bool truncated)
+    private static Markup Text(UiContext ui, DocumentView view, RevisionRecord? shown, string? text, bool truncated, string? damaged)
     {
         if (shown is null) return Markup.Empty;
         var download = ContentLink(view.Id, shown.Revision, null);
-        var body = text is null
+        var body = damaged is not null
+            ? Layout.Notice(ui.T("error.fixity", damaged), "bad")
+            : text is null
             ? H($"<p>{ui.T("doc.binary", shown.MediaType)}</p>")
             : H($"<pre class=\"text\" lang=\"{view.Language}\" tabindex=\"0\" aria-label=\"{ui.T("doc.text-label", shown.Revision)}\">{text}</pre>{When(truncated, Layout.Notice(ui.T("doc.truncated")))}");
         return H($"""
@@ -210,7 +226,7 @@ public static class DocumentPage
             """);
     }
 
-    private static Markup Timeline(UiContext ui, DocumentView view, IReadOnlyList<HistoryEntry> history)
+    private static Markup Timeline(UiContext ui, DocumentView view, IReadOnlyList<HistoryEntry> history, IReadOnlySet<long?> unproved)
     {
         var items = history.Select(h =>
         {
@@ -230,7 +246,7 @@ public static class DocumentPage
             };
             return H($"""
                 <li id="event-{h.Version}">
-                <p class="what">{what}{(h.Language is not null && h.Type == "document_ingested" ? H($" <span class=\"hint\">({h.Language})</span>") : Markup.Empty)}</p>
+                <p class="what">{what}{(h.Language is not null && h.Type == "document_ingested" ? H($" <span class=\"hint\">({h.Language})</span>") : Markup.Empty)}{(unproved.Contains(h.Version) ? H($" <span class=\"badge bad\">{ui.T("event.ledger-mismatch")}</span>") : Markup.Empty)}</p>
                 <p class="meta">{Time(h.Timestamp, ui)} · {ui.T("event.by")} <strong>{h.Actor}</strong></p>
                 {(h.Reason is null ? Markup.Empty : H($"<p class=\"why\"><span class=\"visually-hidden\">{ui.T("event.why")} </span>“{h.Reason}”</p>"))}
                 {(h.ClaimQuote is null ? Markup.Empty : H($"<p>{ui.T("doc.claim")}: <q lang=\"{h.Language ?? view.Language}\">{h.ClaimQuote}</q></p>"))}

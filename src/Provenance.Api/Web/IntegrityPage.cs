@@ -1,7 +1,9 @@
 using Marten;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Provenance.Api.Access;
 using Provenance.Api.Documents;
+using Provenance.Api.Http;
 using Provenance.Api.Ledger;
 using Provenance.Ledger;
 using static Provenance.Api.Web.Html;
@@ -71,9 +73,17 @@ public static class IntegrityPage
         var ct = http.RequestAborted;
         var view = await session.LoadAsync<DocumentView>(id, ct);
         if (view is null) return WebErrors.NotFound(ui, ui.T("doc.not-found", id));
-        var (proof, _) = await proofs.ForDocumentAsync(id, ct);
+        var (proof, problem) = await proofs.ForDocumentAsync(id, ct);
         Markup result;
-        if (proof is null)
+        if (problem is ProblemHttpResult { ProblemDetails: { } refused } && refused.Type == Problems.LedgerMismatch.Type)
+        {
+            // No proof is shown for events the ledger does not prove: say which one, as the proof endpoint does.
+            result = H($"""
+                {Layout.Notice(ui.T("doc.ledger-mismatch", refused.Extensions["version"] ?? 0, refused.Extensions["sequence"] ?? 0), "bad")}
+                <p lang="en">{refused.Detail}</p>
+                """);
+        }
+        else if (proof is null)
         {
             // The same two reasons the proof endpoint gives: nothing signed yet, or the daemon has not reached the document.
             var noCheckpoint = await checkpoints.LatestAsync(ct) is null;

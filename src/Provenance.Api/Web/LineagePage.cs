@@ -55,6 +55,7 @@ public static class LineagePage
         return placed;
     }
 
+    /// <summary>A translation node leads to its bytes as a download (the content endpoint serves anything active as an attachment).</summary>
     private static string Href(Guid id, LineageNode n) => n.Kind switch
     {
         "revision" => $"/documents/{id}?revision={n.Revision}#text",
@@ -99,7 +100,7 @@ public static class LineagePage
             var second = $"{n.Actor} · {n.At.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
             var badge = n.Outdated == true ? ui.T("doc.outdated") : null;
             return H($"""
-                <a href="{Href(view.Id, n)}" aria-label="{label}, {second}{(badge is null ? "" : ", " + badge)}">
+                <a href="{Href(view.Id, n)}"{(n.Kind == "translation" ? new Markup(" download") : Markup.Empty)} aria-label="{label}, {second}{(badge is null ? "" : ", " + badge)}">
                 <rect x="{p.X}" y="{p.Y}" width="{NodeWidth}" height="{NodeHeight}" rx="8" fill="{fill}" stroke="{stroke}" stroke-width="2"{(n.Kind == "translation" && n.Latest != true ? new Markup(" stroke-dasharray=\"4 3\"") : Markup.Empty)}/>
                 <text x="{p.X + 10}" y="{p.Y + 22}" font-size="14" font-weight="600" fill="#1b1f24">{label}{(badge is null ? Markup.Empty : H($" ⚠"))}</text>
                 <text x="{p.X + 10}" y="{p.Y + 42}" font-size="12" fill="#4a5360">{Truncate(second, 32)}</text>

@@ -78,6 +78,11 @@ public static class WebErrors
             H($"<h1>{ui.T("error.not-found.title")}</h1><p>{detail}</p><p><a href=\"/documents\">{ui.T("error.to-list")}</a></p>"),
             StatusCodes.Status404NotFound);
 
+    public static IResult FixityFailed(UiContext ui, string digest)
+        => Layout.Page(ui, ui.T("error.fixity.title"),
+            H($"<h1>{ui.T("error.fixity.title")}</h1>{Layout.Notice(ui.T("error.fixity", digest), "bad")}<p><a href=\"/documents\">{ui.T("error.to-list")}</a></p>"),
+            StatusCodes.Status500InternalServerError);
+
     public static IResult Forbidden(HttpContext http)
     {
         var ui = UiContext.For(http);

@@ -42,6 +42,12 @@ public static class Strings
         ("error.to-list", "Back to the documents", "Retour aux documents"),
         ("error.forbidden.title", "Not allowed", "Action non autorisée"),
         ("error.forbidden", "Your key does not have a role this page needs.", "Votre clé n’a pas le rôle que cette page demande."),
+        ("error.fixity.title", "Stored content is damaged", "Contenu stocké endommagé"),
+        ("error.fixity", "The stored bytes of {0} no longer match their digest, so they are not shown. A failed fixity check was recorded.",
+            "Les octets stockés de {0} ne correspondent plus à leur empreinte : ils ne sont donc pas affichés. Un contrôle d’intégrité en échec a été enregistré."),
+        ("doc.ledger-mismatch", "The ledger does not prove event {0} (sequence {1}): its stored data no longer matches the leaf committed for it.",
+            "Le registre ne prouve pas l’événement {0} (séquence {1}) : ses données stockées ne correspondent plus à la feuille engagée pour lui."),
+        ("event.ledger-mismatch", "not proved by the ledger", "non prouvé par le registre"),
 
         ("documents.title", "Documents", "Documents"),
         ("documents.filters", "Filters", "Filtres"),

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
@@ -20,6 +21,7 @@ public static class WebAuthentication
     public const string CookieScheme = "ProvenanceSession";
     public const string CookieName = "provenance_session";
     public static readonly TimeSpan SessionLifetime = TimeSpan.FromHours(8);
+    public const string DefaultReturnUrl = "/documents";
 
     public static AuthenticationBuilder AddProvenanceAuthentication(this IServiceCollection services)
     {
@@ -102,12 +104,32 @@ public static class WebAuthentication
 
     public static string CacheKey(Guid keyId) => "apikey-id:" + keyId;
 
-    /// <summary>A local path to return to after signing in; anything else (another host, //evil) falls back to the list.</summary>
+    /// <summary>
+    /// A normalized local path to return to after signing in, else the document list. Browsers strip tabs and newlines from a
+    /// <c>Location</c> and may decode it once more, so the value is judged as sent and as decoded: no control character, whitespace or
+    /// backslash anywhere, no <c>//</c> prefix, no dot segment; the value sent is also plain ASCII (a header can carry nothing else).
+    /// </summary>
     public static string SafeReturnUrl(string? returnUrl)
-        => !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal)
-           && !returnUrl.StartsWith("/\\", StringComparison.Ordinal) && !WebAuthenticationPaths.IsSignIn(returnUrl)
-            ? returnUrl
-            : "/documents";
+    {
+        if (string.IsNullOrEmpty(returnUrl) || returnUrl.Length > 2048 || !returnUrl.All(char.IsAscii)) return DefaultReturnUrl;
+        var decoded = returnUrl;
+        for (var round = 0; round < 4 && IsLocalPath(decoded); round++)
+        {
+            var next = Uri.UnescapeDataString(decoded);
+            if (next == decoded) return WebAuthenticationPaths.IsSignIn(decoded) ? DefaultReturnUrl : returnUrl;
+            decoded = next;
+        }
+        return DefaultReturnUrl;
+    }
+
+    private static bool IsLocalPath(string value)
+    {
+        if (value.Length == 0 || value[0] != '/' || (value.Length > 1 && value[1] is '/' or '\\')) return false;
+        // Zero-width and bidirectional formatting characters (category Cf) hide what a link says as surely as whitespace does.
+        if (value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c == '\\' || char.GetUnicodeCategory(c) == UnicodeCategory.Format)) return false;
+        var end = value.AsSpan().IndexOfAny('?', '#');
+        return !value[..(end < 0 ? value.Length : end)].Split('/').Any(segment => segment is "." or "..");
+    }
 }
 
 internal static class WebAuthenticationPaths

@@ -1,6 +1,7 @@
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Provenance.Api.Documents;
+using Provenance.Api.Ledger;
 using Provenance.Api.Seeds;
 using Shouldly;
 
@@ -33,7 +34,8 @@ public sealed class Loading_the_sample_corpus(AppFixture fixture) : IntegrationC
         letter.Revision.ShouldBe(1);
         letter.Translations.ShouldHaveSingleItem().Method.ShouldBe("machine+post-edit");
         letter.Verdicts.ShouldBe(["inconclusive", "verified"]);
-        var stream = await session.Events.FetchStreamAsync(letter.Id);
+        // Fixity runs of other tests add checks to every document; the corpus's own story is the rest.
+        var stream = (await session.Events.FetchStreamAsync(letter.Id)).Where(e => e.Data is not FixityChecked).ToList();
         stream.Select(e => e.Data.GetType().Name).ShouldBe(["DocumentIngested", "DocumentTranslated", "DocumentTranslated",
             "DocumentVerified", "DocumentVerified", "DocumentVerified"]);
         ((DocumentTranslated)stream[1].Data).Actor.ShouldBe("archivist.tremblay");
