@@ -24,6 +24,7 @@ public sealed class Restarting_postgres(FaultsFixture fixture, ITestOutputHelper
             var whileDown = await Fixture.Api.WaitForReadyAsync(HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(20));
             Say($"cycle {cycle}: pg_ctl stop -m immediate under load (4 writers, {before} writes acknowledged); /health/ready answered {(int?)whileDown} after {down.ElapsedMilliseconds} ms");
             whileDown.ShouldBe(HttpStatusCode.ServiceUnavailable);
+            await WritesAreRefusedAsRetryableAsync(cycle);
 
             Fixture.Cluster.Start();
             var recovered = await Fixture.Api.WaitForReadyAsync(HttpStatusCode.OK, TimeSpan.FromSeconds(60));
@@ -46,6 +47,23 @@ public sealed class Restarting_postgres(FaultsFixture fixture, ITestOutputHelper
             Say($"cycle {cycle}: {acked.Count} documents checked: {lost.Count} acknowledged revisions missing; {disagreements.Count} views disagree with mt_events");
             lost.ShouldBeEmpty();
             disagreements.ShouldBeEmpty();
+            (await Fixture.ScalarAsync<long>($"select count(*) from {{schema}}.mt_events where data ->> 'title' = 'Written while down {cycle}'"))
+                .ShouldBe(0, "a write refused during the outage left an event behind");
         }
+    }
+
+    /// <summary>While PostgreSQL is down a write is a retryable 503 problem with Retry-After, never a 500, and nothing of it is kept.</summary>
+    private async Task WritesAreRefusedAsRetryableAsync(int cycle)
+    {
+        using var client = Fixture.Client("contributor", 1);
+        using var refused = await client.PostAsync("/api/documents", new StringContent(
+            $$"""{"title":"Written while down {{cycle}}","language":"en","content":"Sent during the outage."}""",
+            System.Text.Encoding.UTF8, "application/json"));
+        var body = await refused.Content.ReadAsStringAsync();
+        Say($"cycle {cycle}: an ingestion while PostgreSQL is down answered {(int)refused.StatusCode} {refused.Content.Headers.ContentType}, Retry-After {refused.Headers.RetryAfter}");
+        refused.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable, body);
+        refused.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
+        body.ShouldContain("urn:provenance:problem:database-unavailable");
+        refused.Headers.RetryAfter.ShouldNotBeNull();
     }
 }

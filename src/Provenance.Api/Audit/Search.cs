@@ -54,7 +54,7 @@ public sealed partial class SearchIndexProjection(string schema) : EventProjecti
         insert into {schema}.{SearchIndex.TableName} as s (document_id, kind, language, revision, content_digest, config, body, tsv)
         select ?, ?, l.language, ?, b.digest, l.config::regconfig, convert_from(b.bytes, 'UTF8'), to_tsvector(l.config::regconfig, convert_from(b.bytes, 'UTF8'))
         from {schema}.{ContentStore.TableName} b, ({languageSql}) l(language, config)
-        where b.digest = ?
+        where b.digest = ? and position('\x00'::bytea in b.bytes) = 0
         on conflict (document_id, kind, language) do update set revision = excluded.revision, content_digest = excluded.content_digest,
             config = excluded.config, body = excluded.body, tsv = excluded.tsv
         """;

@@ -27,6 +27,8 @@ public sealed class ContentSubmission : IDisposable
     /// <summary>The first bytes, for recognising a binary format by its signature.</summary>
     public byte[] Head { get; }
     public bool IsValidUtf8 { get; }
+    /// <summary>A NUL byte somewhere: valid UTF-8, but not text (PostgreSQL cannot hold it as text, so it could not be searched).</summary>
+    public bool ContainsNul { get; private init; }
     /// <summary>The media type the client declared, if any.</summary>
     public string? DeclaredMediaType { get; private set; }
     public string? FileName { get; }
@@ -51,7 +53,7 @@ public sealed class ContentSubmission : IDisposable
 
     public static ContentSubmission FromBytes(byte[] bytes, string? declaredMediaType, string? fileName, bool isText = false)
         => new(ContentDigest.Of(bytes), bytes.LongLength, bytes[..Math.Min(HeadBytes, bytes.Length)], Utf8Validator.IsValid(bytes),
-            declaredMediaType, ContentInput.SafeFileName(fileName), isText) { _bytes = bytes };
+            declaredMediaType, ContentInput.SafeFileName(fileName), isText) { _bytes = bytes, ContainsNul = bytes.AsSpan().Contains((byte)0) };
 
     /// <summary>Stands for content that was over the limit and so was not kept: only its size is known, and it is refused.</summary>
     public static ContentSubmission TooLarge(long size) => new(ContentDigest.Of([]), size, [], false, null, null, isText: false) { _bytes = [] };
@@ -99,7 +101,7 @@ public sealed class ContentSubmission : IDisposable
             }
             var digest = ContentDigest.Prefix + Convert.ToHexStringLower(sha.GetHashAndReset());
             var submission = new ContentSubmission(digest, size, head[..headLength], utf8.Complete(), declaredMediaType,
-                ContentInput.SafeFileName(fileName), isText: false);
+                ContentInput.SafeFileName(fileName), isText: false) { ContainsNul = utf8.SawNul };
             if (spill is not null)
             {
                 await spill.FlushAsync(ct);
@@ -174,8 +176,12 @@ public sealed class Utf8Validator
 
     public static bool IsValid(ReadOnlySpan<byte> bytes) => System.Text.Unicode.Utf8.IsValid(bytes);
 
+    /// <summary>Whether any chunk held a NUL byte.</summary>
+    public bool SawNul { get; private set; }
+
     public void Append(ReadOnlySpan<byte> chunk)
     {
+        if (!SawNul && chunk.Contains((byte)0)) SawNul = true;
         if (!_valid || chunk.IsEmpty) return;
         if (_carried > 0)
         {

@@ -49,7 +49,7 @@ public static class Ingest
         errors.Optional("originalFileName", command.OriginalFileName, FieldLimits.FileName);
         errors.Optional("publisher", command.Publisher, FieldLimits.Publisher);
         errors.Optional("channel", command.Channel, FieldLimits.Channel);
-        errors.Optional("reason", command.Reason, FieldLimits.Reason);
+        errors.Optional("reason", command.Reason, FieldLimits.Reason, multiLine: true);
         if (command.SourceUri is { } uri && (uri.Length > FieldLimits.Uri || !Uris.IsAbsoluteWeb(uri)))
         {
             errors.Add("sourceUri", "'sourceUri' must be an absolute http(s) URI.");

@@ -50,6 +50,7 @@ public static class MediaTypes
         var essence = Essence(mediaType);
         if (Text.Contains(essence))
         {
+            if (content.ContainsNul) return "Text content must not contain NUL (U+0000) characters.";
             return content.IsValidUtf8 ? null : "Text content must be valid UTF-8.";
         }
         return Binary.TryGetValue(essence, out var magic) && magic is not null && !content.Head.AsSpan().StartsWith(magic)

@@ -53,7 +53,7 @@ public static class Translate
         {
             errors.Add("method", $"'method' must be one of: {string.Join(", ", TranslationMethods.All)}.");
         }
-        errors.Optional("reason", command.Reason, FieldLimits.Reason);
+        errors.Optional("reason", command.Reason, FieldLimits.Reason, multiLine: true);
         ContentInput.Check(command.Upload, current.MediaType, maxContentBytes, errors);
         if (!errors.Any) return null;
         var all = errors.ToDictionary();

@@ -89,8 +89,8 @@ public static class Verify
         {
             if (string.IsNullOrWhiteSpace(uri) || uri.Length > FieldLimits.Uri || !Uris.IsAbsolute(uri)) errors.Add("evidence", $"'{uri}' is not an absolute URI.");
         }
-        errors.Optional("notes", command.Notes, FieldLimits.Notes);
-        errors.Optional("reason", command.Reason, FieldLimits.Reason);
+        errors.Optional("notes", command.Notes, FieldLimits.Notes, multiLine: true);
+        errors.Optional("reason", command.Reason, FieldLimits.Reason, multiLine: true);
         if (command.Claim is { } claim && target.Problem is null)
         {
             var text = target.Text;

@@ -90,15 +90,19 @@ public sealed class FieldErrors
         return this;
     }
 
-    public void Require(string field, string? value, int maxLength)
+    /// <summary>A required text field: present, not blank, within <paramref name="maxLength"/>, without control characters
+    /// (<see cref="TextRules"/>; TAB, LF and CR only when <paramref name="multiLine"/>).</summary>
+    public void Require(string field, string? value, int maxLength, bool multiLine = false)
     {
         if (string.IsNullOrWhiteSpace(value)) Add(field, $"'{field}' is required.");
-        else if (value.Length > maxLength) Add(field, $"'{field}' must be at most {maxLength} characters.");
+        else Optional(field, value, maxLength, multiLine);
     }
 
-    public void Optional(string field, string? value, int maxLength)
+    public void Optional(string field, string? value, int maxLength, bool multiLine = false)
     {
-        if (value is not null && value.Length > maxLength) Add(field, $"'{field}' must be at most {maxLength} characters.");
+        if (value is null) return;
+        if (value.Length > maxLength) Add(field, $"'{field}' must be at most {maxLength} characters.");
+        else if (TextRules.Problem(field, value, multiLine) is { } message) Add(field, message);
     }
 
     public IDictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray());

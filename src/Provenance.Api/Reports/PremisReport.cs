@@ -29,11 +29,13 @@ public static class PremisReport
     public static byte[] Render(ProvenanceReport report)
     {
         using var buffer = new MemoryStream();
-        using (var xml = XmlWriter.Create(buffer, new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false) }))
+        // Events are immutable: one stored before control characters were refused must still export. The writer is told not to
+        // check characters, then what XML 1.0 cannot carry is replaced below, and the document says so.
+        using (var xml = XmlWriter.Create(buffer, new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false), CheckCharacters = false }))
         {
             Write(xml, report);
         }
-        return buffer.ToArray();
+        return XmlCharacters.Repair(buffer.ToArray());
     }
 
     static void Write(XmlWriter xml, ProvenanceReport report)
