@@ -17,6 +17,11 @@ if [ -z "${BENCH_CONNECTION_STRING:-}" ]; then
   pg_start "$data_dir" "$pg_port"
   started_pg=$PG_STARTED_HERE
   pg_create_db "$pg_port" provenance_bench
+  # Statement counts per request come from pg_stat_statements, which must be preloaded (a restart, once per data directory).
+  if [ "$(pg_as_owner "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc 'show shared_preload_libraries')" != pg_stat_statements ]; then
+    pg_as_owner "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "alter system set shared_preload_libraries = 'pg_stat_statements'"
+    pg_stop "$data_dir"; pg_start "$data_dir" "$pg_port"; started_pg=1
+  fi
   export BENCH_CONNECTION_STRING="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=provenance_bench;Maximum Pool Size=64"
 fi
 stop() { status=$?; if [ -n "$started_pg" ]; then pg_stop "$data_dir"; fi; exit $status; }

@@ -23,6 +23,7 @@ public sealed class BenchHost : IAsyncDisposable
     public required Uri RawUri { get; init; }
     public required NpgsqlDataSource RawData { get; init; }
     public required string ContributorKey { get; init; }
+    public required string ConnectionString { get; init; }
     public IDocumentStore Store => Api.Services.GetRequiredService<IDocumentStore>();
 
     public static async Task<BenchHost> StartAsync(string connectionString, int apiPort, int rawPort)
@@ -65,7 +66,8 @@ public sealed class BenchHost : IAsyncDisposable
         created.EnsureSuccessStatusCode();
         var key = (await created.Content.ReadFromJsonAsync<CreatedApiKey>())!.Key;
 
-        return new BenchHost { Api = api, Raw = raw, ApiUri = apiUri, RawUri = new Uri($"http://127.0.0.1:{rawPort}"), RawData = rawData, ContributorKey = key };
+        return new BenchHost { Api = api, Raw = raw, ApiUri = apiUri, RawUri = new Uri($"http://127.0.0.1:{rawPort}"), RawData = rawData, ContributorKey = key,
+            ConnectionString = connectionString };
 
         async Task<IResult> RawAppendAsync(Guid id, HttpRequest request)
         {

@@ -28,6 +28,8 @@ public abstract class Scenario
     public virtual Task WarmUpAsync(BenchHost host, CancellationToken ct) => Task.CompletedTask;
     public abstract Task<Measurement> CandidateAsync(BenchHost host, CancellationToken ct);
     public abstract Task<Measurement> BaselineAsync(BenchHost host, CancellationToken ct);
+    /// <summary>What one request of each side costs (round trips, statements, commits, WAL, CPU, allocations), measured after the repetitions.</summary>
+    public virtual Task<IReadOnlyList<RequestCost>> CostsAsync(BenchHost host, CancellationToken ct) => Task.FromResult<IReadOnlyList<RequestCost>>([]);
     /// <summary>Further checks beyond the ratio, from all repetitions.</summary>
     public virtual IEnumerable<Row> ExtraRows(IReadOnlyList<Measurement> candidate, IReadOnlyList<Measurement> baseline) => [];
 }
@@ -81,6 +83,14 @@ public sealed class Harness(BenchHost host, int repetitions, string resultsDir)
                 $"ledger {Stats.F(Stats.Median(candidate.Select(m => m.Value)))} vs raw {Stats.F(Stats.Median(baseline.Select(m => m.Value)))} {scenario.Unit}"),
         };
         rows.AddRange(scenario.ExtraRows(candidate, baseline));
+        var costs = await scenario.CostsAsync(host, ct);
+        foreach (var cost in costs)
+        {
+            Console.WriteLine($"   cost per request, {cost.Name}: {cost.Summary}");
+            foreach (var (statement, perRequest) in cost.Top) Console.WriteLine($"      {perRequest,6:F2} × {statement}");
+            rows.Add(new Row(scenario.Name, $"cost per request: {cost.Name} (round trips)", cost.RoundTrips, cost.RoundTrips, cost.RoundTrips,
+                "— (context)", true, cost.Summary));
+        }
         Console.WriteLine($"   done in {clock.Elapsed.TotalSeconds:F0} s");
 
         Directory.CreateDirectory(resultsDir);
@@ -96,6 +106,11 @@ public sealed class Harness(BenchHost host, int repetitions, string resultsDir)
             rows,
             candidate,
             baseline,
+            costs = costs.Select(c => new
+            {
+                c.Name, c.Requests, c.RoundTrips, c.Statements, c.Resets, c.Commits, c.WalBytes, c.PostgresCpuMs, c.DotnetCpuMs, c.AllocatedKb,
+                top = c.Top.Select(t => new { statement = t.Statement, perRequest = t.PerRequest }),
+            }),
         }, Json), ct);
         return rows;
     }

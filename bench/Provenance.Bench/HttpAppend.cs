@@ -79,6 +79,38 @@ public sealed class HttpAppend(int workers, TimeSpan duration, TimeSpan warmUp) 
         return response.StatusCode == HttpStatusCode.Created;
     }
 
+    /// <summary>
+    /// 300 edits one at a time with the async daemon paused (its catch-up is measured on its own: the request path is what the
+    /// ratio is about), then the daemon's cost of catching up on them, then the raw endpoint.
+    /// </summary>
+    public override async Task<IReadOnlyList<RequestCost>> CostsAsync(BenchHost host, CancellationToken ct)
+    {
+        const int count = 300;
+        await CostProbe.EnsureStatementsAsync(host.ConnectionString);
+        using var probe = new CostProbe(host.ConnectionString);
+        var coordinator = host.Api.Services.GetService<JasperFx.Events.Daemon.IProjectionCoordinator>();
+        if (coordinator is not null) await coordinator.PauseAsync();
+        RequestCost edit;
+        try
+        {
+            edit = await probe.MeasureAsync("edit (daemon paused)", count, async _ =>
+            {
+                if (!await EditAsync(0, ct)) throw new InvalidOperationException("an edit failed while measuring its cost");
+            });
+        }
+        finally
+        {
+            if (coordinator is not null) await coordinator.ResumeAsync();
+        }
+        // The daemon catches up on those edits before the baseline is measured, so its work is not counted as the baseline's idle.
+        await Marten.Events.TestingExtensions.WaitForNonStaleProjectionDataAsync(host.Store, TimeSpan.FromSeconds(120));
+        var raw = await probe.MeasureAsync("raw insert", count, async _ =>
+        {
+            if (!await RawAsync(0, ct)) throw new InvalidOperationException("a raw insert failed while measuring its cost");
+        });
+        return [edit, raw];
+    }
+
     private StringContent Body(int worker)
     {
         var n = Interlocked.Increment(ref _counter);

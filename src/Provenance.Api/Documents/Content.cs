@@ -48,9 +48,9 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
     }
 
     /// <summary>Keeps bytes just written in memory (by digest): the next edit of the document diffs against them without a read.</summary>
-    public void Remember(ContentUpload content)
+    public void Remember(ContentSubmission content)
     {
-        if (content.Size <= CacheableBytes && content.Source.InMemory) Remember(content.Digest, content.Source.ReadAllBytes());
+        if (content.Size <= CacheableBytes && content.InMemory) Remember(content.Digest, content.ReadAllBytes());
     }
 
     /// <summary>

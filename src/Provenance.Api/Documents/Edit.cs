@@ -41,7 +41,7 @@ public static class Edit
 
         var errors = new FieldErrors();
         var content = ContentInput.Check(command.Upload, current.MediaType, maxContentBytes, errors);
-        errors.Require("reason", command.Reason, FieldLimits.Reason);
+        errors.Require("reason", command.Reason, FieldLimits.Reason, multiLine: true);
         if (errors.Any) return Problems.InvalidDetails(errors);
         if (content!.Digest == current.ContentDigest && content.MediaType == current.MediaType)
         {
@@ -76,6 +76,9 @@ public static class Edit
         var after = MediaTypes.Normalize(upload.EffectiveMediaType(current.MediaType));
         if (after is null || !MediaTypes.IsText(after) || !upload.IsValidUtf8) return LineChanges.None;
         var before = await contents.GetAsync(current.ContentDigest, ct);
+        // The next edit diffs against these bytes: keep them (content is addressed by its digest, so a copy can never be stale, and
+        // one for an edit that then loses its race is just an unused entry).
+        contents.Remember(upload);
         return LineChanges.Between(before, upload.ReadAllBytes());
     }
 }
