@@ -58,7 +58,8 @@ public sealed class ApiMemory(int workers, TimeSpan duration, int port) : Scenar
         _tuned.Dispose();
     }
 
-    private sealed class Child : IDisposable
+    /// <summary>The Release API as a child process with a contributor key (also used by <see cref="LargeUploads"/>).</summary>
+    internal sealed class Child : IDisposable
     {
         public required Process Process { get; init; }
         public required HttpClient Client { get; init; }
@@ -86,7 +87,9 @@ public sealed class ApiMemory(int workers, TimeSpan duration, int port) : Scenar
             var process = Process.Start(start)!;
             // Never leave a child API behind, whatever ends the bench.
             AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { if (!process.HasExited) process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } };
-            process.OutputDataReceived += (_, _) => { };
+            // BENCH_CHILD_LOG=1 shows what the child logs (Warning and above), to find why a request failed.
+            var echo = Environment.GetEnvironmentVariable("BENCH_CHILD_LOG") == "1";
+            process.OutputDataReceived += (_, e) => { if (echo && e.Data is not null) Console.WriteLine($"   [api {port}] {e.Data}"); };
             process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"   [api {port}] {e.Data}"); };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();

@@ -34,7 +34,7 @@ public sealed class BenchHost : IAsyncDisposable
             await using var reset = new NpgsqlCommand(
                 $"drop schema if exists {Schema} cascade; drop schema if exists {RawSchema} cascade; create schema {RawSchema};"
                 + $"create table {RawSchema}.events (seq bigserial primary key, stream uuid not null, version int not null, data jsonb not null,"
-                + " unique (stream, version));", connection);
+                + $" unique (stream, version)); create table {RawSchema}.blobs (id bigserial primary key, bytes bytea not null);", connection);
             await reset.ExecuteNonQueryAsync();
         }
 
@@ -57,6 +57,7 @@ public sealed class BenchHost : IAsyncDisposable
         var rawData = new NpgsqlDataSourceBuilder(connectionString).Build();
         var raw = rawBuilder.Build();
         raw.MapPost("/raw/{id:guid}", RawAppendAsync);
+        raw.MapPost("/raw-upload", RawUploadAsync);
         await raw.StartAsync();
 
         var apiUri = new Uri($"http://127.0.0.1:{apiPort}");
@@ -68,6 +69,17 @@ public sealed class BenchHost : IAsyncDisposable
 
         return new BenchHost { Api = api, Raw = raw, ApiUri = apiUri, RawUri = new Uri($"http://127.0.0.1:{rawPort}"), RawData = rawData, ContributorKey = key,
             ConnectionString = connectionString };
+
+        // The upload baseline: the body read into one buffer and inserted as bytea (one copy, no hashing, no checks).
+        async Task<IResult> RawUploadAsync(HttpRequest request)
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer);
+            await using var command = rawData.CreateCommand($"insert into {RawSchema}.blobs (bytes) values ($1)");
+            command.Parameters.Add(new NpgsqlParameter { Value = new ArraySegment<byte>(buffer.GetBuffer(), 0, (int)buffer.Length) });
+            await command.ExecuteNonQueryAsync();
+            return Results.StatusCode(201);
+        }
 
         async Task<IResult> RawAppendAsync(Guid id, HttpRequest request)
         {

@@ -120,11 +120,43 @@ public sealed record StoreContent(ContentUpload Content) : IMartenOp
     public void Execute(IDocumentSession session)
     {
         var schema = session.DocumentStore.Options.DatabaseSchemaName;
-        object bytes = Content.Source.InMemory ? Content.Source.ReadAllBytes() : Content.Source.OpenRead();
-        session.QueueSqlCommand(
-            $"insert into {schema}.{ContentStore.TableName} (digest, size, bytes) values (?, ?, ?) on conflict (digest) do nothing",
-            Content.Digest, Content.Size, bytes);
+        if (Content.Source.InMemory)
+        {
+            session.QueueSqlCommand(
+                $"insert into {schema}.{ContentStore.TableName} (digest, size, bytes) values (?, ?, ?) on conflict (digest) do nothing",
+                Content.Digest, Content.Size, Content.Source.ReadAllBytes());
+        }
+        else
+        {
+            // Marten types a parameter by its .NET type, and a Stream is not one it knows (it was sent as text: 42804): the spilled
+            // upload is streamed from its file as an explicitly bytea parameter instead.
+            session.QueueOperation(new InsertStreamedContent(schema, Content.Digest, Content.Size, Content.Source.OpenRead()));
+        }
     }
+}
+
+/// <summary>The content insert for an upload kept in a temporary file: its bytes go to PostgreSQL straight from the file.</summary>
+internal sealed class InsertStreamedContent(string schema, string digest, long size, Stream bytes) : Weasel.Storage.IStorageOperation, Weasel.Storage.NoDataReturnedCall
+{
+    public Type DocumentType => typeof(Marten.Storage.StorageFeatures); // what Marten's own SQL operations name: no document storage behind it
+
+    public void ConfigureCommand(Weasel.Core.ICommandBuilder builder, Weasel.Storage.IStorageSession session)
+    {
+        builder.Append($"insert into {schema}.{ContentStore.TableName} (digest, size, bytes) values (");
+        builder.AppendParameter(digest);
+        builder.Append(", ");
+        builder.AppendParameter(size);
+        builder.Append(", ");
+        var parameter = builder.AppendParameter(bytes);
+        ((Npgsql.NpgsqlParameter)parameter).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea;
+        builder.Append(") on conflict (digest) do nothing");
+    }
+
+    public void Postprocess(System.Data.Common.DbDataReader reader, IList<Exception> exceptions) { }
+
+    public Task PostprocessAsync(System.Data.Common.DbDataReader reader, IList<Exception> exceptions, CancellationToken token) => Task.CompletedTask;
+
+    public Weasel.Core.OperationRole Role() => Weasel.Core.OperationRole.Insert;
 }
 
 /// <summary>Line-level change counts between two text revisions, recorded in <see cref="DocumentEdited"/>.</summary>

@@ -20,6 +20,7 @@ public sealed class CommitFailures(ILogger<CommitFailures> logger) : IExceptionH
         IResult? problem = null;
         if (Find<ConcurrencyException>(exception) is not null || Find<Marten.Exceptions.StreamLockedException>(exception) is not null)
         {
+            logger.LogInformation(exception, "A concurrent writer committed first; answered 412");
             problem = Problems.Result(Problems.StaleRevision,
                 "The document changed while this request was being recorded; nothing was written. Fetch it, and retry with its current ETag.");
         }
