@@ -1,0 +1,127 @@
+using System.Security.Claims;
+using System.Text.Json.Serialization;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Provenance.Api.Access;
+using Provenance.Api.Hosting;
+using Provenance.Api.Http;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+namespace Provenance.Api.Documents;
+
+/// <summary>
+/// Ingest many documents at once (a bulk import): each is the same <see cref="IngestDocument"/> as <c>POST /api/documents</c>,
+/// validated by the same <see cref="Ingest.Validate"/> and decided by the same <see cref="Ingest.Decide"/>; the batch is one
+/// transaction (all its streams started and their content stored, or nothing). With an <c>Idempotency-Key</c> per batch, a client
+/// that lost the answer sends the batch again and gets the first answer back, so an interrupted import resumes without duplicates.
+/// </summary>
+public sealed record IngestBatchRequest(IReadOnlyList<IngestDocument>? Documents);
+
+public sealed record IngestBatch(IReadOnlyList<IngestDocument> Documents);
+
+/// <summary>What a batch recorded, in the order sent: each document's id, revision, ETag and URL.</summary>
+public sealed record IngestBatchResource(IReadOnlyList<IngestBatchItem> Items) : IHttpAware
+{
+    public void Apply(HttpContext context) => context.Response.StatusCode = StatusCodes.Status201Created;
+
+    public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder) { }
+}
+
+public sealed record IngestBatchItem(Guid Id, int Revision, [property: JsonPropertyName("etag")] string ETag, string Location, string ContentDigest);
+
+public static class IngestBatches
+{
+    public const int MaxDocuments = 1000;
+
+    public static ProblemDetails? Validate(IngestBatch batch, long maxContentBytes)
+    {
+        if (batch.Documents.Count is 0 or > MaxDocuments)
+        {
+            return Problems.InvalidDetails(new FieldErrors().Add("documents", $"Send between 1 and {MaxDocuments} documents in a batch."));
+        }
+        var errors = new FieldErrors();
+        for (var i = 0; i < batch.Documents.Count; i++)
+        {
+            switch (Ingest.Validate(batch.Documents[i], maxContentBytes))
+            {
+                case ValidationProblemDetails problem:
+                    foreach (var (field, messages) in problem.Errors)
+                    {
+                        foreach (var message in messages) errors.Add($"documents[{i}].{field}", message);
+                    }
+                    break;
+                case { } other:
+                    errors.Add($"documents[{i}]", other.Detail ?? other.Title ?? "Not a valid document.");
+                    break;
+            }
+        }
+        return errors.Any ? Problems.InvalidDetails(errors) : null;
+    }
+
+    /// <summary>Every document's decision, and the answer: the views as the inline projection will store them.</summary>
+    public static (IngestBatchResource, RecordBatch) Record(IngestBatch batch, TimeProvider clock)
+    {
+        var now = clock.GetUtcNow();
+        var decided = batch.Documents.Select(Ingest.Decide).ToList();
+        var items = decided.Select(d =>
+        {
+            var view = DocumentViewProjection.Next(null, d.Ingested, now);
+            return new IngestBatchItem(view.Id, view.Revision, view.ETag, $"/api/documents/{view.Id}", view.ContentDigest);
+        }).ToList();
+        return (new IngestBatchResource(items), new RecordBatch(decided));
+    }
+}
+
+/// <summary>The batch's side effect: one new stream per document and its content, in the request's one transaction.</summary>
+public sealed record RecordBatch(IReadOnlyList<(DocumentIngested Ingested, StoreContent Store)> Documents) : IMartenOp
+{
+    public void Execute(IDocumentSession session)
+    {
+        foreach (var (ingested, store) in Documents)
+        {
+            session.Events.StartStream<DocumentView>(ingested.DocumentId, ingested);
+            store.Execute(session);
+        }
+    }
+}
+
+/// <summary>POST /api/documents/batch: JSON <c>{"documents":[…]}</c>, each as the JSON body of <c>POST /api/documents</c>.</summary>
+public static class IngestBatchEndpoint
+{
+    public static async Task<(IngestBatch?, ProblemDetails)> LoadAsync(HttpRequest request, ClaimsPrincipal user, Identifiers ids,
+        IOptions<ProvenanceOptions> options)
+    {
+        var (body, problem) = await DocumentRequests.ReadJsonAsync<IngestBatchRequest>(request, RequestBodies.JsonLimit(options.Value));
+        if (problem is not null) return (null, problem);
+        var documents = body!.Documents ?? [];
+        var errors = new FieldErrors();
+        var commands = new List<IngestDocument>(documents.Count);
+        for (var i = 0; i < documents.Count; i++)
+        {
+            var json = documents[i];
+            if (json is null)
+            {
+                errors.Add($"documents[{i}]", "A document is required, not null.");
+                continue;
+            }
+            var contentErrors = new FieldErrors();
+            var upload = ContentInput.FromJson(json.Content, json.ContentBase64, json.MediaType, json.OriginalFileName, contentErrors);
+            foreach (var (field, messages) in contentErrors.ToDictionary())
+            {
+                foreach (var message in messages) errors.Add($"documents[{i}].{field}", message);
+            }
+            commands.Add(json with { DocumentId = ids.NewId(), Actor = user.Actor(), Upload = upload });
+        }
+        if (errors.Any) return (null, Problems.InvalidDetails(errors));
+        return (new IngestBatch(commands), WolverineContinue.NoProblems);
+    }
+
+    public static ProblemDetails Validate(IngestBatch batch, IOptions<ProvenanceOptions> options)
+        => IngestBatches.Validate(batch, options.Value.MaxContentBytes) ?? WolverineContinue.NoProblems;
+
+    [WolverinePost("/api/documents/batch"), Authorize(Roles = Roles.Contributor), Idempotent]
+    public static (IngestBatchResource, RecordBatch) Post([NotBody] IngestBatch batch, TimeProvider clock) => IngestBatches.Record(batch, clock);
+}
