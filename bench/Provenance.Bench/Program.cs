@@ -27,6 +27,7 @@ var all = new Dictionary<string, Func<Scenario>>
     ["integrity-overhead"] = () => new IntegrityOverhead(8, int.Parse(Env("BENCH_INTEGRITY_EVENTS", "2000"))),
     ["rebuild"] = () => new Rebuild(int.Parse(Env("BENCH_REBUILD_EVENTS", "50000"))),
     ["memory"] = () => new ApiMemory(workers, TimeSpan.FromSeconds(httpSeconds), int.Parse(Env("BENCH_MEMORY_PORT", "5093"))),
+    ["bulk-import"] = () => new BulkImport(int.Parse(Env("BENCH_IMPORT_DOCUMENTS", "20000")), int.Parse(Env("BENCH_IMPORT_BATCH", "500"))),
     ["large-uploads"] = () => new LargeUploads(int.Parse(Env("BENCH_UPLOAD_PORT", "5095"))),
     ["feed-lag"] = () => new FeedLag(TimeSpan.FromSeconds(httpSeconds), int.Parse(Env("BENCH_HOOK_PORT", "5092"))),
 };

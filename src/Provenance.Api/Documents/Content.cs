@@ -135,6 +135,29 @@ public sealed record StoreContent(ContentUpload Content) : IMartenOp
     }
 }
 
+/// <summary>The content of many in-memory uploads (a batch import) in one statement: three arrays unnested, not one insert each.</summary>
+internal sealed class InsertContents(string schema, IReadOnlyList<ContentUpload> contents) : Weasel.Storage.IStorageOperation, Weasel.Storage.NoDataReturnedCall
+{
+    public Type DocumentType => typeof(Marten.Storage.StorageFeatures);
+
+    public void ConfigureCommand(Weasel.Core.ICommandBuilder builder, Weasel.Storage.IStorageSession session)
+    {
+        builder.Append($"insert into {schema}.{ContentStore.TableName} (digest, size, bytes) select * from unnest(");
+        ((Npgsql.NpgsqlParameter)builder.AppendParameter(contents.Select(c => c.Digest).ToArray())).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text;
+        builder.Append(", ");
+        ((Npgsql.NpgsqlParameter)builder.AppendParameter(contents.Select(c => c.Size).ToArray())).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint;
+        builder.Append(", ");
+        ((Npgsql.NpgsqlParameter)builder.AppendParameter(contents.Select(c => c.Source.ReadAllBytes()).ToArray())).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea;
+        builder.Append(") on conflict (digest) do nothing");
+    }
+
+    public void Postprocess(System.Data.Common.DbDataReader reader, IList<Exception> exceptions) { }
+
+    public Task PostprocessAsync(System.Data.Common.DbDataReader reader, IList<Exception> exceptions, CancellationToken token) => Task.CompletedTask;
+
+    public Weasel.Core.OperationRole Role() => Weasel.Core.OperationRole.Insert;
+}
+
 /// <summary>The content insert for an upload kept in a temporary file: its bytes go to PostgreSQL straight from the file.</summary>
 internal sealed class InsertStreamedContent(string schema, string digest, long size, Stream bytes) : Weasel.Storage.IStorageOperation, Weasel.Storage.NoDataReturnedCall
 {

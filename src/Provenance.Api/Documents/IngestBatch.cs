@@ -80,11 +80,13 @@ public sealed record RecordBatch(IReadOnlyList<(DocumentIngested Ingested, Store
 {
     public void Execute(IDocumentSession session)
     {
-        foreach (var (ingested, store) in Documents)
-        {
-            session.Events.StartStream<DocumentView>(ingested.DocumentId, ingested);
-            store.Execute(session);
-        }
+        foreach (var (ingested, _) in Documents) session.Events.StartStream<DocumentView>(ingested.DocumentId, ingested);
+        // Content in one statement for the batch (the same digest twice in one batch is stored once: on conflict does not see rows
+        // of its own statement, so duplicates are removed first); spilled uploads cannot occur here (JSON bodies are in memory).
+        var contents = Documents.Select(d => d.Store.Content).DistinctBy(c => c.Digest).ToList();
+        var inMemory = contents.Where(c => c.Source.InMemory).ToList();
+        if (inMemory.Count > 0) session.QueueOperation(new InsertContents(session.DocumentStore.Options.DatabaseSchemaName, inMemory));
+        foreach (var spilled in contents.Where(c => !c.Source.InMemory)) new StoreContent(spilled).Execute(session);
     }
 }
 

@@ -38,6 +38,19 @@ public sealed class Importing_in_batches(AppFixture fixture) : IntegrationContex
     }
 
     [Fact]
+    public async Task Documents_of_a_batch_with_the_same_content_share_one_stored_copy()
+    {
+        var rows = await ContentRowsAsync();
+        var same = $"Shared text {Guid.NewGuid()}.\n";
+        var result = await As(Roles.Contributor, s => s.Post.Json(new { documents = new[] { Document("Copy A", content: same), Document("Copy B", content: same) } })
+            .ToUrl("/api/documents/batch"));
+        result.Context.Response.StatusCode.ShouldBe(201, await result.ReadAsTextAsync());
+        (await ContentRowsAsync()).ShouldBe(rows + 1);
+        var location = JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.GetProperty("items")[1].GetProperty("location").GetString();
+        (await (await As(Roles.Reader, s => s.Get.Url($"{location}/content"))).ReadAsTextAsync()).ShouldBe(same);
+    }
+
+    [Fact]
     public async Task One_bad_document_refuses_the_whole_batch_naming_it_and_nothing_is_written()
     {
         var before = await EventCountAsync();
