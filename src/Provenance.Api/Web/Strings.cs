@@ -283,6 +283,13 @@ public static class Strings
         ("compare.was", "was:", "avant :"),
         ("compare.now", "now:", "après :"),
         ("compare.text", "Text", "Texte"),
+        ("compare.translations", "Compare two translations", "Comparer deux traductions"),
+        ("compare.translation-a", "Translation", "Traduction"),
+        ("compare.translation-b", "with", "avec"),
+        ("compare.translations-submit", "Compare translations", "Comparer les traductions"),
+        ("compare.translation-name", "{0} ({1}, {2}, of r{3})", "{0} ({1}, {2}, de r{3})"),
+        ("compare.translations-title", "{0} → {1}", "{0} → {1}"),
+        ("compare.no-such-translation", "Choose two translations recorded for this document.", "Choisissez deux traductions enregistrées pour ce document."),
 
         ("lineage.title", "Lineage", "Filiation"),
         ("lineage.intro", "Each revision derives from the one before; translations point to their source revision; verdicts point to what they verified.",
@@ -298,6 +305,8 @@ public static class Strings
         ("lineage.edge.revisionOf", "is a revision of", "est une révision de"),
         ("lineage.edge.translationOf", "is a translation of", "est une traduction de"),
         ("lineage.edge.verifies", "verifies", "vérifie"),
+        ("lineage.evidence", "evidence: {0}", "preuves : {0}"),
+        ("lineage.compare-translations", "Compare the last two {0} translations", "Comparer les deux dernières traductions {0}"),
 
         ("audit.title", "Audit log", "Journal d’audit"),
         ("audit.intro", "Every event of every document, in ledger order.", "Chaque événement de chaque document, dans l’ordre du registre."),
