@@ -33,6 +33,10 @@ public sealed class WebFixture : IAsyncLifetime
     public Dictionary<string, string> Keys { get; } = [];
     public Guid Charter { get; private set; }
     public Guid Hostile { get; private set; }
+    /// <summary>The sample corpus's documents by key (seeds/manifest.json): the screenshots show what a new archivist sees first.</summary>
+    public IReadOnlyDictionary<string, Guid> Corpus { get; private set; } = new Dictionary<string, Guid>();
+    public Guid Letter => Corpus["open-letter-artsakh"];
+    public Guid Article => Corpus["ctv-ndp-nagorno-karabakh"];
     public static string RepositoryRoot => typeof(WebFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .First(a => a.Key == "RepositoryRoot").Value!;
 
@@ -81,6 +85,12 @@ public sealed class WebFixture : IAsyncLifetime
 
     private async Task SeedAsync()
     {
+        await using (var scope = _app!.Services.CreateAsyncScope())
+        {
+            var corpus = await scope.ServiceProvider.GetRequiredService<Provenance.Api.Seeds.SeedLoader>()
+                .LoadAsync(Path.Combine(RepositoryRoot, "seeds/manifest.json"), CancellationToken.None);
+            Corpus = corpus.Documents;
+        }
         foreach (var role in new[] { "reader", "contributor", "verifier", "auditor" })
         {
             Keys[role] = (await Send(AdminKey, HttpMethod.Post, "/api/keys", new { name = $"web.{role}", roles = new[] { role } })).GetProperty("key").GetString()!;
