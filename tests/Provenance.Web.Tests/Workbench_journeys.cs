@@ -134,18 +134,18 @@ public sealed class Workbench_journeys(WebFixture fixture)
         await page.GotoAsync($"/documents/{fixture.Letter}/lineage");
         var nodes = page.Locator("svg a[href*='language=fr-CA']");
         await Expect(nodes).ToHaveCountAsync(2);
-        var labels = await nodes.EvaluateAllAsync<string[]>("ns => ns.map(n => n.getAttribute('aria-label'))");
+        var labels = await nodes.EvaluateAllAsync<string[]>("ns => ns.map(n => n.querySelector('title').textContent)");
         labels.ShouldContain(l => l.Contains("fr-CA #1") && l.Contains("machine"));
         labels.ShouldContain(l => l.Contains("fr-CA #2") && l.Contains("machine + post-edit"));
         // Drawn labels are shortened at a word: every one is a prefix of words of the full label, or ends in an ellipsis after a whole word.
         var cutMidWord = await page.EvaluateAsync<string[]>("""
-            () => [...document.querySelectorAll('svg a')].flatMap(a => [...a.querySelectorAll('text')].map(t => [a.getAttribute('aria-label'), t.textContent.replace(/ ⚠$/, '')]))
+            () => [...document.querySelectorAll('svg a')].flatMap(a => [...a.querySelectorAll('text')].map(t => [a.querySelector('title').textContent, t.textContent.replace(/ ⚠$/, '')]))
               .filter(([label, text]) => text.endsWith('…'))
               .filter(([label, text]) => { const prefix = text.slice(0, -1); const at = label.indexOf(prefix); return at < 0 || /[\p{L}\p{N}]/u.test(label.charAt(at + prefix.length)); })
               .map(([label, text]) => text)
             """);
         cutMidWord.ShouldBeEmpty();
-        await Expect(page.Locator("svg a[href*='#verifications']").First).ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("evidence: \\d"));
+        await Expect(page.Locator("svg a[href*='#verifications'] title").First).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("evidence: \\d"));
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Compare the last two fr-CA translations" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("fr-CA #1 (machine");
@@ -188,11 +188,11 @@ public sealed class Workbench_journeys(WebFixture fixture)
         Directory.CreateDirectory(folder);
         var page = await fixture.SignedInPageAsync("admin", width, height);
         if (language != "en") await page.GotoAsync($"/documents?lang={language}");
-        var zip = Path.Combine(Path.GetTempPath(), $"provenance-screens-{variant}.zip");
         await page.GotoAsync($"/documents/{fixture.Letter}");
         var menu = page.Locator("header.doc-head details.menu").First;
         await menu.Locator("summary").ClickAsync();
         var download = await page.RunAndWaitForDownloadAsync(() => menu.Locator("a[href$='signed.zip']").ClickAsync());
+        var zip = Path.Combine(Path.GetTempPath(), $"screens-{variant}", download.SuggestedFilename);
         await download.SaveAsAsync(zip);
 
         (string Name, string Url)[] pages =
@@ -217,7 +217,7 @@ public sealed class Workbench_journeys(WebFixture fixture)
         foreach (var (name, url) in pages)
         {
             await page.GotoAsync(url);
-            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}-{variant}.png"), FullPage = name is not ("document" or "document-letter" or "timeline" or "document-edit") });
+            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}-{variant}.png"), FullPage = variant != "phone" && name is not ("document" or "document-letter" or "timeline" or "document-edit") });
         }
 
         // The two pages that need an action first: a stale edit's explanation, and a verified report.
@@ -234,7 +234,7 @@ public sealed class Workbench_journeys(WebFixture fixture)
         await page.Locator("#vr-report").SetInputFilesAsync(zip);
         await page.Locator("form.dropzone button[type=submit]").ClickAsync();
         await Expect(page.Locator(".verify-result")).ToBeVisibleAsync();
-        await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"verify-result-{variant}.png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"verify-result-{variant}.png"), FullPage = variant != "phone" });
 
         var signIn = await fixture.NewPageAsync(width, height);
         await signIn.GotoAsync($"/sign-in?lang={language}");

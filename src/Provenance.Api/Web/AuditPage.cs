@@ -11,6 +11,7 @@ namespace Provenance.Api.Web;
 public static class AuditPage
 {
     public const int PageSize = 50;
+    private const int TitleLength = 70, ReasonLength = 160;
 
     private static (AuditFilter? Filter, FieldErrors Errors) Parse(HttpContext http)
     {
@@ -110,7 +111,9 @@ public static class AuditPage
         if (page.Count == 0) return H($"<p role=\"status\">{ui.T("audit.none")}</p>");
         var rows = page.Select(e =>
         {
-            var title = titles.TryGetValue(e.DocumentId, out var d) ? H($"<a href=\"/documents/{e.DocumentId}\" lang=\"{d.Language}\">{d.Title}</a>")
+            // Long titles and reasons are shortened at a word, in full a hover (or the event's page) away, so a row stays a line or two.
+            var title = titles.TryGetValue(e.DocumentId, out var d)
+                ? H($"<a href=\"/documents/{e.DocumentId}\" lang=\"{d.Language}\" title=\"{d.Title}\">{DocumentPage.Shorten(d.Title, TitleLength)}</a>")
                 : H($"<a href=\"/documents/{e.DocumentId}\"><code>{e.DocumentId}</code></a>");
             return H($"""
                 <tr>
@@ -119,7 +122,7 @@ public static class AuditPage
                 <td data-label="{ui.T("audit.type")}">{ui.T("type." + e.Type)}</td>
                 <td data-label="{ui.T("audit.document")}">{title} <span class="hint">· r{e.Revision}{(e.Language is null ? "" : " · " + e.Language)}</span></td>
                 <td data-label="{ui.T("audit.actor")}">{e.Actor}</td>
-                <td data-label="{ui.T("doc.reason")}">{e.Reason}{(e.Verdict is null ? Markup.Empty : H($" {DocumentsPage.VerdictBadge(ui, e.Verdict)}"))}</td>
+                <td data-label="{ui.T("doc.reason")}"{(e.Reason is { Length: > ReasonLength } ? H($" title=\"{e.Reason}\"") : Markup.Empty)}>{(e.Reason is null ? "" : DocumentPage.Shorten(e.Reason, ReasonLength))}{(e.Verdict is null ? Markup.Empty : H($" {DocumentsPage.VerdictBadge(ui, e.Verdict)}"))}</td>
                 </tr>
                 """);
         });

@@ -229,7 +229,7 @@ public static class DocumentPage
         text = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
         if (text.Length <= max) return text;
         var cut = text.LastIndexOf(' ', Math.Max(0, max - 1));
-        return (cut > max / 3 ? text[..cut] : text[..(max - 1)]).TrimEnd(',', ';', ':', '.') + "…";
+        return (cut > max / 3 ? text[..cut] : text[..(max - 1)]).TrimEnd(',', ';', ':', '.', '·', ' ', '—') + "…";
     }
 
     private static Markup AsOfForm(UiContext ui, Guid id, DateTimeOffset? asOf, FormState? form)

@@ -8,9 +8,9 @@ namespace Provenance.Api.Web;
 /// <summary>The derivation graph drawn as SVG on the server: revisions in a row, translations under their source, verdicts above.</summary>
 public static class LineagePage
 {
-    private const int NodeWidth = 250, ColumnWidth = 276, NodeHeight = 72, RowHeight = 112, Margin = 20;
+    private const int NodeWidth = 300, ColumnWidth = 326, NodeHeight = 72, RowHeight = 112, Margin = 20;
     // What fits a node's width at the font sizes below (system-ui, 14 px bold / 12 px), so labels are shortened at a word instead of overflowing.
-    private const int TitleChars = 28, LineChars = 36;
+    private const int TitleChars = 34, LineChars = 46;
 
     public static async Task<IResult> Get(Guid id, HttpContext http, IQuerySession session)
     {
@@ -157,7 +157,7 @@ public static class LineagePage
             var label = Label(ui, n, details) + (badge is null ? "" : ", " + badge);
             var title = DocumentPage.Shorten(lines[0], TitleChars - (badge is null ? 0 : 2));
             return H($"""
-                <a href="{Href(view.Id, n)}"{(n.Kind == "translation" ? new Markup(" download") : Markup.Empty)} aria-label="{label}">
+                <a href="{Href(view.Id, n)}"{(n.Kind == "translation" ? new Markup(" download") : Markup.Empty)}>
                 <title>{label}</title>
                 <rect x="{p.X}" y="{p.Y}" width="{NodeWidth}" height="{NodeHeight}" rx="8" fill="{fill}" stroke="{stroke}" stroke-width="2"{(n.Kind == "translation" && n.Latest != true ? new Markup(" stroke-dasharray=\"4 3\"") : Markup.Empty)}/>
                 <text x="{p.X + 10}" y="{p.Y + 22}" font-size="14" font-weight="600" fill="#1b1f24">{title}{(badge is null ? Markup.Empty : H($" ⚠"))}</text>

@@ -349,7 +349,7 @@ public static class Strings
         ("integrity.not-yet", "The ledger has not reached this document yet; try again in a moment.", "Le registre n’a pas encore atteint ce document ; réessayez dans un instant."),
         ("integrity.against", "Each event is checked against checkpoint of {0} events signed {1}.", "Chaque événement est vérifié contre le point de contrôle de {0} événements signé le {1}."),
         ("integrity.events", "Events and their proofs", "Événements et leurs preuves"),
-        ("integrity.version", "Event", "Événement"),
+        ("integrity.version", "Version", "Version"),
         ("integrity.leaf", "Leaf", "Feuille"),
         ("integrity.leaf-hash", "Leaf hash", "Hachage de la feuille"),
         ("integrity.proof", "Proof", "Preuve"),
