@@ -127,8 +127,15 @@ public sealed class WebFixture : IAsyncLifetime
             title = "<script>alert(1)</script> pamphlet", language = "fr", content = "<img src=x onerror=alert(2)> Un pamphlet.\n",
         })).GetProperty("id").GetGuid();
 
-        // The ledger is built by the async daemon: once it has caught up, sign a checkpoint over every seeded event.
-        await _app!.Services.GetRequiredService<IDocumentStore>().WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+        await SignCheckpointAsync();
+    }
+
+    public Task WaitForLedgerAsync() => _app!.Services.GetRequiredService<IDocumentStore>().WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+
+    /// <summary>The ledger is built by the async daemon: once it has caught up, sign a checkpoint over every event so far.</summary>
+    public async Task SignCheckpointAsync()
+    {
+        await WaitForLedgerAsync();
         await Send(Keys["auditor"], HttpMethod.Post, "/api/ledger/checkpoints", new { });
     }
 

@@ -154,6 +154,32 @@ public sealed class Workbench_journeys(WebFixture fixture)
     }
 
     [BrowserFact]
+    public async Task An_auditor_checks_two_checkpoints_are_consistent_and_sees_when_the_next_is_due()
+    {
+        var contributor = fixture.Keys["contributor"];
+        var doc = await fixture.Send(contributor, HttpMethod.Post, "/api/documents", new { title = "Tide table", language = "en", content = "High water 06:12.\n" });
+        await fixture.SignCheckpointAsync();
+        var page = await fixture.SignedInPageAsync("auditor");
+        await page.GotoAsync("/integrity");
+        var options = page.GetByLabel("Earlier checkpoint").Locator("option");
+        (await options.CountAsync()).ShouldBeGreaterThanOrEqualTo(2);
+        await page.GetByLabel("Earlier checkpoint").SelectOptionAsync(new SelectOptionValue { Index = 0 });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Check consistency" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Consistent" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "is a prefix of the tree of" })).ToBeVisibleAsync();
+
+        // A new event is not in a checkpoint yet: the page says when it will be.
+        var id = doc.GetProperty("id").GetGuid();
+        await fixture.Send(contributor, HttpMethod.Post, $"/api/documents/{id}/revisions", new { content = "High water 06:14.\n", reason = "Corrected" }, "\"1\"");
+        await page.GotoAsync($"/documents/{id}");
+        await Expect(page.Locator("header.doc-head")).ToContainTextAsync("await the next checkpoint");
+        await fixture.WaitForLedgerAsync();
+        await page.GotoAsync($"/documents/{id}/integrity");
+        await Expect(page.Locator("table")).ToContainTextAsync("edited");
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "not yet in a checkpoint" })).ToContainTextAsync("The next checkpoint is due");
+    }
+
+    [BrowserFact]
     public async Task On_a_phone_the_header_is_short_compare_stacks_and_the_lineage_scrolls()
     {
         var page = await fixture.SignedInPageAsync("admin", width: 390, height: 844);

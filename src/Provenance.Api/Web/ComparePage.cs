@@ -25,7 +25,7 @@ public static class ComparePage
         var records = http.RequestServices.GetRequiredService<DocumentRecords>();
         var languages = new[] { view.Language }.Concat(view.Translations.Select(t => t.Language)).ToList();
         var translations = (await records.AllAsync(id, ct)).Translations;
-        if (query.ContainsKey("a") || query.ContainsKey("b")) return await TranslationsAsync(ui, view, translations, inline, contents, languages);
+        if (query.ContainsKey("a") || query.ContainsKey("b")) return await TranslationsAsync(ui, view, translations, inline, contents);
         var form = H($"{Form(ui, view, from, to, language, inline, languages)}{TranslationForm(ui, view, translations, null, null, inline)}");
         var (left, leftProblem) = await DiffEndpoint.SideAsync(records, view, from, language, ct);
         var (right, rightProblem) = await DiffEndpoint.SideAsync(records, view, to, language, ct);
@@ -44,7 +44,7 @@ public static class ComparePage
         }
         var title = ui.T("compare.title", from, to);
         var body = H($"""
-            <p class="meta"><a href="/documents/{id}">{view.Title}</a></p>
+            <p class="meta"><a href="/documents/{id}" title="{view.Title}">← {DocumentPage.Shorten(view.Title, 90)}</a></p>
             <h1>{title}{(language is null ? "" : $" ({language})")}</h1>
             {form}
             {result}
@@ -61,8 +61,7 @@ public static class ComparePage
     }
 
     /// <summary>Any two recorded translations (say, the machine translation and its post-edit), by their events' stream versions.</summary>
-    private static async Task<IResult> TranslationsAsync(UiContext ui, DocumentView view, IReadOnlyList<TranslationRecord> all, bool inline, ContentStore contents,
-        IReadOnlyList<string> languages)
+    private static async Task<IResult> TranslationsAsync(UiContext ui, DocumentView view, IReadOnlyList<TranslationRecord> all, bool inline, ContentStore contents)
     {
         var query = ui.Http.Request.Query;
         TranslationRecord? Pick(string name) => long.TryParse(query[name], NumberStyles.None, CultureInfo.InvariantCulture, out var v)
@@ -83,10 +82,10 @@ public static class ComparePage
         }
         var title = a is not null && b is not null ? ui.T("compare.translations-title", TranslationName(ui, a, all), TranslationName(ui, b, all)) : ui.T("compare.translations");
         var body = H($"""
-            <p class="meta"><a href="/documents/{view.Id}">{view.Title}</a></p>
+            <p class="meta"><a href="/documents/{view.Id}" title="{view.Title}">← {DocumentPage.Shorten(view.Title, 90)}</a></p>
             <h1>{title}</h1>
             {TranslationForm(ui, view, all, a, b, inline)}
-            {Form(ui, view, Math.Max(1, view.Revision - 1), view.Revision, null, inline, languages)}
+            <p><a href="/documents/{view.Id}/compare">{ui.T("doc.compare")}</a></p>
             {result}
             """);
         return Layout.Page(ui, $"{title} · {view.Title}", body, status);

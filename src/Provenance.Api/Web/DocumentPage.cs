@@ -187,7 +187,7 @@ public static class DocumentPage
             <div><dt>{ui.T("doc.revision")}</dt><dd>{(shown is not null && shown.Revision != view.Revision ? ui.T("doc.revision-shown", shown.Revision, view.Revision) : ui.T("doc.revision-current", view.Revision))} <span class="hint">· {Time(view.UpdatedAt, ui)} · {view.UpdatedBy}</span></dd></div>
             <div><dt>{ui.T("doc.verdicts")}</dt><dd>{verdicts}</dd></div>
             <div><dt>{ui.T("doc.translations")}</dt><dd>{translations}</dd></div>
-            <div><dt>{ui.T("doc.integrity-section")}</dt><dd>{IntegrityBadge(ui, leaves, checkpoint, mismatches)}</dd></div>
+            <div><dt>{ui.T("doc.integrity-section")}</dt><dd>{IntegrityBadge(ui, view.Version, leaves, checkpoint, mismatches)}</dd></div>
             </dl>
             <div class="doc-actions" role="group" aria-label="{ui.T("doc.actions")}">
             {contribute}
@@ -203,22 +203,24 @@ public static class DocumentPage
             """);
     }
 
-    private static Markup IntegrityBadge(UiContext ui, IReadOnlyList<StoredLeaf> leaves, SignedCheckpoint? checkpoint, int mismatches)
+    private static Markup IntegrityBadge(UiContext ui, long events, IReadOnlyList<StoredLeaf> leaves, SignedCheckpoint? checkpoint, int mismatches)
     {
         if (mismatches > 0) return H($"<a class=\"badge bad\" href=\"#integrity\">{ui.T("doc.integrity.mismatch", mismatches)}</a>");
         if (leaves.Count == 0) return H($"<a class=\"badge outdated\" href=\"#integrity\">{ui.T("doc.integrity.not-in-ledger")}</a>");
-        var covered = leaves.Count(l => checkpoint is not null && l.LeafIndex < checkpoint.TreeSize);
-        return covered == leaves.Count
+        // Events the daemon has not yet put in the ledger wait for a checkpoint too.
+        var covered = leaves.Count(l => l.Version <= events && checkpoint is not null && l.LeafIndex < checkpoint.TreeSize);
+        return covered >= events
             ? H($"<a class=\"badge ok\" href=\"#integrity\">{ui.T("doc.integrity.sealed", covered)}</a>")
-            : H($"<a class=\"badge outdated\" href=\"#integrity\">{ui.T("doc.integrity.pending", leaves.Count - covered, leaves.Count)}</a>");
+            : H($"<a class=\"badge outdated\" href=\"#integrity\">{ui.T("doc.integrity.pending", events - covered, events)}</a>");
     }
 
     private static Markup IntegritySummary(UiContext ui, DocumentView view, IReadOnlyList<StoredLeaf> leaves, SignedCheckpoint? checkpoint, int mismatches)
     {
-        var covered = leaves.Count(l => checkpoint is not null && l.LeafIndex < checkpoint.TreeSize);
+        var covered = Math.Min(view.Version, leaves.Count(l => l.Version <= view.Version && checkpoint is not null && l.LeafIndex < checkpoint.TreeSize));
         return H($"""
-            <p>{IntegrityBadge(ui, leaves, checkpoint, mismatches)}</p>
-            <p>{(checkpoint is null ? ui.T("integrity.no-checkpoint") : ui.T("doc.integrity.detail", leaves.Count, covered, checkpoint.TreeSize, ui.FormatTime(checkpoint.CreatedAt)))}</p>
+            <p>{IntegrityBadge(ui, view.Version, leaves, checkpoint, mismatches)}</p>
+            <p>{(checkpoint is null ? ui.T("integrity.no-checkpoint") : ui.T("doc.integrity.detail", view.Version, covered, checkpoint.TreeSize, ui.FormatTime(checkpoint.CreatedAt)))}</p>
+            {When(covered < view.Version, IntegrityPage.NextDue(ui, view.Version - covered, checkpoint, ui.Http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions>>().Value.Ledger))}
             <p><a href="/documents/{view.Id}/integrity">{ui.T("doc.integrity.check-proofs")}</a> · <a href="/verify">{ui.T("doc.integrity.verify-report")}</a></p>
             """);
     }

@@ -185,7 +185,7 @@ public static class IntegrityPage
                 """);
         }
         var body = H($"""
-            <p class="meta"><a href="/documents/{id}">{view.Title}</a></p>
+            <p class="meta"><a href="/documents/{id}" title="{view.Title}">← {DocumentPage.Shorten(view.Title, 90)}</a></p>
             <h1>{ui.T("integrity.document-title")}</h1>
             {result}
             """);

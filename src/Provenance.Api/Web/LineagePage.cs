@@ -21,7 +21,7 @@ public static class LineagePage
         var lineage = LineageEndpoint.Build(view, all.Revisions, all.Translations, all.History.Where(h => h.Verdict is not null).ToList());
         var details = new NodeDetails(all.Translations, view.Verifications, all.History);
         var body = H($"""
-            <p class="meta"><a href="/documents/{id}">{view.Title}</a></p>
+            <p class="meta"><a href="/documents/{id}" title="{view.Title}">← {DocumentPage.Shorten(view.Title, 90)}</a></p>
             <h1>{ui.T("lineage.title")}</h1>
             <p>{ui.T("lineage.intro")}</p>
             <figure>
