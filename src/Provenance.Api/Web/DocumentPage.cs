@@ -93,6 +93,7 @@ public static class DocumentPage
 
         var readOnly = asOf is not null;
         var action = ui.Http.Request.Query["action"].ToString();
+        var translationRecords = records.Translations.Where(t => t.Version <= view.Version).ToList();
         var errorSummary = form is null ? Markup.Empty : Layout.Errors(ui, form.Errors, form.Message, FormPrefix(form.Form));
         var body = H($"""
             {errorSummary}
@@ -103,7 +104,7 @@ public static class DocumentPage
             <nav class="sections" aria-label="{ui.T("doc.sections")}"><ul>
             <li><a href="#text">{ui.T("doc.text")}</a></li>
             <li><a href="#timeline">{ui.T("doc.timeline")}</a></li>
-            <li><a href="#translations">{ui.T("doc.translations")} <span class="count">{view.Translations.Count}</span></a></li>
+            <li><a href="#translations">{ui.T("doc.translations")} <span class="count">{translationRecords.Count}</span></a></li>
             <li><a href="#verifications">{ui.T("doc.verifications")} <span class="count">{view.Verifications.Count}</span></a></li>
             <li><a href="#integrity">{ui.T("doc.integrity-section")}</a></li>
             <li><a href="#metadata">{ui.T("doc.metadata")}</a></li>
@@ -122,7 +123,7 @@ public static class DocumentPage
             <section id="translations" aria-labelledby="translations-heading">
             <h2 id="translations-heading">{ui.T("doc.translations")}</h2>
             {When(!readOnly && ui.Can(Roles.Contributor), DocumentForms.TranslateForm(ui, view, revisions, form?.Form == "translate" ? form : null, action == "translate"))}
-            {Translations(ui, view, records.Translations.Where(t => t.Version <= view.Version).ToList())}
+            {Translations(ui, view, translationRecords)}
             </section>
             <section id="verifications" aria-labelledby="verifications-heading">
             <h2 id="verifications-heading">{ui.T("doc.verifications")}</h2>
