@@ -7,12 +7,25 @@ namespace Provenance.Ledger;
 public sealed record ReportCheck(string Name, bool Passed, string Detail);
 
 /// <summary>
+/// What was checked for one event of a report: its leaf hash recomputed from the data, its link to the previous event, and its
+/// inclusion proof against the checkpoint root (<c>Included</c> is null for an event newer than the checkpoint).
+/// </summary>
+public sealed record ReportEventCheck(long Sequence, long Version, string EventType, DateTimeOffset Timestamp, string Actor, bool LeafHashMatches,
+    bool Chained, bool? Included, IReadOnlyList<string> Problems)
+{
+    public bool Passed => LeafHashMatches && Chained && Included != false && Problems.Count == 0;
+}
+
+/// <summary>
 /// Every check made on a report, and whether the key they were made with is one the caller trusts. The report is verified only
 /// when every check passed (at least one was made) against a trusted key: a report that names its own key proves nothing about
 /// who made it.
 /// </summary>
 public sealed record ReportVerification(IReadOnlyList<ReportCheck> Checks, bool KeyTrusted = true)
 {
+    /// <summary>Event by event, what the <c>events</c> check found (empty when the report could not be read that far).</summary>
+    public IReadOnlyList<ReportEventCheck> Events { get; init; } = [];
+
     public bool Passed => KeyTrusted && ChecksPassed;
 
     /// <summary>Every check passed, whichever key they were made with.</summary>
@@ -59,6 +72,7 @@ public static class ReportVerifier
     static ReportVerification Check(ReadOnlySpan<byte> report, string? signature, NoteVerifier? trustedKey)
     {
         var checks = new List<ReportCheck>();
+        var events = new List<ReportEventCheck>();
         JsonDocument json;
         try
         {
@@ -74,17 +88,18 @@ public static class ReportVerifier
         {
             try
             {
-                VerifyParsed(report, json.RootElement, signature, trustedKey, checks);
+                VerifyParsed(report, json.RootElement, signature, trustedKey, checks, events);
             }
             catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
             {
                 checks.Add(new ReportCheck("report", false, $"Malformed report: {e.Message}"));
             }
         }
-        return new ReportVerification(checks, trustedKey is not null);
+        return new ReportVerification(checks, trustedKey is not null) { Events = events };
     }
 
-    static void VerifyParsed(ReadOnlySpan<byte> bytes, JsonElement root, string? signature, NoteVerifier? trustedKey, List<ReportCheck> checks)
+    static void VerifyParsed(ReadOnlySpan<byte> bytes, JsonElement root, string? signature, NoteVerifier? trustedKey, List<ReportCheck> checks,
+        List<ReportEventCheck> eventChecks)
     {
         if (root.GetProperty("format").GetString() != Format)
         {
@@ -145,8 +160,10 @@ public static class ReportVerifier
                 continue;
             }
             var version = e.GetProperty("version").GetInt64();
+            var before = failures.Count;
             var expectedPrev = version == 1 ? new byte[MerkleHash.Size] : previous;
-            if (expectedPrev is null || !chainPrev.AsSpan().SequenceEqual(expectedPrev))
+            var chained = expectedPrev is not null && chainPrev.AsSpan().SequenceEqual(expectedPrev);
+            if (!chained)
             {
                 failures.Add($"{where}: does not chain to the previous event of the document.");
             }
@@ -161,21 +178,28 @@ public static class ReportVerifier
             var entry = new LedgerEntry(sequence, streamId, version, e.GetProperty("eventType").GetString()!,
                 e.GetProperty("timestamp").GetDateTimeOffset(), ActorOf(e.GetProperty("data")), canonical, chainPrev);
             var recomputed = LeafEncoding.LeafHash(entry);
-            if (!recomputed.AsSpan().SequenceEqual(leafHash))
+            var hashMatches = recomputed.AsSpan().SequenceEqual(leafHash);
+            if (!hashMatches)
             {
                 failures.Add($"{where}: the event data hashes to {Convert.ToBase64String(recomputed)}, not the leaf {Convert.ToBase64String(leafHash)}.");
             }
             previous = leafHash;
 
+            bool? included = null;
             if (!proof.GetProperty("inCheckpoint").GetBoolean())
             {
                 pending++;
-                continue;
             }
-            var path = proof.GetProperty("auditPath").EnumerateArray().Select(p => p.GetBytesFromBase64()).ToList();
-            var inclusion = new InclusionProof(proof.GetProperty("leafIndex").GetInt64(), checkpoint.TreeSize, path).Verify(leafHash, checkpoint.RootHash);
-            if (inclusion.IsValid) verified++;
-            else failures.Add($"{where}: inclusion proof fails: {inclusion.Reason}");
+            else
+            {
+                var path = proof.GetProperty("auditPath").EnumerateArray().Select(p => p.GetBytesFromBase64()).ToList();
+                var inclusion = new InclusionProof(proof.GetProperty("leafIndex").GetInt64(), checkpoint.TreeSize, path).Verify(leafHash, checkpoint.RootHash);
+                included = inclusion.IsValid;
+                if (inclusion.IsValid) verified++;
+                else failures.Add($"{where}: inclusion proof fails: {inclusion.Reason}");
+            }
+            eventChecks.Add(new ReportEventCheck(sequence, version, entry.EventType, entry.Timestamp, entry.Actor, hashMatches, chained, included,
+                failures.Skip(before).ToList()));
         }
 
         var covered = integrity.GetProperty("events").GetArrayLength();

@@ -97,14 +97,14 @@ public sealed class Archivist_journeys(WebFixture fixture)
     {
         var page = await fixture.SignedInPageAsync("reader");
         await page.GotoAsync($"/documents/{fixture.Charter}");
-        var row = page.Locator("#translations + .table-wrap tr", new() { HasText = "Camille Martin" });
+        var row = page.Locator("#translations .table-wrap tr", new() { HasText = "Camille Martin" });
         await Expect(row).ToContainTextAsync("2 revision(s) behind");
         await row.GetByRole(AriaRole.Link, new() { Name = "Revision 1" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Text of revision 1 (current: 3)" })).ToBeVisibleAsync();
         await Expect(page.Locator("pre.text")).ToContainTextAsync("meet every spring");
 
         await page.GotoAsync($"/documents/{fixture.Charter}");
-        await page.Locator("#translations + .table-wrap tr", new() { HasText = "Camille Martin" })
+        await page.Locator("#translations .table-wrap tr", new() { HasText = "Camille Martin" })
             .GetByRole(AriaRole.Link, new() { Name = "compare source with current" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Revision 1 → revision 3" })).ToBeVisibleAsync();
     }
@@ -158,7 +158,8 @@ public sealed class Archivist_journeys(WebFixture fixture)
 
         // Two tabs edit the same revision: the second is told someone else was first, and keeps its text.
         var other = await page.Context.NewPageAsync();
-        await other.GotoAsync(documentUrl);
+        await other.GotoAsync(documentUrl + "?action=edit#edit");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Edit", Exact = true }).ClickAsync();
         await page.GetByLabel("Text", new() { Exact = true }).First.FillAsync("Ships in: 5.\n");
         await page.GetByLabel("Reason for the change (required)").FillAsync("Recount");
         await page.GetByRole(AriaRole.Button, new() { Name = "Record revision" }).ClickAsync();
@@ -169,14 +170,23 @@ public sealed class Archivist_journeys(WebFixture fixture)
         var response = await other.RunAndWaitForResponseAsync(
             () => other.GetByRole(AriaRole.Button, new() { Name = "Record revision" }).ClickAsync(), r => r.Url.EndsWith("/edit"));
         response.Status.ShouldBe(412);
-        await Expect(other.GetByRole(AriaRole.Alert)).ToContainTextAsync("based on revision 1, but the document is now at revision 2");
+        // The explanation comes first, above the document's title, and has the focus: nothing to scroll to.
+        var alert = other.GetByRole(AriaRole.Alert);
+        await Expect(alert).ToContainTextAsync("based on revision 1, but the document is now at revision 2");
+        await Expect(alert).ToBeFocusedAsync();
+        (await alert.BoundingBoxAsync())!.Y.ShouldBeLessThan((await other.GetByRole(AriaRole.Heading, new() { Level = 1 }).BoundingBoxAsync())!.Y);
         await Expect(other.GetByLabel("Text", new() { Exact = true }).First).ToHaveValueAsync("Ships in: 6.\n");
 
+        await page.GetByRole(AriaRole.Link, new() { Name = "Edit", Exact = true }).ClickAsync();
         await page.GetByLabel("Reason for the change (required)").FillAsync("");
         await page.GetByLabel("Text", new() { Exact = true }).First.FillAsync("Ships in: 7.\n");
         await page.Locator("#edit form").EvaluateAsync("f => f.noValidate = true");
         await page.GetByRole(AriaRole.Button, new() { Name = "Record revision" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("'reason' is required.");
+        await Expect(page.GetByRole(AriaRole.Alert)).ToBeFocusedAsync();
+        // The summary links to the field, which is in the open form.
+        await page.GetByRole(AriaRole.Alert).GetByRole(AriaRole.Link).First.ClickAsync();
+        await Expect(page.GetByLabel("Reason for the change (required)")).ToBeFocusedAsync();
     }
 
     [BrowserFact]
@@ -187,13 +197,16 @@ public sealed class Archivist_journeys(WebFixture fixture)
         page.Dialog += (_, dialog) => { dialogs++; _ = dialog.DismissAsync(); };
         await page.GotoAsync($"/documents/{fixture.Hostile}");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("<script>alert(1)</script> pamphlet");
+        await Expect(page.GetByLabel("Into language (BCP 47 tag)")).ToBeHiddenAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Translate", Exact = true }).ClickAsync();
         await page.GetByLabel("Into language (BCP 47 tag)").FillAsync("en");
         await page.GetByLabel("Translator").FillAsync("J. Weber");
         await page.Locator("#tr-content").FillAsync("<b>A</b> pamphlet.\n");
         await page.GetByRole(AriaRole.Button, new() { Name = "Record translation" }).ClickAsync();
         await Expect(page.GetByText("The translation was recorded.")).ToBeVisibleAsync();
-        await Expect(page.Locator("#translations + .table-wrap")).ToContainTextAsync("J. Weber");
+        await Expect(page.Locator("#translations .table-wrap")).ToContainTextAsync("J. Weber");
 
+        await page.GetByRole(AriaRole.Link, new() { Name = "Record a verdict", Exact = true }).ClickAsync();
         await page.GetByLabel("Quoted claim").FillAsync("words that are not there");
         await page.GetByLabel("Method").Last.SelectOptionAsync("expert-review");
         await page.GetByLabel("Verdict", new() { Exact = true }).SelectOptionAsync("disputed");
@@ -203,7 +216,7 @@ public sealed class Archivist_journeys(WebFixture fixture)
         await page.GetByLabel("Quoted claim").FillAsync("Un pamphlet");
         await page.GetByRole(AriaRole.Button, new() { Name = "Record verdict" }).ClickAsync();
         await Expect(page.GetByText("The verdict was recorded.")).ToBeVisibleAsync();
-        await Expect(page.Locator("#verifications + .table-wrap")).ToContainTextAsync("Un pamphlet");
+        await Expect(page.Locator("#verifications .table-wrap")).ToContainTextAsync("Un pamphlet");
         await Expect(page.Locator("pre.text")).ToContainTextAsync("<img src=x onerror=alert(2)>");
         dialogs.ShouldBe(0);
     }
@@ -245,6 +258,8 @@ public sealed class Archivist_journeys(WebFixture fixture)
             "/documents", "/documents?q=delegates&in=text", $"/documents/{fixture.Charter}", $"/documents/{fixture.Charter}/compare?from=1&to=3",
             $"/documents/{fixture.Charter}/compare?from=1&to=3&view=inline", $"/documents/{fixture.Charter}/lineage", "/audit", "/integrity",
             $"/documents/{fixture.Charter}/integrity", "/documents/new", $"/documents/{fixture.Charter}?lang=fr",
+            $"/documents/{fixture.Letter}", $"/documents/{fixture.Letter}/lineage", $"/documents/{fixture.Letter}/compare?a=2&b=3", "/verify",
+            $"/documents/{fixture.Charter}?action=edit#edit", $"/documents/{fixture.Charter}?asOf=yesterday",
         ];
         var failures = new List<string>();
         foreach (var url in urls)

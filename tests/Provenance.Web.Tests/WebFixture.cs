@@ -33,6 +33,10 @@ public sealed class WebFixture : IAsyncLifetime
     public Dictionary<string, string> Keys { get; } = [];
     public Guid Charter { get; private set; }
     public Guid Hostile { get; private set; }
+    /// <summary>The sample corpus's documents by key (seeds/manifest.json): the screenshots show what a new archivist sees first.</summary>
+    public IReadOnlyDictionary<string, Guid> Corpus { get; private set; } = new Dictionary<string, Guid>();
+    public Guid Letter => Corpus["open-letter-artsakh"];
+    public Guid Article => Corpus["ctv-ndp-nagorno-karabakh"];
     public static string RepositoryRoot => typeof(WebFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .First(a => a.Key == "RepositoryRoot").Value!;
 
@@ -81,6 +85,12 @@ public sealed class WebFixture : IAsyncLifetime
 
     private async Task SeedAsync()
     {
+        await using (var scope = _app!.Services.CreateAsyncScope())
+        {
+            var corpus = await scope.ServiceProvider.GetRequiredService<Provenance.Api.Seeds.SeedLoader>()
+                .LoadAsync(Path.Combine(RepositoryRoot, "seeds/manifest.json"), CancellationToken.None);
+            Corpus = corpus.Documents;
+        }
         foreach (var role in new[] { "reader", "contributor", "verifier", "auditor" })
         {
             Keys[role] = (await Send(AdminKey, HttpMethod.Post, "/api/keys", new { name = $"web.{role}", roles = new[] { role } })).GetProperty("key").GetString()!;
@@ -117,8 +127,15 @@ public sealed class WebFixture : IAsyncLifetime
             title = "<script>alert(1)</script> pamphlet", language = "fr", content = "<img src=x onerror=alert(2)> Un pamphlet.\n",
         })).GetProperty("id").GetGuid();
 
-        // The ledger is built by the async daemon: once it has caught up, sign a checkpoint over every seeded event.
-        await _app!.Services.GetRequiredService<IDocumentStore>().WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+        await SignCheckpointAsync();
+    }
+
+    public Task WaitForLedgerAsync() => _app!.Services.GetRequiredService<IDocumentStore>().WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+
+    /// <summary>The ledger is built by the async daemon: once it has caught up, sign a checkpoint over every event so far.</summary>
+    public async Task SignCheckpointAsync()
+    {
+        await WaitForLedgerAsync();
         await Send(Keys["auditor"], HttpMethod.Post, "/api/ledger/checkpoints", new { });
     }
 

@@ -11,6 +11,7 @@ namespace Provenance.Api.Web;
 public static class AuditPage
 {
     public const int PageSize = 50;
+    private const int TitleLength = 70, ReasonLength = 160;
 
     private static (AuditFilter? Filter, FieldErrors Errors) Parse(HttpContext http)
     {
@@ -35,13 +36,14 @@ public static class AuditPage
             if (Guid.TryParse(d, out var parsed)) document = parsed;
             else errors.Add("document", "'document' must be a document id (a UUID).");
         }
-        long after = 0;
-        if (Param("after") is { } a)
+        // The page reads newest first, so its cursor is the oldest sequence shown (the API's 'after' reads in ledger order).
+        long before = long.MaxValue;
+        if (Param("before") is { } b)
         {
-            if (Cursors.Decode(a) is { } p) after = p;
-            else errors.Add("after", "'after' is not a cursor this API issued.");
+            if (Cursors.Decode(b) is { } p) before = p;
+            else errors.Add("before", "'before' is not a cursor this page issued.");
         }
-        return errors.Any ? (null, errors) : (new AuditFilter(Param("actor"), types, document, from, to, after), errors);
+        return errors.Any ? (null, errors) : (new AuditFilter(Param("actor"), types, document, from, to, before), errors);
     }
 
     public static async Task<IResult> Get(HttpContext http, IQuerySession session)
@@ -51,10 +53,13 @@ public static class AuditPage
         Markup results = Markup.Empty;
         if (filter is not null)
         {
-            var rows = await filter.Apply(session.Query<AuditEntry>(), filter.After).Take(PageSize + 1).ToListAsync(http.RequestAborted);
+            var rows = await NewestFirst(session.Query<AuditEntry>(), filter).Take(PageSize + 1).ToListAsync(http.RequestAborted);
             var page = rows.Take(PageSize).ToList();
             var next = rows.Count > PageSize ? Cursors.Encode(page[^1].Id) : null;
-            results = Table(ui, page, next);
+            var ids = page.Select(e => e.DocumentId).Distinct().ToArray();
+            var titles = ids.Length == 0 ? new Dictionary<Guid, DocumentView>()
+                : (await session.LoadManyAsync<DocumentView>(http.RequestAborted, ids)).ToDictionary(d => d.Id);
+            results = Table(ui, page, next, titles);
         }
         var q = http.Request.Query;
         var csv = "/audit/export.csv" + Query(("actor", q["actor"]), ("type", q["type"]), ("document", q["document"]), ("from", q["from"]), ("to", q["to"]));
@@ -79,32 +84,53 @@ public static class AuditPage
         return Layout.Page(ui, ui.T("audit.title"), body, errors.Any ? StatusCodes.Status422UnprocessableEntity : StatusCodes.Status200OK);
     }
 
+    /// <summary>The filter's selection, newest first, older than the page's cursor (<see cref="AuditFilter.After"/> holds it here).</summary>
+    private static IQueryable<AuditEntry> NewestFirst(IQueryable<AuditEntry> query, AuditFilter filter)
+    {
+        var before = filter.After;
+        query = query.Where(e => e.Id < before);
+        if (filter.Actor is { } actor) query = query.Where(e => e.Actor == actor);
+        if (filter.Types is { } types) query = query.Where(e => e.Type.IsOneOf(types));
+        if (filter.Document is { } document) query = query.Where(e => e.DocumentId == document);
+        if (filter.From is { } from) query = query.Where(e => e.Timestamp >= from);
+        if (filter.To is { } to) query = query.Where(e => e.Timestamp < to);
+        return query.OrderByDescending(e => e.Id);
+    }
+
     public static IResult Csv(HttpContext http, IQuerySession session)
     {
-        var (filter, errors) = Parse(http);
-        if (filter is null) return Problems.Invalid(errors);
+        var (parsed, errors) = Parse(http);
+        if (parsed is null) return Problems.Invalid(errors);
+        var filter = parsed with { After = 0 };
         http.Response.Headers.ContentDisposition = "attachment; filename=\"provenance-audit.csv\"";
         return AuditLogEndpoint.CsvExport(session, filter);
     }
 
-    private static Markup Table(UiContext ui, IReadOnlyList<AuditEntry> page, string? next)
+    private static Markup Table(UiContext ui, IReadOnlyList<AuditEntry> page, string? next, IReadOnlyDictionary<Guid, DocumentView> titles)
     {
         if (page.Count == 0) return H($"<p role=\"status\">{ui.T("audit.none")}</p>");
-        var rows = page.Select(e => H($"""
-            <tr>
-            <th scope="row">{e.Id}</th>
-            <td data-label="{ui.T("audit.when")}">{Time(e.Timestamp, ui)}</td>
-            <td data-label="{ui.T("audit.type")}">{ui.T("type." + e.Type)}</td>
-            <td data-label="{ui.T("audit.document")}"><a href="/documents/{e.DocumentId}#event-{e.Version}">{e.DocumentId.ToString()[..8]}</a> · r{e.Revision}{(e.Language is null ? "" : " · " + e.Language)}</td>
-            <td data-label="{ui.T("audit.actor")}">{e.Actor}</td>
-            <td data-label="{ui.T("doc.reason")}">{e.Reason}{(e.Verdict is null ? Markup.Empty : H($" {DocumentsPage.VerdictBadge(ui, e.Verdict)}"))}</td>
-            </tr>
-            """));
+        var rows = page.Select(e =>
+        {
+            // Long titles and reasons are shortened at a word, in full a hover (or the event's page) away, so a row stays a line or two.
+            var title = titles.TryGetValue(e.DocumentId, out var d)
+                ? H($"<a href=\"/documents/{e.DocumentId}\" lang=\"{d.Language}\" title=\"{d.Title}\">{DocumentPage.Shorten(d.Title, TitleLength)}</a>")
+                : H($"<a href=\"/documents/{e.DocumentId}\"><code>{e.DocumentId}</code></a>");
+            return H($"""
+                <tr>
+                <th scope="row"><a href="/documents/{e.DocumentId}#event-{e.Version}" aria-label="{ui.T("audit.event-link", e.Id)}">{e.Id}</a></th>
+                <td data-label="{ui.T("audit.when")}" class="when">{Time(e.Timestamp, ui)}</td>
+                <td data-label="{ui.T("audit.type")}">{ui.T("type." + e.Type)}</td>
+                <td data-label="{ui.T("audit.document")}">{title} <span class="hint">· r{e.Revision}{(e.Language is null ? "" : " · " + e.Language)}</span></td>
+                <td data-label="{ui.T("audit.actor")}">{e.Actor}</td>
+                <td data-label="{ui.T("doc.reason")}"{(e.Reason is { Length: > ReasonLength } ? H($" title=\"{e.Reason}\"") : Markup.Empty)}>{(e.Reason is null ? "" : DocumentPage.Shorten(e.Reason, ReasonLength))}{(e.Verdict is null ? Markup.Empty : H($" {DocumentsPage.VerdictBadge(ui, e.Verdict)}"))}</td>
+                </tr>
+                """);
+        });
         var nextLink = next is null ? Markup.Empty
-            : H($"<nav class=\"pager\" aria-label=\"{ui.T("pager.label")}\"><a rel=\"next\" href=\"/audit{Query(ui.Http.Request.Query.Where(p => p.Key != "after").Select(p => (p.Key, (string?)p.Value.ToString())).Append(("after", next)).ToArray())}\">{ui.T("pager.next")}</a></nav>");
+            : H($"<nav class=\"pager\" aria-label=\"{ui.T("pager.label")}\"><a rel=\"next\" href=\"/audit{Query(ui.Http.Request.Query.Where(p => p.Key != "before").Select(p => (p.Key, (string?)p.Value.ToString())).Append(("before", next)).ToArray())}\">{ui.T("audit.older")}</a></nav>");
         return H($"""
-            <div class="table-wrap"><table class="stackable">
-            <caption>{ui.T("audit.caption")}</caption>
+            <div class="table-wrap"><table class="stackable audit">
+            <caption>{ui.T("audit.caption-newest")}</caption>
             <thead><tr><th scope="col">{ui.T("audit.sequence")}</th><th scope="col">{ui.T("audit.when")}</th><th scope="col">{ui.T("audit.type")}</th>
             <th scope="col">{ui.T("audit.document")}</th><th scope="col">{ui.T("audit.actor")}</th><th scope="col">{ui.T("doc.reason")}</th></tr></thead>
             <tbody>{rows}</tbody></table></div>

@@ -19,21 +19,9 @@ namespace Provenance.Api.Web;
 /// </summary>
 public static class DocumentForms
 {
-    public static Markup For(UiContext ui, DocumentView view, IReadOnlyList<RevisionRecord> revisions, string? currentText, FormState? form)
-    {
-        var parts = new List<Markup>();
-        if (ui.Can(Roles.Contributor))
-        {
-            parts.Add(EditForm(ui, view, currentText, form?.Form == "edit" ? form : null));
-            parts.Add(TranslateForm(ui, view, revisions, form?.Form == "translate" ? form : null));
-        }
-        if (ui.Can(Roles.Verifier)) parts.Add(VerifyForm(ui, view, revisions, form?.Form == "verify" ? form : null));
-        if (parts.Count == 0) return Markup.Empty;
-        return H($"""
-            <h2 id="contribute">{ui.T("forms.title")}</h2>
-            {Join(parts)}
-            """);
-    }
+    /// <summary>A form behind its action: closed until asked for, open when it comes back with the use case's messages.</summary>
+    private static Markup Panel(string id, string summary, bool open, Markup content)
+        => H($"<details class=\"form-panel\" id=\"{id}\"{(open ? new Markup(" open") : Markup.Empty)}><summary>{summary}</summary>{content}</details>");
 
     private static Markup Invalid(FormState? form, string field, string id)
         => form?.Errors.ContainsKey(field) == true ? H($" aria-invalid=\"true\" aria-describedby=\"{id}-error\"") : Markup.Empty;
@@ -43,14 +31,11 @@ public static class DocumentForms
             ? H($"<span class=\"bad\" id=\"{id}-error\" lang=\"en\">{string.Join(" ", messages)}</span>")
             : Markup.Empty;
 
-    private static Markup EditForm(UiContext ui, DocumentView view, string? currentText, FormState? form)
+    public static Markup EditForm(UiContext ui, DocumentView view, string? currentText, FormState? form, bool open)
     {
         var baseRevision = form?.Value("baseRevision") ?? view.Revision.ToString(CultureInfo.InvariantCulture);
         var content = form?.Value("content") ?? currentText ?? "";
-        return H($"""
-            <section aria-labelledby="edit-heading" id="edit">
-            <h3 id="edit-heading">{ui.T("edit.title")}</h3>
-            {Layout.Errors(ui, form?.Errors, form?.Message, "edit-")}
+        return Panel("edit", ui.T("edit.title"), open || form is not null, H($"""
             <form method="post" action="/documents/{view.Id}/edit" enctype="multipart/form-data" class="stack">
             {ui.AntiforgeryField()}
             <input type="hidden" name="baseRevision" value="{baseRevision}">
@@ -63,8 +48,7 @@ public static class DocumentForms
             <input id="edit-reason" name="reason" value="{form?.Value("reason")}" maxlength="2000"{Invalid(form, "reason", "edit-reason")}>{FieldError(form, "reason", "edit-reason")}</div>
             <div><button type="submit">{ui.T("edit.submit")}</button></div>
             </form>
-            </section>
-            """);
+            """));
     }
 
     private static Markup RevisionOptions(IReadOnlyList<RevisionRecord> revisions, string? selected)
@@ -75,13 +59,10 @@ public static class DocumentForms
     private static Markup Options(UiContext ui, IEnumerable<string> values, string prefix, string? selected, bool empty = false)
         => H($"{(empty ? H($"<option value=\"\"></option>") : Markup.Empty)}{Join(values.Order(StringComparer.Ordinal).Select(v => v == selected ? H($"<option value=\"{v}\" selected>{ui.T(prefix + v)}</option>") : H($"<option value=\"{v}\">{ui.T(prefix + v)}</option>")))}");
 
-    private static Markup TranslateForm(UiContext ui, DocumentView view, IReadOnlyList<RevisionRecord> revisions, FormState? form)
+    public static Markup TranslateForm(UiContext ui, DocumentView view, IReadOnlyList<RevisionRecord> revisions, FormState? form, bool open)
     {
         var source = form?.Value("sourceRevision") ?? view.Revision.ToString(CultureInfo.InvariantCulture);
-        return H($"""
-            <section aria-labelledby="translate-heading" id="translate">
-            <h3 id="translate-heading">{ui.T("translate.title")}</h3>
-            {Layout.Errors(ui, form?.Errors, form?.Message, "tr-")}
+        return Panel("translate", ui.T("translate.title"), open || form is not null, H($"""
             <form method="post" action="/documents/{view.Id}/translate" enctype="multipart/form-data" class="stack">
             {ui.AntiforgeryField()}
             <div class="field"><label for="tr-language">{ui.T("translate.language")}</label>
@@ -99,21 +80,17 @@ public static class DocumentForms
             <div class="field"><label for="tr-reason">{ui.T("form.reason-optional")}</label><input id="tr-reason" name="reason" value="{form?.Value("reason")}"></div>
             <div><button type="submit">{ui.T("translate.submit")}</button></div>
             </form>
-            </section>
-            """);
+            """));
     }
 
-    private static Markup VerifyForm(UiContext ui, DocumentView view, IReadOnlyList<RevisionRecord> revisions, FormState? form)
+    public static Markup VerifyForm(UiContext ui, DocumentView view, IReadOnlyList<RevisionRecord> revisions, FormState? form, bool open)
     {
         var revision = form?.Value("revision") ?? view.Revision.ToString(CultureInfo.InvariantCulture);
         var languages = view.Translations.Select(t => t.Language).ToList();
         var selectedLanguage = form?.Value("language") ?? "";
         var languageOptions = Join(new[] { H($"<option value=\"\">{ui.T("verify.original", view.Language)}</option>") }
             .Concat(languages.Select(l => l == selectedLanguage ? H($"<option value=\"{l}\" selected>{l}</option>") : H($"<option value=\"{l}\">{l}</option>"))));
-        return H($"""
-            <section aria-labelledby="verify-heading" id="verify">
-            <h3 id="verify-heading">{ui.T("verify.title")}</h3>
-            {Layout.Errors(ui, form?.Errors, form?.Message, "vf-")}
+        return Panel("verify", ui.T("verify.title"), open || form is not null, H($"""
             <form method="post" action="/documents/{view.Id}/verify" class="stack">
             {ui.AntiforgeryField()}
             <div class="field"><label for="vf-revision">{ui.T("doc.revision")}</label>
@@ -131,8 +108,7 @@ public static class DocumentForms
             <div class="field"><label for="vf-notes">{ui.T("verify.notes")}</label><textarea id="vf-notes" name="notes" rows="3">{form?.Value("notes")}</textarea></div>
             <div><button type="submit">{ui.T("verify.submit")}</button></div>
             </form>
-            </section>
-            """);
+            """));
     }
 
     /// <summary>Text from the textarea, or the uploaded file when one was chosen: the same submission the API's bodies make.</summary>

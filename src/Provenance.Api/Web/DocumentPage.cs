@@ -4,6 +4,7 @@ using Marten;
 using Provenance.Api.Access;
 using Provenance.Api.Documents;
 using Provenance.Api.Ledger;
+using Provenance.Api.Reports;
 using static Provenance.Api.Web.Html;
 
 namespace Provenance.Api.Web;
@@ -84,38 +85,154 @@ public static class DocumentPage
                 damaged = failure.Digest;
             }
         }
-        var unproved = await LeafCheck.OfDocumentAsync(services.GetRequiredService<LedgerDatabase>(), id, asOf, ct);
+        var ledger = services.GetRequiredService<LedgerDatabase>();
+        var unproved = await LeafCheck.OfDocumentAsync(ledger, id, asOf, ct);
         var flagged = unproved.Select(m => m.Version).ToHashSet();
+        var leaves = await ledger.LeavesOfStreamAsync(id, ct);
+        var checkpoint = await services.GetRequiredService<CheckpointWriter>().LatestAsync(ct);
 
         var readOnly = asOf is not null;
+        var action = ui.Http.Request.Query["action"].ToString();
+        var translationRecords = records.Translations.Where(t => t.Version <= view.Version).ToList();
+        var errorSummary = form is null ? Markup.Empty : Layout.Errors(ui, form.Errors, form.Message, FormPrefix(form.Form));
         var body = H($"""
-            <h1 lang="{view.Language}">{view.Title}</h1>
-            <p class="meta">{ui.T("doc.summary", view.Revision, view.Language, ui.FormatTime(view.UpdatedAt), view.UpdatedBy)}</p>
+            {errorSummary}
+            {Header(ui, view, shown, leaves, checkpoint, unproved.Count, asOf, form, action)}
             {(ui.Http.Request.Query["done"].ToString() is { Length: > 0 } done && Strings.Keys.Contains("done." + done) ? Layout.Notice(ui.T("done." + done), "success") : Markup.Empty)}
             {When(asOf is not null, Layout.Notice(ui.T("doc.as-of-notice", asOf is { } a ? ui.FormatTime(a) : ""), "warn"))}
             {Join(unproved.Select(m => Layout.Notice(ui.T("doc.ledger-mismatch", m.Version ?? 0, m.Sequence ?? 0), "bad")))}
-            <div class="actions">
-            <a href="/documents/{id}/lineage">{ui.T("doc.lineage")}</a>
-            <a href="/documents/{id}/compare{Query(("from", Math.Max(1, view.Revision - 1).ToString(CultureInfo.InvariantCulture)), ("to", view.Revision.ToString(CultureInfo.InvariantCulture)))}">{ui.T("doc.compare")}</a>
-            <a href="/documents/{id}/integrity">{ui.T("doc.integrity")}</a>
-            {When(asOf is not null, H($"<a href=\"/documents/{id}\">{ui.T("doc.back-to-current")}</a>"))}
-            </div>
-            {AsOfForm(ui, id, asOf, form)}
-            <h2 id="metadata">{ui.T("doc.metadata")}</h2>
-            {Metadata(ui, view)}
-            <h2 id="text">{(shown is not null && shown.Revision != view.Revision ? ui.T("doc.text-of-revision", shown.Revision, view.Revision) : ui.T("doc.text"))}</h2>
+            <nav class="sections" aria-label="{ui.T("doc.sections")}"><ul>
+            <li><a href="#text">{ui.T("doc.text")}</a></li>
+            <li><a href="#timeline">{ui.T("doc.timeline")}</a></li>
+            <li><a href="#translations">{ui.T("doc.translations")} <span class="count">{translationRecords.Count}</span></a></li>
+            <li><a href="#verifications">{ui.T("doc.verifications")} <span class="count">{view.Verifications.Count}</span></a></li>
+            <li><a href="#integrity">{ui.T("doc.integrity-section")}</a></li>
+            <li><a href="#metadata">{ui.T("doc.metadata")}</a></li>
+            </ul></nav>
+            <section id="text" aria-labelledby="text-heading">
+            <h2 id="text-heading">{(shown is not null && shown.Revision != view.Revision ? ui.T("doc.text-of-revision", shown.Revision, view.Revision) : ui.T("doc.text"))}</h2>
+            {When(!readOnly && ui.Can(Roles.Contributor), DocumentForms.EditForm(ui, view, text, form?.Form == "edit" ? form : null, action == "edit"))}
             {Text(ui, view, shown, text, truncated, damaged)}
-            <h2 id="translations">{ui.T("doc.translations")}</h2>
-            {Translations(ui, view)}
-            <h2 id="verifications">{ui.T("doc.verifications")}</h2>
-            {Verifications(ui, view)}
-            <h2 id="timeline">{ui.T("doc.timeline")}</h2>
-            {Timeline(ui, view, history, flagged)}
-            <h2 id="revisions">{ui.T("doc.revisions")}</h2>
+            <h3 id="revisions">{ui.T("doc.revisions")}</h3>
             {Revisions(ui, view, revisions)}
-            {When(!readOnly, DocumentForms.For(ui, view, revisions, text, form))}
+            </section>
+            <section id="timeline" aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">{ui.T("doc.timeline")}</h2>
+            {Timeline(ui, view, history, flagged)}
+            </section>
+            <section id="translations" aria-labelledby="translations-heading">
+            <h2 id="translations-heading">{ui.T("doc.translations")}</h2>
+            {When(!readOnly && ui.Can(Roles.Contributor), DocumentForms.TranslateForm(ui, view, revisions, form?.Form == "translate" ? form : null, action == "translate"))}
+            {Translations(ui, view, translationRecords)}
+            </section>
+            <section id="verifications" aria-labelledby="verifications-heading">
+            <h2 id="verifications-heading">{ui.T("doc.verifications")}</h2>
+            {When(!readOnly && ui.Can(Roles.Verifier), DocumentForms.VerifyForm(ui, view, revisions, form?.Form == "verify" ? form : null, action == "verify"))}
+            {Verifications(ui, view)}
+            </section>
+            <section id="integrity" aria-labelledby="integrity-heading">
+            <h2 id="integrity-heading">{ui.T("doc.integrity-section")}</h2>
+            {IntegritySummary(ui, view, leaves, checkpoint, unproved.Count)}
+            </section>
+            <section id="metadata" aria-labelledby="metadata-heading">
+            <h2 id="metadata-heading">{ui.T("doc.metadata")}</h2>
+            {Metadata(ui, view)}
+            </section>
             """);
         return Layout.Page(ui, view.Title, body, status);
+    }
+
+    /// <summary>The id prefix each form gives its fields, so the error summary links to them.</summary>
+    public static string FormPrefix(string form) => form switch
+    {
+        "edit" => "edit-",
+        "translate" => "tr-",
+        "verify" => "vf-",
+        _ => "",
+    };
+
+    /// <summary>What an archivist needs first, in one block: the facts, then every action.</summary>
+    private static Markup Header(UiContext ui, DocumentView view, RevisionRecord? shown, IReadOnlyList<StoredLeaf> leaves, SignedCheckpoint? checkpoint,
+        int mismatches, DateTimeOffset? asOf, FormState? form, string action)
+    {
+        var id = view.Id;
+        var latestVerdicts = view.Verifications.OrderByDescending(v => v.Version).Take(3).ToList();
+        var verdicts = latestVerdicts.Count == 0
+            ? H($"<span class=\"hint\">{ui.T("doc.no-verdict-short")}</span>")
+            : Join(latestVerdicts.Select(v => H($"<a class=\"badge {v.Verdict}\" href=\"#verifications\" title=\"{(v.Claim?.Quote is { } q ? Shorten(q, 80) : ui.T("doc.whole-text"))}\">{ui.T("verdict." + v.Verdict)} · r{v.Revision}{(v.Language is null ? "" : " " + v.Language)}</a> ")));
+        var translations = view.Translations.Count == 0
+            ? H($"<span class=\"hint\">{ui.T("doc.no-translation-short")}</span>")
+            : Join(view.Translations.OrderBy(t => t.Language, StringComparer.Ordinal).Select(t => view.Revision > t.SourceRevision
+                ? H($"<a class=\"badge outdated\" href=\"#translations\" lang=\"{t.Language}\">{t.Language} <span lang=\"{ui.Language}\">{ui.T("doc.outdated")}</span></a> ")
+                : H($"<a class=\"badge current\" href=\"#translations\" lang=\"{t.Language}\">{t.Language} <span lang=\"{ui.Language}\">{ui.T("doc.up-to-date")}</span></a> ")));
+        var exports = ui.Can(Roles.Auditor)
+            ? H($"""
+                <details class="menu"><summary>{ui.T("doc.export")}</summary>
+                <ul class="menu-items">
+                {Join(ReportFormats.All.Select(f => H($"<li><a href=\"/api/documents/{id}/provenance?format={f.Name}\" download=\"provenance-{id}.{f.Extension}\">{ui.T("export." + f.Name)} <span class=\"hint\">.{f.Extension}</span></a></li>")))}
+                <li><a href="/documents/{id}/export/signed.zip" download>{ui.T("export.signed")} <span class="hint">.zip</span></a></li>
+                </ul></details>
+                """)
+            : Markup.Empty;
+        var contribute = asOf is not null ? Markup.Empty : H($"""
+            {When(ui.Can(Roles.Contributor), H($"<a class=\"button\" href=\"/documents/{id}?action=edit#edit\">{ui.T("doc.action.edit")}</a>"))}
+            {When(ui.Can(Roles.Contributor), H($"<a class=\"button secondary\" href=\"/documents/{id}?action=translate#translate\">{ui.T("doc.action.translate")}</a>"))}
+            {When(ui.Can(Roles.Verifier), H($"<a class=\"button secondary\" href=\"/documents/{id}?action=verify#verify\">{ui.T("doc.action.verify")}</a>"))}
+            """);
+        var asOfOpen = form?.Form == "asof" || asOf is not null || action == "asof";
+        return H($"""
+            <header class="doc-head">
+            <h1 lang="{view.Language}">{view.Title}</h1>
+            <dl class="doc-facts">
+            <div><dt>{ui.T("doc.language")}</dt><dd><span lang="{view.Language}">{view.Language}</span></dd></div>
+            <div><dt>{ui.T("doc.revision")}</dt><dd>{(shown is not null && shown.Revision != view.Revision ? ui.T("doc.revision-shown", shown.Revision, view.Revision) : ui.T("doc.revision-current", view.Revision))} <span class="hint">· {Time(view.UpdatedAt, ui)} · {view.UpdatedBy}</span></dd></div>
+            <div><dt>{ui.T("doc.verdicts")}</dt><dd>{verdicts}</dd></div>
+            <div><dt>{ui.T("doc.translations")}</dt><dd>{translations}</dd></div>
+            <div><dt>{ui.T("doc.integrity-section")}</dt><dd>{IntegrityBadge(ui, view.Version, leaves, checkpoint, mismatches)}</dd></div>
+            </dl>
+            <div class="doc-actions" role="group" aria-label="{ui.T("doc.actions")}">
+            {contribute}
+            {exports}
+            <a href="/documents/{id}/integrity">{ui.T("doc.integrity")}</a>
+            <a href="/documents/{id}/compare{Query(("from", Math.Max(1, view.Revision - 1).ToString(CultureInfo.InvariantCulture)), ("to", view.Revision.ToString(CultureInfo.InvariantCulture)))}">{ui.T("doc.compare")}</a>
+            <a href="/documents/{id}/lineage">{ui.T("doc.lineage")}</a>
+            <details class="menu"{(asOfOpen ? new Markup(" open") : Markup.Empty)}><summary>{ui.T("doc.as-of")}</summary>
+            <div class="menu-items">{AsOfForm(ui, id, asOf, form)}</div></details>
+            {When(asOf is not null, H($"<a href=\"/documents/{id}\">{ui.T("doc.back-to-current")}</a>"))}
+            </div>
+            </header>
+            """);
+    }
+
+    private static Markup IntegrityBadge(UiContext ui, long events, IReadOnlyList<StoredLeaf> leaves, SignedCheckpoint? checkpoint, int mismatches)
+    {
+        if (mismatches > 0) return H($"<a class=\"badge bad\" href=\"#integrity\">{ui.T("doc.integrity.mismatch", mismatches)}</a>");
+        if (leaves.Count == 0) return H($"<a class=\"badge outdated\" href=\"#integrity\">{ui.T("doc.integrity.not-in-ledger")}</a>");
+        // Events the daemon has not yet put in the ledger wait for a checkpoint too.
+        var covered = leaves.Count(l => l.Version <= events && checkpoint is not null && l.LeafIndex < checkpoint.TreeSize);
+        return covered >= events
+            ? H($"<a class=\"badge ok\" href=\"#integrity\">{ui.T("doc.integrity.sealed", covered)}</a>")
+            : H($"<a class=\"badge outdated\" href=\"#integrity\">{ui.T("doc.integrity.pending", events - covered, events)}</a>");
+    }
+
+    private static Markup IntegritySummary(UiContext ui, DocumentView view, IReadOnlyList<StoredLeaf> leaves, SignedCheckpoint? checkpoint, int mismatches)
+    {
+        var covered = Math.Min(view.Version, leaves.Count(l => l.Version <= view.Version && checkpoint is not null && l.LeafIndex < checkpoint.TreeSize));
+        return H($"""
+            <p>{IntegrityBadge(ui, view.Version, leaves, checkpoint, mismatches)}</p>
+            <p>{(checkpoint is null ? ui.T("integrity.no-checkpoint") : ui.T("doc.integrity.detail", view.Version, covered, checkpoint.TreeSize, ui.FormatTime(checkpoint.CreatedAt)))}</p>
+            {When(covered < view.Version, IntegrityPage.NextDue(ui, view.Version - covered, checkpoint, ui.Http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions>>().Value.Ledger))}
+            <p><a href="/documents/{view.Id}/integrity">{ui.T("doc.integrity.check-proofs")}</a> · <a href="/verify">{ui.T("doc.integrity.verify-report")}</a></p>
+            """);
+    }
+
+    /// <summary>At most <paramref name="max"/> characters, cut at a word boundary, with an ellipsis when cut.</summary>
+    public static string Shorten(string text, int max)
+    {
+        text = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        if (text.Length <= max) return text;
+        var cut = text.LastIndexOf(' ', Math.Max(0, max - 1));
+        return (cut > max / 3 ? text[..cut] : text[..(max - 1)]).TrimEnd(',', ';', ':', '.', '·', ' ', '—') + "…";
     }
 
     private static Markup AsOfForm(UiContext ui, Guid id, DateTimeOffset? asOf, FormState? form)
@@ -124,9 +241,8 @@ public static class DocumentPage
         var value = asOf?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture) ?? "";
         return H($"""
             <form method="get" action="/documents/{id}" class="filters" aria-label="{ui.T("doc.as-of")}">
-            {Layout.Errors(ui, errors)}
             <div class="field"><label for="asOf">{ui.T("doc.as-of")} <span class="hint">(UTC)</span></label>
-            <input id="asOf" name="asOf" type="datetime-local" value="{value}"></div>
+            <input id="asOf" name="asOf" type="datetime-local" value="{value}"{(errors is null ? Markup.Empty : new Markup(" aria-invalid=\"true\""))}></div>
             <div><button type="submit" class="secondary">{ui.T("doc.as-of.submit")}</button></div>
             </form>
             """);
@@ -172,28 +288,40 @@ public static class DocumentPage
     public static string ContentLink(Guid id, int revision, string? language)
         => $"/api/documents/{id}/content" + Query(("language", language), ("revision", revision.ToString(CultureInfo.InvariantCulture)));
 
-    private static Markup Translations(UiContext ui, DocumentView view)
+    /// <summary>Every translation recorded, latest first per language: superseded ones stay visible and comparable with what replaced them.</summary>
+    private static Markup Translations(UiContext ui, DocumentView view, IReadOnlyList<TranslationRecord> all)
     {
-        if (view.Translations.Count == 0) return H($"<p>{ui.T("doc.no-translations")}</p>");
-        var rows = view.Translations.Select(t =>
+        if (all.Count == 0) return H($"<p>{ui.T("doc.no-translations")}</p>");
+        var groups = all.GroupBy(t => t.Language, StringComparer.OrdinalIgnoreCase).OrderBy(g => g.Key, StringComparer.Ordinal);
+        var rows = groups.SelectMany(g =>
         {
-            var behind = view.Revision - t.SourceRevision;
-            var status = behind > 0
-                ? H($"<span class=\"badge outdated\">{ui.T("doc.outdated")}</span> {ui.T("doc.behind", behind)}")
-                : H($"<span class=\"badge current\">{ui.T("doc.up-to-date")}</span>");
-            var compare = behind > 0
-                ? H($" · <a href=\"/documents/{view.Id}/compare{Query(("from", t.SourceRevision.ToString(CultureInfo.InvariantCulture)), ("to", view.Revision.ToString(CultureInfo.InvariantCulture)))}\">{ui.T("doc.source-vs-current")}</a>")
-                : Markup.Empty;
-            return H($"""
-                <tr>
-                <th scope="row" lang="{t.Language}">{t.Language}</th>
-                <td data-label="{ui.T("doc.source-revision")}"><a href="/documents/{view.Id}?revision={t.SourceRevision}#text">{ui.T("doc.revision-n", t.SourceRevision)}</a></td>
-                <td data-label="{ui.T("doc.status")}">{status}</td>
-                <td data-label="{ui.T("doc.translator")}">{t.Translator} <span class="hint">({ui.T("method." + t.Method)})</span></td>
-                <td data-label="{ui.T("doc.recorded")}">{Time(t.TranslatedAt, ui)} · {t.TranslatedBy}</td>
-                <td data-label="{ui.T("doc.links")}"><a href="{ContentLink(view.Id, t.SourceRevision, t.Language)}" download>{ui.T("doc.download")}</a>{compare}</td>
-                </tr>
-                """);
+            var ordered = g.OrderByDescending(t => t.Version).ToList();
+            return ordered.Select((t, i) =>
+            {
+                var latest = i == 0;
+                var behind = view.Revision - t.SourceRevision;
+                var status = !latest
+                    ? H($"<span class=\"badge superseded\">{ui.T("doc.superseded")}</span>")
+                    : behind > 0
+                    ? H($"<span class=\"badge outdated\">{ui.T("doc.outdated")}</span> {ui.T("doc.behind", behind)}")
+                    : H($"<span class=\"badge current\">{ui.T("doc.up-to-date")}</span>");
+                var links = new List<Markup>();
+                if (latest) links.Add(H($"<a href=\"{ContentLink(view.Id, t.SourceRevision, t.Language)}\" download>{ui.T("doc.download")}</a>"));
+                if (latest && behind > 0)
+                    links.Add(H($"<a href=\"/documents/{view.Id}/compare{Query(("from", t.SourceRevision.ToString(CultureInfo.InvariantCulture)), ("to", view.Revision.ToString(CultureInfo.InvariantCulture)))}\">{ui.T("doc.source-vs-current")}</a>"));
+                if (i + 1 < ordered.Count)
+                    links.Add(H($"<a href=\"/documents/{view.Id}/compare{Query(("a", ordered[i + 1].Version.ToString(CultureInfo.InvariantCulture)), ("b", t.Version.ToString(CultureInfo.InvariantCulture)))}\">{ui.T("doc.compare-translation-previous")}</a>"));
+                return H($"""
+                    <tr id="translation-{t.Version}">
+                    <th scope="row" lang="{t.Language}">{t.Language}{(ordered.Count > 1 ? H($" <span class=\"hint\" lang=\"{ui.Language}\">#{ordered.Count - i}</span>") : Markup.Empty)}</th>
+                    <td data-label="{ui.T("doc.source-revision")}"><a href="/documents/{view.Id}?revision={t.SourceRevision}#text">{ui.T("doc.revision-n", t.SourceRevision)}</a></td>
+                    <td data-label="{ui.T("doc.status")}">{status}</td>
+                    <td data-label="{ui.T("doc.translator")}">{t.Translator} <span class="hint">({ui.T("method." + t.Method)})</span></td>
+                    <td data-label="{ui.T("doc.recorded")}">{Time(t.RecordedAt, ui)} · {t.Actor}</td>
+                    <td data-label="{ui.T("doc.links")}">{Join(links.Select((l, k) => k == 0 ? l : H($" · {l}")))}</td>
+                    </tr>
+                    """);
+            });
         });
         return H($"""
             <div class="table-wrap"><table class="stackable">

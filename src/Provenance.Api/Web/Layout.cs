@@ -28,6 +28,7 @@ public static class Layout
                 {When(ui.Can(Roles.Contributor), NavLink("/documents/new", ui.T("nav.ingest")))}
                 {When(ui.Can(Roles.Auditor), NavLink("/audit", ui.T("nav.audit")))}
                 {NavLink("/integrity", ui.T("nav.integrity"))}
+                {NavLink("/verify", ui.T("nav.verify"))}
                 </ul></nav>
                 """)
             : Markup.Empty;
@@ -74,16 +75,21 @@ public static class Layout
     }
 
     /// <summary>Field errors as the API words them (in English), listed at the top of a form and linked to their fields.</summary>
-    public static Markup Errors(UiContext ui, IDictionary<string, string[]>? errors, string? message = null, string formId = "")
+    /// <remarks>
+    /// A page shows one summary, first in its content, and the browser moves focus to it (<c>autofocus</c>): whoever submitted
+    /// reads what went wrong before anything else, wherever the form is on the page.
+    /// </remarks>
+    public static Markup Errors(UiContext ui, IDictionary<string, string[]>? errors, string? message = null, string formId = "", bool localized = false)
     {
         if ((errors is null || errors.Count == 0) && message is null) return Markup.Empty;
+        var lang = localized ? Markup.Empty : new Markup(" lang=\"en\"");
         var items = (errors ?? new Dictionary<string, string[]>()).SelectMany(e => e.Value.Select(m =>
-            H($"<li><a href=\"#{formId}{e.Key.Replace('.', '-')}\" lang=\"en\">{m}</a></li>")));
+            H($"<li><a href=\"#{formId}{e.Key.Replace('.', '-')}\"{lang}>{m}</a></li>")));
         return H($"""
-            <div class="errors" role="alert" tabindex="-1" id="{formId}errors">
-            <h3>{ui.T("form.errors")}</h3>
-            {When(message is not null, H($"<p lang=\"en\">{message}</p>"))}
-            <ul>{items}</ul>
+            <div class="errors" role="alert" tabindex="-1" id="{formId}errors" autofocus>
+            <h2 class="errors-title">{ui.T("form.errors")}</h2>
+            {When(message is not null, H($"<p{lang}>{message}</p>"))}
+            {When(items.Any(), H($"<ul>{items}</ul>"))}
             </div>
             """);
     }

@@ -8,50 +8,85 @@ namespace Provenance.Api.Web;
 /// <summary>The derivation graph drawn as SVG on the server: revisions in a row, translations under their source, verdicts above.</summary>
 public static class LineagePage
 {
-    private const int ColumnWidth = 250, NodeWidth = 210, NodeHeight = 58, RowHeight = 92, Margin = 20;
+    private const int NodeWidth = 300, ColumnWidth = 326, NodeHeight = 72, RowHeight = 112, Margin = 20;
+    // What fits a node's width at the font sizes below (system-ui, 14 px bold / 12 px), so labels are shortened at a word instead of overflowing.
+    private const int TitleChars = 34, LineChars = 46;
 
     public static async Task<IResult> Get(Guid id, HttpContext http, IQuerySession session)
     {
         var ui = UiContext.For(http);
         var view = await session.LoadAsync<DocumentView>(id, http.RequestAborted);
         if (view is null) return WebErrors.NotFound(ui, ui.T("doc.not-found", id));
-        var lineage = await LineageEndpoint.LoadAsync(http.RequestServices.GetRequiredService<DocumentRecords>(), view, http.RequestAborted);
+        var all = await http.RequestServices.GetRequiredService<DocumentRecords>().AllAsync(id, http.RequestAborted);
+        var lineage = LineageEndpoint.Build(view, all.Revisions, all.Translations, all.History.Where(h => h.Verdict is not null).ToList());
+        var details = new NodeDetails(all.Translations, view.Verifications, all.History);
         var body = H($"""
-            <p class="meta"><a href="/documents/{id}">{view.Title}</a></p>
+            <p class="meta"><a href="/documents/{id}" title="{view.Title}">← {DocumentPage.Shorten(view.Title, 90)}</a></p>
             <h1>{ui.T("lineage.title")}</h1>
             <p>{ui.T("lineage.intro")}</p>
             <figure>
-            <div class="graph">{Svg(ui, view, lineage)}</div>
+            <div class="graph">{Svg(ui, view, lineage, details)}</div>
             <figcaption class="hint">{ui.T("lineage.legend")}</figcaption>
             </figure>
+            {(all.Translations.GroupBy(t => t.Language, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } several
+                ? H($"<p><a href=\"/documents/{id}/compare{Query(("a", several.SkipLast(1).Last().Version.ToString(CultureInfo.InvariantCulture)), ("b", several.Last().Version.ToString(CultureInfo.InvariantCulture)))}\">{ui.T("lineage.compare-translations", several.Key)}</a></p>")
+                : Markup.Empty)}
             <h2>{ui.T("lineage.as-list")}</h2>
-            {List(ui, view, lineage)}
+            {List(ui, view, lineage, details)}
             """);
         return Layout.Page(ui, $"{ui.T("lineage.title")} · {view.Title}", body);
     }
 
+    /// <summary>What the lineage's nodes do not carry but a reader needs: who translated, how, which of several; how much evidence a verdict cites.</summary>
+    public sealed class NodeDetails(IReadOnlyList<TranslationRecord> translations, IReadOnlyList<VerificationState> verifications, IReadOnlyList<HistoryEntry> history)
+    {
+        public TranslationRecord? Translation(LineageNode n)
+            => n.Kind == "translation" && long.TryParse(n.Id.AsSpan("translation:".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence)
+                ? translations.FirstOrDefault(t => t.Sequence == sequence) : null;
+
+        /// <summary>"#2" when several translations into the node's language were recorded, else empty.</summary>
+        public string Place(TranslationRecord t)
+        {
+            var same = translations.Where(o => string.Equals(o.Language, t.Language, StringComparison.OrdinalIgnoreCase)).OrderBy(o => o.Sequence).ToList();
+            return same.Count > 1 ? $" #{same.FindIndex(o => o.Sequence == t.Sequence) + 1}" : "";
+        }
+
+        public int Evidence(LineageNode n)
+        {
+            if (n.Kind != "verification" || !long.TryParse(n.Id.AsSpan("verification:".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence)) return 0;
+            var version = history.FirstOrDefault(h => h.Sequence == sequence)?.Version;
+            return verifications.FirstOrDefault(v => v.Version == version)?.Evidence.Count ?? 0;
+        }
+    }
+
     public sealed record Placed(LineageNode Node, int X, int Y);
 
-    /// <summary>Positions: one column per revision; translations stacked below it, verifications stacked above.</summary>
+    /// <summary>
+    /// Positions: each revision owns a band of columns as wide as its widest row of dependants, so the graph grows across the page
+    /// rather than down it; verdicts on revisions above, translations below, verdicts on translations under those.
+    /// </summary>
     public static IReadOnlyList<Placed> Place(Lineage lineage)
     {
         var revisions = lineage.Nodes.Where(n => n.Kind == "revision").OrderBy(n => n.Revision).ToList();
-        var column = revisions.Select((n, i) => (n.Revision, i)).ToDictionary(p => p.Revision, p => p.i);
-        // Verdicts on a revision stack above it; verdicts on a translation stack below, after the translations, nearer what they verify.
         var target = lineage.Edges.Where(e => e.Type == LineageEndpoint.Verifies).ToDictionary(e => e.From, e => e.To);
         bool OnTranslation(LineageNode n) => target.TryGetValue(n.Id, out var t) && t.StartsWith("translation:", StringComparison.Ordinal);
-        var above = lineage.Nodes.Where(n => n.Kind == "verification" && !OnTranslation(n)).GroupBy(n => n.Revision).ToDictionary(g => g.Key, g => g.ToList());
-        var below = lineage.Nodes.Where(n => n.Kind == "translation" || (n.Kind == "verification" && OnTranslation(n)))
-            .OrderBy(n => n.Kind == "verification").GroupBy(n => n.Revision).ToDictionary(g => g.Key, g => g.ToList());
-        var rowsAbove = above.Count == 0 ? 0 : above.Values.Max(v => v.Count);
-        var revisionY = Margin + rowsAbove * RowHeight;
+        List<LineageNode> Of(int revision, Func<LineageNode, bool> which) => lineage.Nodes.Where(n => n.Revision == revision && which(n)).ToList();
+        var above = revisions.ToDictionary(r => r.Revision, r => Of(r.Revision, n => n.Kind == "verification" && !OnTranslation(n)));
+        var translations = revisions.ToDictionary(r => r.Revision, r => Of(r.Revision, n => n.Kind == "translation"));
+        var under = revisions.ToDictionary(r => r.Revision, r => Of(r.Revision, n => n.Kind == "verification" && OnTranslation(n)));
+        var hasAbove = above.Values.Any(v => v.Count > 0);
+        var revisionY = Margin + (hasAbove ? RowHeight : 0);
         var placed = new List<Placed>();
-        int X(int revision) => Margin + (column.TryGetValue(revision, out var c) ? c : 0) * ColumnWidth;
-        foreach (var r in revisions) placed.Add(new Placed(r, X(r.Revision), revisionY));
-        foreach (var (revision, nodes) in above)
-            placed.AddRange(nodes.Select((n, k) => new Placed(n, X(revision), revisionY - (k + 1) * RowHeight)));
-        foreach (var (revision, nodes) in below)
-            placed.AddRange(nodes.Select((n, k) => new Placed(n, X(revision), revisionY + (k + 1) * RowHeight)));
+        var x = Margin;
+        foreach (var r in revisions)
+        {
+            placed.Add(new Placed(r, x, revisionY));
+            placed.AddRange(above[r.Revision].Select((n, k) => new Placed(n, x + k * ColumnWidth, Margin)));
+            placed.AddRange(translations[r.Revision].Select((n, k) => new Placed(n, x + k * ColumnWidth, revisionY + RowHeight)));
+            placed.AddRange(under[r.Revision].Select((n, k) => new Placed(n, x + k * ColumnWidth, revisionY + 2 * RowHeight)));
+            var span = new[] { 1, above[r.Revision].Count, translations[r.Revision].Count, under[r.Revision].Count }.Max();
+            x += span * ColumnWidth;
+        }
         return placed;
     }
 
@@ -63,32 +98,53 @@ public static class LineagePage
         _ => $"/documents/{id}#verifications",
     };
 
-    private static string Label(UiContext ui, LineageNode n) => n.Kind switch
+    /// <summary>A node's lines, in full: the drawing shortens them at a word, the list and the accessible name keep them whole.</summary>
+    private static string[] Lines(UiContext ui, LineageNode n, NodeDetails details)
     {
-        "revision" => ui.T("doc.revision-n", n.Revision),
-        "translation" => ui.T("lineage.translation", n.Language ?? "", n.Revision),
-        _ => $"{ui.T("verdict." + n.Verdict)} · r{n.Revision}{(n.Language is null ? "" : " " + n.Language)}",
-    };
+        var when = n.At.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        switch (n.Kind)
+        {
+            case "revision":
+                return [ui.T("doc.revision-n", n.Revision), $"{n.Actor} · {when}"];
+            case "translation":
+                var t = details.Translation(n);
+                return
+                [
+                    ui.T("lineage.translation", (n.Language ?? "") + (t is null ? "" : details.Place(t)), n.Revision),
+                    t is null ? ui.T("method." + n.Method) : $"{t.Translator} · {ui.T("method." + t.Method)}",
+                    $"{n.Actor} · {when}",
+                ];
+            default:
+                var evidence = details.Evidence(n);
+                return
+                [
+                    $"{ui.T("verdict." + n.Verdict)} · r{n.Revision}{(n.Language is null ? "" : " " + n.Language)}",
+                    n.Claim is null ? ui.T("doc.whole-text") : $"“{n.Claim}”",
+                    $"{ui.T("lineage.evidence", evidence)} · {n.Actor} · {when}",
+                ];
+        }
+    }
 
-    public static Markup Svg(UiContext ui, DocumentView view, Lineage lineage)
+    private static string Label(UiContext ui, LineageNode n, NodeDetails details) => string.Join(", ", Lines(ui, n, details));
+
+    public static Markup Svg(UiContext ui, DocumentView view, Lineage lineage, NodeDetails details)
     {
         var placed = Place(lineage);
         var byId = placed.ToDictionary(p => p.Node.Id);
-        var width = placed.Max(p => p.X) + NodeWidth + Margin + 24;
+        var width = placed.Max(p => p.X) + NodeWidth + Margin;
         var height = placed.Max(p => p.Y) + NodeHeight + Margin;
         var edges = lineage.Edges.Where(e => byId.ContainsKey(e.From) && byId.ContainsKey(e.To)).Select(e =>
         {
             var (a, b) = (byId[e.From], byId[e.To]);
             var dash = e.Type == LineageEndpoint.TranslationOf ? new Markup(" stroke-dasharray=\"6 4\"") : Markup.Empty;
             string d;
-            if (a.Y == b.Y) d = $"M {a.X} {a.Y + NodeHeight / 2} H {b.X + NodeWidth}";
-            else if (Math.Abs(a.Y - b.Y) == RowHeight && a.X == b.X)
-                d = a.Y > b.Y ? $"M {a.X + NodeWidth / 2} {a.Y} V {b.Y + NodeHeight}" : $"M {a.X + NodeWidth / 2} {a.Y + NodeHeight} V {b.Y}";
+            if (a.Y == b.Y) d = a.X > b.X ? $"M {a.X} {a.Y + NodeHeight / 2} H {b.X + NodeWidth}" : $"M {a.X + NodeWidth} {a.Y + NodeHeight / 2} H {b.X}";
             else
             {
-                // Not adjacent: run down the gutter to the right of the column, so the line never crosses the nodes in between.
-                var gutter = a.X + NodeWidth + 8 + (Math.Abs(a.Y - b.Y) / RowHeight) * 4;
-                d = $"M {a.X + NodeWidth} {a.Y + NodeHeight / 2} H {gutter} V {b.Y + NodeHeight / 2 + (a.Y > b.Y ? 8 : -8)} H {b.X + NodeWidth}";
+                // Down (or up) into the gap between the rows, across it, then straight into the target: lines never cross a node.
+                var (startY, endY) = a.Y > b.Y ? (a.Y, b.Y + NodeHeight) : (a.Y + NodeHeight, b.Y);
+                var gap = (startY + endY) / 2;
+                d = $"M {a.X + NodeWidth / 2} {startY} V {gap} H {b.X + NodeWidth / 2} V {endY}";
             }
             return H($"<path class=\"edge {e.Type}\" d=\"{d}\" fill=\"none\" stroke=\"{EdgeColour(e.Type)}\" stroke-width=\"2\"{dash} marker-end=\"url(#arrow)\"/>");
         });
@@ -96,14 +152,16 @@ public static class LineagePage
         {
             var n = p.Node;
             var (fill, stroke) = Colours(n);
-            var label = Label(ui, n);
-            var second = $"{n.Actor} · {n.At.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
+            var lines = Lines(ui, n, details);
             var badge = n.Outdated == true ? ui.T("doc.outdated") : null;
+            var label = Label(ui, n, details) + (badge is null ? "" : ", " + badge);
+            var title = DocumentPage.Shorten(lines[0], TitleChars - (badge is null ? 0 : 2));
             return H($"""
-                <a href="{Href(view.Id, n)}"{(n.Kind == "translation" ? new Markup(" download") : Markup.Empty)} aria-label="{label}, {second}{(badge is null ? "" : ", " + badge)}">
+                <a href="{Href(view.Id, n)}"{(n.Kind == "translation" ? new Markup(" download") : Markup.Empty)}>
+                <title>{label}</title>
                 <rect x="{p.X}" y="{p.Y}" width="{NodeWidth}" height="{NodeHeight}" rx="8" fill="{fill}" stroke="{stroke}" stroke-width="2"{(n.Kind == "translation" && n.Latest != true ? new Markup(" stroke-dasharray=\"4 3\"") : Markup.Empty)}/>
-                <text x="{p.X + 10}" y="{p.Y + 22}" font-size="14" font-weight="600" fill="#1b1f24">{label}{(badge is null ? Markup.Empty : H($" ⚠"))}</text>
-                <text x="{p.X + 10}" y="{p.Y + 42}" font-size="12" fill="#4a5360">{Truncate(second, 32)}</text>
+                <text x="{p.X + 10}" y="{p.Y + 22}" font-size="14" font-weight="600" fill="#1b1f24">{title}{(badge is null ? Markup.Empty : H($" ⚠"))}</text>
+                {Join(lines.Skip(1).Select((l, i) => H($"<text x=\"{p.X + 10}\" y=\"{p.Y + 42 + i * 18}\" font-size=\"12\" fill=\"#4a5360\">{DocumentPage.Shorten(l, LineChars)}</text>")))}
                 </a>
                 """);
         });
@@ -135,15 +193,13 @@ public static class LineagePage
         },
     };
 
-    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
-
-    private static Markup List(UiContext ui, DocumentView view, Lineage lineage)
+    private static Markup List(UiContext ui, DocumentView view, Lineage lineage, NodeDetails details)
     {
-        var names = lineage.Nodes.ToDictionary(n => n.Id, n => Label(ui, n));
+        var names = lineage.Nodes.ToDictionary(n => n.Id, n => Label(ui, n, details));
         var rows = lineage.Edges.Select(e => H($"""
             <tr><th scope="row">{names.GetValueOrDefault(e.From)}</th><td>{ui.T("lineage.edge." + e.Type)}</td><td>{names.GetValueOrDefault(e.To)}</td></tr>
             """));
-        var revisions = lineage.Nodes.Where(n => n.Kind == "revision").Select(n => H($"<li><a href=\"{Href(view.Id, n)}\">{Label(ui, n)}</a> · {n.Actor}</li>"));
+        var revisions = lineage.Nodes.Where(n => n.Kind == "revision").Select(n => H($"<li><a href=\"{Href(view.Id, n)}\">{Label(ui, n, details)}</a></li>"));
         return H($"""
             <ul>{revisions}</ul>
             <div class="table-wrap"><table>

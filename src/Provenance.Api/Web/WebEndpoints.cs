@@ -21,6 +21,8 @@ public static class WebEndpoints
         pages.MapGet("/documents/{id:guid}/lineage", LineagePage.Get);
         pages.MapGet("/documents/{id:guid}/integrity", IntegrityPage.Document);
         pages.MapGet("/integrity", IntegrityPage.Get);
+        pages.MapGet("/verify", VerifyPage.Get);
+        pages.MapPost("/verify", VerifyPage.Post);
 
         var contributors = pages.MapGroup("").RequireAuthorization(p => p.RequireRole(Roles.Contributor));
         contributors.MapGet("/documents/new", IngestPage.Get);
@@ -29,12 +31,13 @@ public static class WebEndpoints
         contributors.MapPost("/documents/{id:guid}/translate", DocumentForms.Translate);
         pages.MapPost("/documents/{id:guid}/verify", DocumentForms.Verify).RequireAuthorization(p => p.RequireRole(Roles.Verifier));
         // A language switch or reload on a form's address after a failed submission lands back on the document.
-        pages.MapGet("/documents/{id:guid}/{form:regex(^(edit|translate|verify)$)}", (Guid id, string form) => Results.Redirect($"/documents/{id}#{form}"));
+        pages.MapGet("/documents/{id:guid}/{form:regex(^(edit|translate|verify)$)}", (Guid id, string form) => Results.Redirect($"/documents/{id}?action={form}#{form}"));
 
         var auditors = pages.MapGroup("").RequireAuthorization(p => p.RequireRole(Roles.Auditor));
         auditors.MapGet("/audit", AuditPage.Get);
         auditors.MapGet("/audit/export.csv", AuditPage.Csv);
         auditors.MapPost("/integrity/verify", IntegrityPage.Verify);
+        auditors.MapGet("/documents/{id:guid}/export/signed.zip", VerifyPage.SignedExport);
         return app;
     }
 }
