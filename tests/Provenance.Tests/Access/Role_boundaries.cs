@@ -9,6 +9,7 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
     public static TheoryData<string, string, string[]> Endpoints => new()
     {
         { "POST", "/api/documents", [Roles.Contributor, Roles.Admin] },
+        { "POST", "/api/documents/batch", [Roles.Contributor, Roles.Admin] },
         { "POST", "/api/documents/{id}/revisions", [Roles.Contributor, Roles.Admin] },
         { "POST", "/api/documents/{id}/translations", [Roles.Contributor, Roles.Admin] },
         { "POST", "/api/documents/{id}/verifications", [Roles.Verifier, Roles.Admin] },
