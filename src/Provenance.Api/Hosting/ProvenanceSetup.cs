@@ -189,8 +189,11 @@ public static class ProvenanceSetup
 
         // Aggregates are only ever changed by the projection, so FetchForWriting/FetchLatest may reuse the identity map.
         opts.Projections.UseIdentityMapForAggregates = true;
-        // Feed readers and webhooks wait on the daemon's high-water mark: look for new events every 250 ms even when idle (default 1 s).
-        opts.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(250);
+        // Feed readers and webhooks wait on the daemon's high-water mark. An append NOTIFYs the daemon (Marten's LISTEN/NOTIFY wakeup),
+        // so it need not poll often to be prompt: idle, it looks every 5 s (each look writes its progression row, so polling every
+        // 250 ms cost 4 commits a second forever); a missed notification costs at most that.
+        opts.Events.UseListenNotifyForEventAppends = true;
+        opts.Projections.SlowPollingTime = TimeSpan.FromSeconds(5);
         opts.Projections.Add<DocumentViewProjection>(ProjectionLifecycle.Inline);
 
         opts.Schema.For<DocumentView>().Duplicate(d => d.CreatedAt).Duplicate(d => d.Language);
