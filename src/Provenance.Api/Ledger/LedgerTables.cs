@@ -12,7 +12,8 @@ namespace Provenance.Api.Ledger;
 /// The ledger's own tables beside Marten's. <c>ledger_leaves</c> maps each event's global sequence to its dense leaf index:
 /// Marten's sequence has gaps (rolled-back transactions take numbers and never commit; the daemon skips such gaps once
 /// they are proven dead), so leaf <c>i</c> is the i-th lowest <c>seq_id</c> present in <c>mt_events</c>, never <c>seq_id</c> itself.
-/// <c>ledger_nodes</c> holds every perfect subtree hash (level 0 = leaf hashes), written in the daemon's transaction.
+/// <c>ledger_nodes</c> holds every perfect subtree hash (level 0 = leaf hashes), written in the daemon's transaction, and so are
+/// <c>ledger_tiles</c> and <c>ledger_entry_bundles</c>, the public log's resources (c2sp.org/tlog-tiles).
 /// </summary>
 public static class LedgerTables
 {
@@ -20,6 +21,8 @@ public static class LedgerTables
     public const string Nodes = "ledger_nodes";
     public const string Checkpoints = "ledger_checkpoints";
     public const string SigningKeys = "ledger_signing_keys";
+    public const string Tiles = "ledger_tiles";
+    public const string EntryBundles = "ledger_entry_bundles";
 
     public static IEnumerable<Table> SchemaObjects(string schema)
     {
@@ -40,6 +43,21 @@ public static class LedgerTables
         nodes.AddColumn<long>("idx").AsPrimaryKey();
         nodes.AddColumn("hash", "bytea").NotNull();
         yield return nodes;
+
+        // c2sp.org/tlog-tiles hash tiles (level L = tree level 8·L), grown by appending in the daemon's transaction: a tile
+        // holds its hashes so far, and any prefix of it is the partial tile of that width.
+        var tiles = new Table(new PostgresqlObjectName(schema, Tiles, SchemaUtils.IdentifierUsage.General));
+        tiles.AddColumn<int>("level").AsPrimaryKey();
+        tiles.AddColumn<long>("idx").AsPrimaryKey();
+        tiles.AddColumn("hashes", "bytea").NotNull();
+        yield return tiles;
+
+        // Entry bundles: the leaf encodings of 256 consecutive leaves, uint16 length-prefixed, appended the same way.
+        var bundles = new Table(new PostgresqlObjectName(schema, EntryBundles, SchemaUtils.IdentifierUsage.General));
+        bundles.AddColumn<long>("idx").AsPrimaryKey();
+        bundles.AddColumn<int>("width").NotNull();
+        bundles.AddColumn("entries", "bytea").NotNull();
+        yield return bundles;
 
         var checkpoints = new Table(new PostgresqlObjectName(schema, Checkpoints, SchemaUtils.IdentifierUsage.General));
         checkpoints.AddColumn<long>("tree_size").AsPrimaryKey();
