@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Provenance.Api.Access;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Provenance.Ledger;
@@ -40,7 +41,7 @@ public static class PublicLogEndpoints
         if (tile.IsEntries && !publicEntries && user.Identity?.IsAuthenticated != true)
         {
             // Entries name actors and titles: behind a key of any role unless the operator made them public.
-            return Results.Challenge();
+            return Results.Challenge(authenticationSchemes: [ApiKeyAuthentication.SchemeName]);
         }
 
         var bytes = tile.IsEntries ? await EntriesAsync(ledger, tile, ct) : await HashesAsync(ledger, tile, ct);
