@@ -6,6 +6,7 @@ using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Provenance.Api.Access;
+using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
 using Provenance.Api.Ledger;
 using Provenance.Ledger;
@@ -118,6 +119,33 @@ public sealed class Serving_the_log_as_tiles(AppFixture fixture) : LedgerContext
         {
             ledger.PublicEntries = false;
         }
+    }
+
+    [Fact]
+    public async Task The_largest_event_the_API_accepts_fits_an_entry_and_one_byte_more_is_refused()
+    {
+        var document = await IngestAsync("A claim to verify.\n");
+        // Control characters take six bytes each in canonical JSON (\u0001): the worst case per character.
+        var notes = new string('\u0001', FieldLimits.Notes);
+        var reason = new string('r', FieldLimits.EventTextBytes - FieldLimits.JsonBytes(notes) - FieldLimits.JsonBytes(null) - 2);
+        object Body(string r) => new { revision = 1, method = "source-comparison", verdict = "verified", notes, reason = r };
+
+        var tooLarge = await As(Roles.Verifier, s => s.Post.Json(Body(reason + "r")).ToUrl($"/api/documents/{document.Id}/verifications"));
+        await ShouldBeProblemAsync(tooLarge, 422, "validation");
+        (await tooLarge.ReadAsTextAsync()).ShouldContain("\"evidence\":[");
+        (await EventsOfAsync(document.Id)).Count.ShouldBe(1);
+
+        var largest = await As(Roles.Verifier, s => s.Post.Json(Body(reason)).ToUrl($"/api/documents/{document.Id}/verifications"));
+        largest.Context.Response.StatusCode.ShouldBe(201, await largest.ReadAsTextAsync());
+        await WaitForLedgerAsync();
+        var leafIndex = await ScalarAsync<long>($"select max(leaf_index) from {{schema}}.ledger_leaves where stream_id = '{document.Id}'");
+        var size = await TreeSizeAsync();
+        var bundle = new TileRef(0, leafIndex / 256, TlogTiles.WidthIn(0, leafIndex / 256, size), IsEntries: true);
+        var entry = EntryBundle.Split((await GetAsync(bundle.Path, Roles.Reader)).Bytes)[(int)(leafIndex % 256)];
+        entry.Length.ShouldBeGreaterThan(FieldLimits.EventTextBytes);
+        entry.Length.ShouldBeLessThanOrEqualTo(ushort.MaxValue);
+        LeafEncoding.Decode(entry.Span).EventType.ShouldContain("verified");
+        MerkleHash.LeafHash(entry.Span).ShouldBe(await ScalarAsync<byte[]>($"select leaf_hash from {{schema}}.ledger_leaves where leaf_index = {leafIndex}"));
     }
 
     async Task<long> TreeSizeAsync()
