@@ -180,6 +180,28 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
         return rows[0];
     }
 
+    /// <summary>The leaf inputs (entries) of the given leaves, read from their entry bundles in one query; absent ones are left out.</summary>
+    public async Task<Dictionary<long, byte[]>> EntriesAsync(IReadOnlyCollection<long> leafIndexes, CancellationToken ct)
+    {
+        var result = new Dictionary<long, byte[]>();
+        if (leafIndexes.Count == 0) return result;
+        await using var command = dataSource.CreateCommand($"select idx, entries from {T(LedgerTables.EntryBundles)} where idx = any($1)");
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = leafIndexes.Select(i => i / TlogTiles.Width).Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
+        });
+        var bundles = await ReadAllAsync(command, r => (r.GetInt64(0), (byte[])r[1]), ct);
+        var byIndex = bundles.ToDictionary(b => b.Item1, b => EntryBundle.Split(b.Item2));
+        foreach (var leaf in leafIndexes)
+        {
+            if (byIndex.TryGetValue(leaf / TlogTiles.Width, out var entries) && leaf % TlogTiles.Width < entries.Count)
+            {
+                result[leaf] = entries[(int)(leaf % TlogTiles.Width)].ToArray();
+            }
+        }
+        return result;
+    }
+
     public byte[] GetNode(int level, long index) =>
         GetNodesAsync([new NodeId(level, index)]).AsTask().GetAwaiter().GetResult()[0];
 
