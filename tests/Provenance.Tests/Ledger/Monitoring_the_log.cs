@@ -192,6 +192,32 @@ public sealed class Monitoring_the_log(AppFixture fixture, ITestOutputHelper out
         exit.ShouldBe(0, text);
         (exit, text) = await runner.RunAsync("monitor", "--log", mirror, "--key", signer.Verifier.VerifierKey, "--state", Path.Combine(work.FullName, "x"));
         exit.ShouldBe(1, text);
+        if (GoClient.Available)
+        {
+            var size = JsonDocument.Parse(File.ReadAllText(Path.Combine(work.FullName, "api", "state.json"))).RootElement.GetProperty("treeSize").GetInt64();
+            (exit, text) = await GoClient.RunAsync(mirror, key, size / 2, 0, size / 2, size - 1);
+            exit.ShouldBe(0, text);
+        }
+    }
+
+    [GoFact]
+    public async Task Golang_x_mod_sumdb_tlog_proves_records_and_consistency_from_our_tiles()
+    {
+        // Levels 0, 1 and 2, each with a partial tile at the right edge.
+        var log = new StaticLog(Folder("log"), signer, TestEntries(66_000));
+        log.Publish(66_000);
+        var (exit, text) = await GoClient.RunAsync(log.Folder, signer.Verifier.VerifierKey, 65_537, 0, 255, 256, 65_535, 65_536, 65_999);
+        exit.ShouldBe(0, text);
+        text.ShouldContain("OK monitor.test/log 66000");
+        (await GoClient.RunAsync(log.Folder, signer.Verifier.VerifierKey, 300, 299)).Exit.ShouldBe(0);
+
+        // The same client refuses a tile with a changed byte on the path of a proof.
+        var tile = Path.Combine(log.Folder, new TileRef(0, 257, 208).Path);
+        var bytes = File.ReadAllBytes(tile);
+        bytes[0] ^= 1;
+        File.WriteAllBytes(tile, bytes);
+        (exit, text) = await GoClient.RunAsync(log.Folder, signer.Verifier.VerifierKey, 0, 65_999);
+        exit.ShouldNotBe(0, text);
     }
 
     string Folder(string name) => Directory.CreateDirectory(Path.Combine(work.FullName, name)).FullName;
@@ -264,4 +290,53 @@ public sealed class Monitoring_the_log(AppFixture fixture, ITestOutputHelper out
             File.WriteAllBytes(file, bytes);
         }
     }
+}
+
+/// <summary>A fact that needs Go and golang.org/x/mod (Debian golang-go, golang-golang-x-mod-dev; .ci/run installs them).</summary>
+public sealed class GoFactAttribute : FactAttribute
+{
+    public GoFactAttribute()
+    {
+        if (!GoClient.Available) Skip = "go or golang.org/x/mod is not installed (apt-get install golang-go golang-golang-x-mod-dev; .ci/run installs them).";
+    }
+}
+
+/// <summary>GoTlogClient/main.go, built once per run: an independent tlog-tiles client on golang.org/x/mod/sumdb/tlog.</summary>
+static class GoClient
+{
+    const string XMod = "/usr/share/gocode/src/golang.org/x/mod/sumdb/tlog";
+    static readonly Lazy<Task<string>> Built = new(BuildAsync);
+
+    public static bool Available => Directory.Exists(XMod) && Which("go") is not null;
+
+    public static async Task<(int Exit, string Output)> RunAsync(string dir, string key, long old, params long[] indexes) =>
+        await ExecAsync(await Built.Value, null, ["-dir", dir, "-key", key, "-old", old.ToString(), .. indexes.Select(i => i.ToString())]);
+
+    static async Task<string> BuildAsync()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"provenance-tlogclient-{Guid.NewGuid():N}");
+        var (exit, text) = await ExecAsync("go", Source(), ["build", "-o", output, "."]);
+        return exit == 0 ? output : throw new InvalidOperationException($"go build failed: {text}");
+    }
+
+    static string Source([System.Runtime.CompilerServices.CallerFilePath] string here = "") => Path.Combine(Path.GetDirectoryName(here)!, "GoTlogClient");
+
+    static async Task<(int, string)> ExecAsync(string file, string? directory, string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory ?? "" };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        // Offline: x/mod from Debian's source tree (go.mod replaces it), nothing from a proxy.
+        start.Environment["GOFLAGS"] = "-mod=mod";
+        start.Environment["GOPROXY"] = "off";
+        start.Environment["GOCACHE"] = Path.Combine(Path.GetTempPath(), "provenance-gocache");
+        start.Environment["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? Path.GetTempPath();
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    static string? Which(string command) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, command)).FirstOrDefault(File.Exists);
 }
