@@ -27,6 +27,7 @@ var all = new Dictionary<string, Func<Scenario>>
     ["integrity-overhead"] = () => new IntegrityOverhead(8, int.Parse(Env("BENCH_INTEGRITY_EVENTS", "2000"))),
     ["rebuild"] = () => new Rebuild(int.Parse(Env("BENCH_REBUILD_EVENTS", "50000"))),
     ["memory"] = () => new ApiMemory(workers, TimeSpan.FromSeconds(httpSeconds), int.Parse(Env("BENCH_MEMORY_PORT", "5093"))),
+    ["monitor-1m"] = () => new MonitorMillion(int.Parse(Env("BENCH_MONITOR_ENTRIES", "1000000")), Env("BENCH_MONITOR_DIR", "/var/tmp/provenance/bench-monitor-log")),
     ["feed-lag"] = () => new FeedLag(TimeSpan.FromSeconds(httpSeconds), int.Parse(Env("BENCH_HOOK_PORT", "5092"))),
 };
 var names = args.Length == 0 ? all.Keys.ToList() : args.Distinct().ToList();
