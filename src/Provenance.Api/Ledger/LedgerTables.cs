@@ -202,6 +202,67 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
         return result;
     }
 
+    /// <summary>
+    /// Whether the public log's last hash tile and entry bundle hold exactly the tree's <paramref name="size"/> leaves; false for a
+    /// ledger built before the tiles existed (they are then rebuilt by <see cref="RebuildPublicLogAsync"/>).
+    /// </summary>
+    public async Task<bool> PublicLogCoversAsync(long size, CancellationToken ct)
+    {
+        if (size == 0) return true;
+        var last = (size - 1) / TlogTiles.Width;
+        var width = (int)((size - 1) % TlogTiles.Width) + 1;
+        await using var command = dataSource.CreateCommand(
+            $"select (select octet_length(hashes) from {T(LedgerTables.Tiles)} where level = 0 and idx = $1) = $2 " +
+            $"and (select width from {T(LedgerTables.EntryBundles)} where idx = $1) = $3");
+        command.Parameters.Add(new NpgsqlParameter { Value = last });
+        command.Parameters.Add(new NpgsqlParameter { Value = width * MerkleHash.Size });
+        command.Parameters.Add(new NpgsqlParameter { Value = width });
+        return await command.ExecuteScalarAsync(ct) is true;
+    }
+
+    /// <summary>
+    /// Rebuilds the hash tiles (from the stored nodes at levels 0, 8, 16, …) and the entry bundles (from the events, chained as
+    /// the leaves record) of the tree of <paramref name="size"/> leaves, in one transaction. Refuses an event that no longer
+    /// hashes to its leaf: the log publishes what the tree committed to, or nothing.
+    /// </summary>
+    public async Task RebuildPublicLogAsync(long size, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var tiles = new NpgsqlCommand(
+            $"delete from {T(LedgerTables.Tiles)}; delete from {T(LedgerTables.EntryBundles)}; " +
+            $"insert into {T(LedgerTables.Tiles)} (level, idx, hashes) select level / 8, idx >> 8, string_agg(hash, ''::bytea order by idx) " +
+            $"from {T(LedgerTables.Nodes)} where level % 8 = 0 group by level / 8, idx >> 8", connection, transaction))
+        {
+            await tiles.ExecuteNonQueryAsync(ct);
+        }
+        const int page = 16 * TlogTiles.Width;
+        for (long from = 0; from < size; from += page)
+        {
+            var leaves = (await LeafPageAsync(from, page, ct)).Where(l => l.LeafIndex < size).ToList();
+            var rows = (await EventsAsync(leaves.Select(l => l.Sequence).ToArray(), ct)).ToDictionary(r => r.Sequence);
+            var bundles = new List<(long Index, int Width, byte[] Entries)>();
+            foreach (var chunk in leaves.Chunk(TlogTiles.Width))
+            {
+                var entries = chunk.Select(leaf =>
+                {
+                    var encoded = rows.TryGetValue(leaf.Sequence, out var row) ? LeafEncoding.Encode(row.ToEntry(leaf.ChainPrev).Entry) : null;
+                    return encoded is not null && MerkleHash.LeafHash(encoded).AsSpan().SequenceEqual(leaf.LeafHash)
+                        ? encoded
+                        : throw new InvalidOperationException($"Event {leaf.Sequence} no longer hashes to leaf {leaf.LeafIndex}; refusing to publish its entry.");
+                });
+                bundles.Add((chunk[0].LeafIndex / TlogTiles.Width, chunk.Length, EntryBundle.Encode(entries)));
+            }
+            await using var insert = new NpgsqlCommand(
+                $"insert into {T(LedgerTables.EntryBundles)} (idx, width, entries) select * from unnest($1::bigint[], $2::int[], $3::bytea[])", connection, transaction);
+            insert.Parameters.Add(new NpgsqlParameter { Value = bundles.Select(b => b.Index).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = bundles.Select(b => b.Width).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = bundles.Select(b => b.Entries).ToArray() });
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+    }
+
     public byte[] GetNode(int level, long index) =>
         GetNodesAsync([new NodeId(level, index)]).AsTask().GetAwaiter().GetResult()[0];
 

@@ -31,6 +31,8 @@ public sealed class MerkleSubscription : SubscriptionBase
         IDocumentOperations operations, CancellationToken cancellationToken)
     {
         var (size, lastSequence) = await _ledger.TreeStateAsync(cancellationToken);
+        // A ledger grown before the public log existed (or whose tiles were lost) gets them rebuilt before it grows further.
+        if (!await _ledger.PublicLogCoversAsync(size, cancellationToken)) await _ledger.RebuildPublicLogAsync(size, cancellationToken);
         // A replayed page (after a restart between commit and progress, or a rebuild) adds nothing twice.
         var sequences = page.Events.Select(e => e.Sequence).Where(s => s > lastSequence).Distinct().Order().ToArray();
         if (sequences.Length == 0) return NullChangeListener.Instance;

@@ -43,6 +43,22 @@ public sealed class Serving_the_log_as_tiles(AppFixture fixture) : LedgerContext
     }
 
     [Fact]
+    public async Task A_ledger_grown_before_the_public_log_existed_gets_its_tiles_and_bundles_rebuilt()
+    {
+        await GrowTreeToAsync(await TreeSizeAsync() + 260);
+        await SqlAsync("delete from {schema}.ledger_tiles; delete from {schema}.ledger_entry_bundles");
+        var target = await TreeSizeAsync() + 3;
+        await GrowTreeToAsync(target);
+        var leafHashes = await LeafHashesFromEntriesAsync(target);
+        var stored = await ScalarAsync<byte[]>("select string_agg(leaf_hash, ''::bytea order by leaf_index) from {schema}.ledger_leaves");
+        leafHashes.SelectMany(h => h).ToArray().ShouldBe(stored);
+        foreach (var tile in Enumerable.Range(0, TlogTiles.LevelCount(target)).SelectMany(l => TlogTiles.TilesOfLevel(l, target)))
+        {
+            (await GetAsync(tile.Path)).Bytes.ShouldBe(Independent.Tile(leafHashes, tile.Level, tile.Index, tile.Width), tile.Path);
+        }
+    }
+
+    [Fact]
     public async Task The_checkpoint_is_the_signed_note_and_proofs_built_from_tiles_alone_verify_against_it()
     {
         await GrowTreeToAsync(await TreeSizeAsync() + 300);
