@@ -118,7 +118,6 @@ static class MonitorCommand
             {
                 return (Report(ExitCodes.CannotVerify, "cannot", e.Message, previous, checkpoint.Checkpoint, null, clock), previous.TreeSize);
             }
-            progress?.Done();
             if (!outcome.Passed)
             {
                 return (Report(ExitCodes.NotVerified, Kebab(outcome.Failure), outcome.Reason!, previous, checkpoint.Checkpoint, outcome, clock), previous.TreeSize);
@@ -261,8 +260,6 @@ static class MonitorCommand
             printed = true;
             writer.WriteLine($"  level {value.Level}: {value.Done}/{value.Total} tiles");
         }
-
-        public void Done() { }
     }
 }
 
