@@ -18,6 +18,7 @@ static class Commands
             VerifyReportCommand.Create(connect),
             VerifySignatureCommand.Create(connect),
             VerifyProofCommand.Create(connect),
+            MonitorCommand.Create(connect),
         };
 
     /// <summary>Runs the command line; a usage error (unknown option, missing argument) exits 2, like "cannot verify".</summary>

@@ -47,6 +47,62 @@ public static class LeafEncoding
         return buffer;
     }
 
+    /// <summary>
+    /// Reads a version-1 encoding back (what a monitor does with each entry of a bundle); throws <see cref="FormatException"/>
+    /// unless <paramref name="encoded"/> is exactly one well-formed entry.
+    /// </summary>
+    public static LedgerEntry Decode(ReadOnlySpan<byte> encoded)
+    {
+        var reader = new Reader(encoded);
+        if (reader.Bytes(1)[0] != FormatVersion) throw new FormatException($"Not a version-{FormatVersion} leaf encoding.");
+        var sequence = reader.Int64();
+        var streamId = new Guid(reader.Bytes(16), bigEndian: true);
+        var version = reader.Int64();
+        var eventType = reader.Text();
+        var timestamp = DateTimeOffset.UnixEpoch.AddTicks(checked(reader.Int64() * TimeSpan.TicksPerMicrosecond));
+        var actor = reader.Text();
+        var payload = reader.LengthPrefixed().ToArray();
+        var previous = reader.Bytes(MerkleHash.Size).ToArray();
+        if (!reader.AtEnd) throw new FormatException("Trailing bytes after the leaf encoding.");
+        if (sequence < 0 || version < 1) throw new FormatException("A leaf has a sequence ≥ 0 and a version ≥ 1.");
+        return new LedgerEntry(sequence, streamId, version, eventType, timestamp, actor, payload, previous);
+    }
+
+    ref struct Reader(ReadOnlySpan<byte> data)
+    {
+        ReadOnlySpan<byte> rest = data;
+
+        public readonly bool AtEnd => rest.IsEmpty;
+
+        public ReadOnlySpan<byte> Bytes(int count)
+        {
+            if (rest.Length < count) throw new FormatException("The leaf encoding is cut short.");
+            var value = rest[..count];
+            rest = rest[count..];
+            return value;
+        }
+
+        public long Int64() => BinaryPrimitives.ReadInt64BigEndian(Bytes(8));
+
+        public ReadOnlySpan<byte> LengthPrefixed()
+        {
+            var length = BinaryPrimitives.ReadUInt32BigEndian(Bytes(4));
+            return length > rest.Length ? throw new FormatException("A length runs past the leaf encoding.") : Bytes((int)length);
+        }
+
+        public string Text()
+        {
+            try
+            {
+                return StrictUtf8.GetString(LengthPrefixed());
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new FormatException("A leaf string is not UTF-8.", e);
+            }
+        }
+    }
+
     /// <summary>The RFC 6962 leaf hash SHA-256(0x00 || Encode(entry)).</summary>
     public static byte[] LeafHash(LedgerEntry entry) => MerkleHash.LeafHash(Encode(entry));
 

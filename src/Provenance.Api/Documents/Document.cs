@@ -104,4 +104,38 @@ public static class FieldLimits
     public const int Notes = 10_000;
     public const int EvidenceCount = 50;
     public const int Quote = 5000;
+
+    /// <summary>
+    /// Free text one event may carry, in bytes of its canonical JSON: with the fixed fields, the actor and the leaf header (under
+    /// 3,000 bytes) every leaf input stays within the 65,535 bytes a tlog-tiles entry bundle's uint16 length prefix allows.
+    /// Ingest, edit and translate fit by the limits above even at 6 bytes a character; a verification's evidence, notes and quote
+    /// could not, so it checks this budget.
+    /// </summary>
+    public const int EventTextBytes = 62_000;
+
+    /// <summary>The bytes <paramref name="value"/> takes as an RFC 8785 JSON string (quotes and escapes included).</summary>
+    public static int JsonBytes(string? value)
+    {
+        if (value is null) return 4;
+        var bytes = 2;
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                bytes += 4;
+                i++;
+                continue;
+            }
+            bytes += c switch
+            {
+                '"' or '\\' or '\b' or '\t' or '\n' or '\f' or '\r' => 2,
+                < ' ' => 6,
+                < (char)0x80 => 1,
+                < (char)0x800 => 2,
+                _ => 3,
+            };
+        }
+        return bytes;
+    }
 }

@@ -91,6 +91,12 @@ public static class Verify
         }
         errors.Optional("notes", command.Notes, FieldLimits.Notes, multiLine: true);
         errors.Optional("reason", command.Reason, FieldLimits.Reason, multiLine: true);
+        var textBytes = evidence.Sum(FieldLimits.JsonBytes) + FieldLimits.JsonBytes(command.Notes) + FieldLimits.JsonBytes(command.Reason)
+            + FieldLimits.JsonBytes(command.Claim?.Quote);
+        if (textBytes > FieldLimits.EventTextBytes)
+        {
+            errors.Add("evidence", $"'evidence', 'notes', 'reason' and 'claim.quote' together take {textBytes} bytes; one event carries at most {FieldLimits.EventTextBytes}.");
+        }
         if (command.Claim is { } claim && target.Problem is null)
         {
             var text = target.Text;

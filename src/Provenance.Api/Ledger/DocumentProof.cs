@@ -5,9 +5,15 @@ using Wolverine.Http;
 
 namespace Provenance.Api.Ledger;
 
-/// <summary>One event of a document as the ledger committed it; <c>AuditPath</c> is null while the event is newer than the checkpoint.</summary>
+/// <summary>
+/// One event of a document as the ledger committed it; <c>AuditPath</c> is null while the event is newer than the checkpoint.
+/// <c>TlogProof</c> is the same proof as a c2sp.org/tlog-proof (entry, index, path, signed checkpoint): verifiable offline alone.
+/// </summary>
 public sealed record DocumentEventProof(long Sequence, long Version, long LeafIndex, byte[] LeafHash, byte[] ChainPrev, bool InCheckpoint,
-    IReadOnlyList<byte[]>? AuditPath);
+    IReadOnlyList<byte[]>? AuditPath)
+{
+    public string? TlogProof { get; init; }
+}
 
 public sealed record DocumentProofResource(Guid DocumentId, CheckpointResource Checkpoint, IReadOnlyList<DocumentEventProof> Events,
     long PendingEvents);
@@ -46,8 +52,12 @@ public sealed class DocumentProofs(LedgerDatabase ledger, CheckpointWriter check
         var byId = ids.Zip(hashes).ToDictionary(p => p.First, p => p.Second);
         var proofs = covered.Zip(plans).ToDictionary(p => p.First.LeafIndex, p => p.Second.Assemble(p.Second.Nodes.Select(n => byId[n]).ToList()));
 
+        var entries = await ledger.EntriesAsync(proofs.Keys, ct);
         var events = leaves.Select(l => new DocumentEventProof(l.Sequence, l.Version, l.LeafIndex, l.LeafHash, l.ChainPrev,
-            proofs.ContainsKey(l.LeafIndex), proofs.TryGetValue(l.LeafIndex, out var proof) ? proof.AuditPath : null)).ToList();
+            proofs.ContainsKey(l.LeafIndex), proofs.TryGetValue(l.LeafIndex, out var proof) ? proof.AuditPath : null)
+        {
+            TlogProof = proof is null ? null : new TlogProof(proof.LeafIndex, proof.AuditPath, checkpoint.Note, entries.GetValueOrDefault(l.LeafIndex)).Format(),
+        }).ToList();
         return new DocumentProofResource(id, await CheckpointEndpoints.ResourceAsync(checkpoint, keyring, ct), events, events.Count(e => !e.InCheckpoint));
     }
 }

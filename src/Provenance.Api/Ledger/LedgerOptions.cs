@@ -24,6 +24,12 @@ public sealed class LedgerOptions
     /// <summary>How often every stored content blob is re-hashed; zero turns the schedule off.</summary>
     public TimeSpan FixityInterval { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// Serve the entry bundles under <c>/log/tile/entries/</c> to anyone. They carry event metadata (titles, actors, reasons), so by
+    /// default they need an API key of any role; the hash tiles and the checkpoint are always public.
+    /// </summary>
+    public bool PublicEntries { get; set; }
+
     /// <summary>Events read per page by verification and per daemon batch by the Merkle subscription.</summary>
     public int PageSize { get; set; } = 1000;
 

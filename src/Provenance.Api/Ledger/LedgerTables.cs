@@ -12,7 +12,8 @@ namespace Provenance.Api.Ledger;
 /// The ledger's own tables beside Marten's. <c>ledger_leaves</c> maps each event's global sequence to its dense leaf index:
 /// Marten's sequence has gaps (rolled-back transactions take numbers and never commit; the daemon skips such gaps once
 /// they are proven dead), so leaf <c>i</c> is the i-th lowest <c>seq_id</c> present in <c>mt_events</c>, never <c>seq_id</c> itself.
-/// <c>ledger_nodes</c> holds every perfect subtree hash (level 0 = leaf hashes), written in the daemon's transaction.
+/// <c>ledger_nodes</c> holds every perfect subtree hash (level 0 = leaf hashes), written in the daemon's transaction, and so are
+/// <c>ledger_tiles</c> and <c>ledger_entry_bundles</c>, the public log's resources (c2sp.org/tlog-tiles).
 /// </summary>
 public static class LedgerTables
 {
@@ -20,6 +21,8 @@ public static class LedgerTables
     public const string Nodes = "ledger_nodes";
     public const string Checkpoints = "ledger_checkpoints";
     public const string SigningKeys = "ledger_signing_keys";
+    public const string Tiles = "ledger_tiles";
+    public const string EntryBundles = "ledger_entry_bundles";
 
     public static IEnumerable<Table> SchemaObjects(string schema)
     {
@@ -40,6 +43,21 @@ public static class LedgerTables
         nodes.AddColumn<long>("idx").AsPrimaryKey();
         nodes.AddColumn("hash", "bytea").NotNull();
         yield return nodes;
+
+        // c2sp.org/tlog-tiles hash tiles (level L = tree level 8·L), grown by appending in the daemon's transaction: a tile
+        // holds its hashes so far, and any prefix of it is the partial tile of that width.
+        var tiles = new Table(new PostgresqlObjectName(schema, Tiles, SchemaUtils.IdentifierUsage.General));
+        tiles.AddColumn<int>("level").AsPrimaryKey();
+        tiles.AddColumn<long>("idx").AsPrimaryKey();
+        tiles.AddColumn("hashes", "bytea").NotNull();
+        yield return tiles;
+
+        // Entry bundles: the leaf encodings of 256 consecutive leaves, uint16 length-prefixed, appended the same way.
+        var bundles = new Table(new PostgresqlObjectName(schema, EntryBundles, SchemaUtils.IdentifierUsage.General));
+        bundles.AddColumn<long>("idx").AsPrimaryKey();
+        bundles.AddColumn<int>("width").NotNull();
+        bundles.AddColumn("entries", "bytea").NotNull();
+        yield return bundles;
 
         var checkpoints = new Table(new PostgresqlObjectName(schema, Checkpoints, SchemaUtils.IdentifierUsage.General));
         checkpoints.AddColumn<long>("tree_size").AsPrimaryKey();
@@ -160,6 +178,89 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
             $"select coalesce(max(leaf_index) + 1, 0), coalesce(max(seq_id), 0) from {T(LedgerTables.Leaves)}");
         var rows = await ReadAllAsync(command, r => (r.GetInt64(0), r.GetInt64(1)), ct);
         return rows[0];
+    }
+
+    /// <summary>The leaf inputs (entries) of the given leaves, read from their entry bundles in one query; absent ones are left out.</summary>
+    public async Task<Dictionary<long, byte[]>> EntriesAsync(IReadOnlyCollection<long> leafIndexes, CancellationToken ct)
+    {
+        var result = new Dictionary<long, byte[]>();
+        if (leafIndexes.Count == 0) return result;
+        await using var command = dataSource.CreateCommand($"select idx, entries from {T(LedgerTables.EntryBundles)} where idx = any($1)");
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = leafIndexes.Select(i => i / TlogTiles.Width).Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
+        });
+        var bundles = await ReadAllAsync(command, r => (r.GetInt64(0), (byte[])r[1]), ct);
+        var byIndex = bundles.ToDictionary(b => b.Item1, b => EntryBundle.Split(b.Item2));
+        foreach (var leaf in leafIndexes)
+        {
+            if (byIndex.TryGetValue(leaf / TlogTiles.Width, out var entries) && leaf % TlogTiles.Width < entries.Count)
+            {
+                result[leaf] = entries[(int)(leaf % TlogTiles.Width)].ToArray();
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Whether the public log's last hash tile and entry bundle hold exactly the tree's <paramref name="size"/> leaves; false for a
+    /// ledger built before the tiles existed (they are then rebuilt by <see cref="RebuildPublicLogAsync"/>).
+    /// </summary>
+    public async Task<bool> PublicLogCoversAsync(long size, CancellationToken ct)
+    {
+        if (size == 0) return true;
+        var last = (size - 1) / TlogTiles.Width;
+        var width = (int)((size - 1) % TlogTiles.Width) + 1;
+        await using var command = dataSource.CreateCommand(
+            $"select (select octet_length(hashes) from {T(LedgerTables.Tiles)} where level = 0 and idx = $1) = $2 " +
+            $"and (select width from {T(LedgerTables.EntryBundles)} where idx = $1) = $3");
+        command.Parameters.Add(new NpgsqlParameter { Value = last });
+        command.Parameters.Add(new NpgsqlParameter { Value = width * MerkleHash.Size });
+        command.Parameters.Add(new NpgsqlParameter { Value = width });
+        return await command.ExecuteScalarAsync(ct) is true;
+    }
+
+    /// <summary>
+    /// Rebuilds the hash tiles (from the stored nodes at levels 0, 8, 16, …) and the entry bundles (from the events, chained as
+    /// the leaves record) of the tree of <paramref name="size"/> leaves, in one transaction. Refuses an event that no longer
+    /// hashes to its leaf: the log publishes what the tree committed to, or nothing.
+    /// </summary>
+    public async Task RebuildPublicLogAsync(long size, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var tiles = new NpgsqlCommand(
+            $"delete from {T(LedgerTables.Tiles)}; delete from {T(LedgerTables.EntryBundles)}; " +
+            $"insert into {T(LedgerTables.Tiles)} (level, idx, hashes) select level / 8, idx >> 8, string_agg(hash, ''::bytea order by idx) " +
+            $"from {T(LedgerTables.Nodes)} where level % 8 = 0 group by level / 8, idx >> 8", connection, transaction))
+        {
+            await tiles.ExecuteNonQueryAsync(ct);
+        }
+        const int page = 16 * TlogTiles.Width;
+        for (long from = 0; from < size; from += page)
+        {
+            var leaves = (await LeafPageAsync(from, page, ct)).Where(l => l.LeafIndex < size).ToList();
+            var rows = (await EventsAsync(leaves.Select(l => l.Sequence).ToArray(), ct)).ToDictionary(r => r.Sequence);
+            var bundles = new List<(long Index, int Width, byte[] Entries)>();
+            foreach (var chunk in leaves.Chunk(TlogTiles.Width))
+            {
+                var entries = chunk.Select(leaf =>
+                {
+                    var encoded = rows.TryGetValue(leaf.Sequence, out var row) ? LeafEncoding.Encode(row.ToEntry(leaf.ChainPrev).Entry) : null;
+                    return encoded is not null && MerkleHash.LeafHash(encoded).AsSpan().SequenceEqual(leaf.LeafHash)
+                        ? encoded
+                        : throw new InvalidOperationException($"Event {leaf.Sequence} no longer hashes to leaf {leaf.LeafIndex}; refusing to publish its entry.");
+                });
+                bundles.Add((chunk[0].LeafIndex / TlogTiles.Width, chunk.Length, EntryBundle.Encode(entries)));
+            }
+            await using var insert = new NpgsqlCommand(
+                $"insert into {T(LedgerTables.EntryBundles)} (idx, width, entries) select * from unnest($1::bigint[], $2::int[], $3::bytea[])", connection, transaction);
+            insert.Parameters.Add(new NpgsqlParameter { Value = bundles.Select(b => b.Index).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = bundles.Select(b => b.Width).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = bundles.Select(b => b.Entries).ToArray() });
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
     }
 
     public byte[] GetNode(int level, long index) =>

@@ -31,6 +31,8 @@ public sealed class MerkleSubscription : SubscriptionBase
         IDocumentOperations operations, CancellationToken cancellationToken)
     {
         var (size, lastSequence) = await _ledger.TreeStateAsync(cancellationToken);
+        // A ledger grown before the public log existed (or whose tiles were lost) gets them rebuilt before it grows further.
+        if (!await _ledger.PublicLogCoversAsync(size, cancellationToken)) await _ledger.RebuildPublicLogAsync(size, cancellationToken);
         // A replayed page (after a restart between commit and progress, or a rebuild) adds nothing twice.
         var sequences = page.Events.Select(e => e.Sequence).Where(s => s > lastSequence).Distinct().Order().ToArray();
         if (sequences.Length == 0) return NullChangeListener.Instance;
@@ -46,11 +48,22 @@ public sealed class MerkleSubscription : SubscriptionBase
         var appender = await MerkleAppender.RestoreAsync(size, _ledger, cancellationToken);
         var leaves = new List<StoredLeaf>(rows.Count);
         var nodes = new List<MerkleNode>(rows.Count * 2);
+        var bundles = new SortedDictionary<long, (int Width, MemoryStream Entries)>();
         foreach (var row in rows)
         {
             var chainPrev = previous.TryGetValue(row.StreamId, out var p) ? p : LedgerEntry.NoPreviousHash.ToArray();
             var (entry, payloadHash) = row.ToEntry(chainPrev);
-            var leafHash = LeafEncoding.LeafHash(entry);
+            var encoded = LeafEncoding.Encode(entry);
+            if (encoded.Length > EntryBundle.MaxEntryBytes)
+            {
+                throw new InvalidOperationException(
+                    $"Event {row.Sequence} encodes to {encoded.Length} bytes, more than an entry bundle carries ({EntryBundle.MaxEntryBytes}); refusing to build leaves.");
+            }
+            var leafHash = MerkleHash.LeafHash(encoded);
+            var bundleIndex = appender.Size / TlogTiles.Width;
+            if (!bundles.TryGetValue(bundleIndex, out var bundle)) bundle = (0, new MemoryStream());
+            EntryBundle.Append(bundle.Entries, encoded);
+            bundles[bundleIndex] = (bundle.Width + 1, bundle.Entries);
             leaves.Add(new StoredLeaf(appender.Size, row.Sequence, row.StreamId, row.Version, leafHash, chainPrev, payloadHash));
             nodes.AddRange(appender.Append(leafHash));
             previous[row.StreamId] = leafHash;
@@ -66,6 +79,17 @@ public sealed class MerkleSubscription : SubscriptionBase
         operations.QueueSqlCommand(
             $"insert into {schema}.{LedgerTables.Nodes} (level, idx, hash) select * from unnest(?::int[], ?::bigint[], ?::bytea[])",
             nodes.Select(n => n.Level).ToArray(), nodes.Select(n => n.Index).ToArray(), nodes.Select(n => n.Hash).ToArray());
+
+        // The daemon never hands a page twice past lastSequence (see above), so appending to the stored tiles is exact.
+        var tiles = TlogTiles.TileAppends(nodes);
+        operations.QueueSqlCommand(
+            $"insert into {schema}.{LedgerTables.Tiles} as t (level, idx, hashes) select * from unnest(?::int[], ?::bigint[], ?::bytea[]) " +
+            "on conflict (level, idx) do update set hashes = t.hashes || excluded.hashes",
+            tiles.Select(t => t.Level).ToArray(), tiles.Select(t => t.Index).ToArray(), tiles.Select(t => t.Hashes).ToArray());
+        operations.QueueSqlCommand(
+            $"insert into {schema}.{LedgerTables.EntryBundles} as b (idx, width, entries) select * from unnest(?::bigint[], ?::int[], ?::bytea[]) " +
+            "on conflict (idx) do update set width = b.width + excluded.width, entries = b.entries || excluded.entries",
+            bundles.Keys.ToArray(), bundles.Values.Select(b => b.Width).ToArray(), bundles.Values.Select(b => b.Entries.ToArray()).ToArray());
         return NullChangeListener.Instance;
     }
 }

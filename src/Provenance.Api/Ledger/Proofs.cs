@@ -13,13 +13,21 @@ public sealed record ConsistencyProofResource(long FromSize, long ToSize, IReadO
 /// <summary>RFC 9162 proofs over the stored tree: each reads its O(log n) nodes in one query.</summary>
 public static class ProofEndpoints
 {
+    public const string TlogProofFormat = "tlog-proof";
+
     /// <summary>Proves the event at <paramref name="sequence"/> is leaf <c>leafIndex</c> of the tree of <paramref name="treeSize"/> leaves (default: the latest checkpoint).</summary>
+    /// <remarks>
+    /// <c>format=tlog-proof</c> answers the c2sp.org/tlog-proof text instead (the entry in its extra line, the signed checkpoint of
+    /// that size), which <c>provenance verify-proof FILE --key K</c> checks offline.
+    /// </remarks>
     [WolverineGet("/api/ledger/proofs/inclusion"), Authorize]
-    public static async Task<IResult> Inclusion(long? sequence, long? treeSize, LedgerDatabase ledger, CheckpointWriter checkpoints, CancellationToken ct)
+    public static async Task<IResult> Inclusion(long? sequence, long? treeSize, string? format, LedgerDatabase ledger, CheckpointWriter checkpoints,
+        CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (sequence is not > 0) errors.Add("sequence", "'sequence' must be a positive event sequence number.");
         if (treeSize is < 1) errors.Add("treeSize", "'treeSize' must be at least 1.");
+        if (format is not (null or "json" or TlogProofFormat)) errors.Add("format", $"'format' is json (the default) or {TlogProofFormat}.");
         if (errors.Any) return Problems.Invalid(errors);
 
         var leaf = await ledger.LeafBySequenceAsync(sequence!.Value, ct);
@@ -32,6 +40,13 @@ public static class ProofEndpoints
             return Problems.Invalid(new FieldErrors().Add("treeSize", $"Leaf {leaf.LeafIndex} is not in a tree of {size} leaves."));
 
         var proof = await ProofPlan.ForInclusion(leaf.LeafIndex, size.Value).ExecuteAsync(ledger, ct);
+        if (format == TlogProofFormat)
+        {
+            var signed = await checkpoints.AtSizeAsync(size.Value, ct);
+            if (signed is null) return Problems.Invalid(new FieldErrors().Add("treeSize", $"No checkpoint was signed at tree size {size}; a tlog-proof needs one."));
+            var entry = (await ledger.EntriesAsync([leaf.LeafIndex], ct)).GetValueOrDefault(leaf.LeafIndex);
+            return Results.Text(new TlogProof(proof.LeafIndex, proof.AuditPath, signed.Note, entry).Format(), "text/plain; charset=utf-8");
+        }
         return Results.Ok(new InclusionProofResource(leaf.Sequence, leaf.StreamId, leaf.Version, proof.LeafIndex, proof.TreeSize, leaf.LeafHash,
             proof.AuditPath));
     }

@@ -72,6 +72,7 @@ public abstract class ReportsContext(AppFixture fixture) : LedgerContext(fixture
             Sequence = 1001 + i, Version = i + 1, Timestamp = start.AddMinutes(i), CorrelationId = null, CausationId = null,
         }).ToList();
         var leaves = new List<byte[]>();
+        var entries = new List<byte[]>();
         var chain = new List<byte[]>();
         foreach (var e in pinned)
         {
@@ -80,12 +81,13 @@ public abstract class ReportsContext(AppFixture fixture) : LedgerContext(fixture
             using var json = JsonDocument.Parse(canonical);
             var actor = json.RootElement.GetProperty("actor").GetString()!;
             chain.Add(previous);
-            leaves.Add(LeafEncoding.LeafHash(new LedgerEntry(e.Sequence, e.StreamId, e.Version, e.EventType, e.Timestamp, actor, canonical, previous)));
+            entries.Add(LeafEncoding.Encode(new LedgerEntry(e.Sequence, e.StreamId, e.Version, e.EventType, e.Timestamp, actor, canonical, previous)));
+            leaves.Add(MerkleHash.LeafHash(entries[^1]));
         }
         var root = MerkleTree.ComputeRoot(leaves);
         var note = signer.SignCheckpoint(new Checkpoint(signer.Name, leaves.Count, root));
         var proofs = pinned.Select((e, i) => new DocumentEventProof(e.Sequence, e.Version, i, leaves[i], chain[i], true,
-            MerkleTree.InclusionPath(i, leaves))).ToList();
+            MerkleTree.InclusionPath(i, leaves)) { TlogProof = new TlogProof(i, MerkleTree.InclusionPath(i, leaves), note, entries[i]).Format() }).ToList();
         var checkpoint = new CheckpointResource(signer.Name, leaves.Count, root, note, signer.Verifier.VerifierKey, start.AddDays(1));
         return ProvenanceReports.Build(pinned, new DocumentProofResource(id, checkpoint, proofs, 0), start.AddDays(2));
     }

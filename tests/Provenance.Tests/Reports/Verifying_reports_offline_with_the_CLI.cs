@@ -80,4 +80,71 @@ public sealed class Verifying_reports_offline_with_the_CLI(AppFixture fixture, I
             File.Delete(checkpoint);
         }
     }
+
+    [Fact]
+    public async Task verify_proof_accepts_a_tlog_proof_file_alone_from_the_report_or_the_proof_endpoint()
+    {
+        var corpus = await SeedAndCheckpointAsync();
+        var report = JsonDocument.Parse((await GetReportAsync(corpus.Documents[Article])).Body).RootElement;
+        var integrity = report.GetProperty("integrity");
+        var leaf = integrity.GetProperty("events")[1];
+        var fromReport = leaf.GetProperty("tlogProof").GetString()!;
+        var lines = fromReport.Split('\n');
+        lines[0].ShouldBe("c2sp.org/tlog-proof@v1");
+        lines[1].ShouldStartWith("extra ");
+        lines[2].ShouldBe($"index {leaf.GetProperty("leafIndex").GetInt64()}");
+        fromReport.ShouldEndWith("\n\n" + integrity.GetProperty("checkpoint").GetString());
+        // The extra data is the entry: it hashes to the leaf.
+        MerkleHash.LeafHash(Convert.FromBase64String(lines[1]["extra ".Length..])).ShouldBe(leaf.GetProperty("leafHash").GetBytesFromBase64());
+
+        var sequence = leaf.GetProperty("sequence").GetInt64();
+        var treeSize = integrity.GetProperty("treeSize").GetInt64();
+        var fromEndpoint = await Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/ledger/proofs/inclusion?sequence={sequence}&treeSize={treeSize}&format=tlog-proof");
+            s.WithRequestHeader("Authorization", $"Bearer {KeyFor(Provenance.Api.Access.Roles.Reader)}");
+        });
+        fromEndpoint.Context.Response.ContentType.ShouldNotBeNull().ShouldStartWith("text/plain");
+        (await fromEndpoint.ReadAsTextAsync()).ShouldBe(fromReport);
+
+        var file = Path.GetTempFileName();
+        try
+        {
+            var key = await LedgerKeyAsync();
+            await File.WriteAllTextAsync(file, fromReport);
+            var (exit, text) = await RunAsync("verify-proof", file, "--key", key.VerifierKey);
+            exit.ShouldBe(0, text);
+            text.ShouldContain($"event {sequence}");
+
+            using var forger = LedgerSigner.Generate(key.Name);
+            (await RunAsync("verify-proof", file, "--key", forger.Verifier.VerifierKey)).Exit.ShouldBe(1);
+            (await RunAsync("verify-proof", file)).Exit.ShouldBe(2);
+            (await RunAsync("verify-proof", file, "--checkpoint", file, "--key", key.VerifierKey)).Exit.ShouldBe(2);
+
+            // One byte of the entry changed: its leaf is no longer the one the path leads from.
+            var entry = Convert.FromBase64String(lines[1]["extra ".Length..]);
+            entry[^1] ^= 1;
+            await File.WriteAllTextAsync(file, fromReport.Replace(lines[1], "extra " + Convert.ToBase64String(entry)));
+            (exit, text) = await RunAsync("verify-proof", file, "--key", key.VerifierKey);
+            exit.ShouldBe(1, text);
+            text.ShouldContain("FAIL inclusion");
+            await File.WriteAllTextAsync(file, "c2sp.org/tlog-proof@v1\nindex 01\n\n");
+            (await RunAsync("verify-proof", file, "--key", key.VerifierKey)).Exit.ShouldBe(1);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        foreach (var query in new[] { $"sequence={sequence}&format=xml", $"sequence={sequence}&treeSize={treeSize - 1}&format=tlog-proof" })
+        {
+            var bad = await Host.Scenario(s =>
+            {
+                s.Get.Url($"/api/ledger/proofs/inclusion?{query}");
+                s.WithRequestHeader("Authorization", $"Bearer {KeyFor(Provenance.Api.Access.Roles.Reader)}");
+                s.StatusCodeShouldBe(422);
+            });
+            bad.Context.Response.ContentType.ShouldNotBeNull().ShouldStartWith("application/problem+json");
+        }
+    }
 }

@@ -1,0 +1,79 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Provenance.Api.Access;
+using Provenance.Api.Hosting;
+using Provenance.Api.Http;
+using Provenance.Ledger;
+using Wolverine.Http;
+
+namespace Provenance.Api.Ledger;
+
+/// <summary>
+/// The ledger as a c2sp.org/tlog-tiles log under <c>/log/</c>: the signed checkpoint, hash tiles and entry bundles, each one indexed
+/// read of what the daemon materialized with the nodes. Anyone can mirror it and audit it (<c>provenance monitor</c>).
+/// </summary>
+public static class PublicLogEndpoints
+{
+    public const string Prefix = "/log";
+    const string Immutable = "max-age=31536000, immutable";
+    // A partial tile stays valid, but a client should soon find the full one (the spec lets a log drop partial tiles).
+    const string ShortLived = "max-age=60";
+
+    /// <summary>The latest signed checkpoint, the same note as <c>/api/ledger/checkpoint</c>; mutable, so cached for seconds only.</summary>
+    [WolverineGet(Prefix + "/checkpoint"), AllowAnonymous]
+    public static async Task<IResult> Checkpoint(HttpResponse response, CheckpointWriter writer, CancellationToken ct)
+    {
+        var latest = await writer.LatestAsync(ct);
+        if (latest is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet.");
+        response.Headers.CacheControl = "public, max-age=5";
+        return Results.Text(latest.Note, "text/plain; charset=utf-8");
+    }
+
+    /// <summary><c>/log/tile/&lt;L&gt;/&lt;N&gt;[.p/&lt;W&gt;]</c> and <c>/log/tile/entries/&lt;N&gt;[.p/&lt;W&gt;]</c>; 404 for anything the tree has not reached.</summary>
+    [WolverineGet(Prefix + "/tile/{**path}"), AllowAnonymous]
+    public static async Task<IResult> Tile(string path, HttpResponse response, ClaimsPrincipal user, LedgerDatabase ledger,
+        IOptions<ProvenanceOptions> options, CancellationToken ct)
+    {
+        if (!TlogTiles.TryParsePath("tile/" + path, out var tile)) return NotATile(path);
+        var publicEntries = options.Value.Ledger.PublicEntries;
+        if (tile.IsEntries && !publicEntries && user.Identity?.IsAuthenticated != true)
+        {
+            // Entries name actors and titles: behind a key of any role unless the operator made them public.
+            return Results.Challenge(authenticationSchemes: [ApiKeyAuthentication.SchemeName]);
+        }
+
+        var bytes = tile.IsEntries ? await EntriesAsync(ledger, tile, ct) : await HashesAsync(ledger, tile, ct);
+        if (bytes is null) return NotATile(path);
+        var scope = tile.IsEntries && !publicEntries ? "private" : "public";
+        response.Headers.CacheControl = $"{scope}, {(tile.IsFull ? Immutable : ShortLived)}";
+        return Results.Bytes(bytes, "application/octet-stream");
+    }
+
+    static IResult NotATile(string path) => Problems.Result(Problems.NotFound, $"No tile at 'tile/{path}': not a tile path, or beyond the tree.");
+
+    static async Task<byte[]?> HashesAsync(LedgerDatabase ledger, TileRef tile, CancellationToken ct)
+    {
+        var wanted = tile.Width * MerkleHash.Size;
+        await using var command = ledger.DataSource.CreateCommand(
+            $"select substring(hashes from 1 for $3) from {ledger.Schema}.{LedgerTables.Tiles} where level = $1 and idx = $2 and octet_length(hashes) >= $3");
+        command.Parameters.Add(new NpgsqlParameter { Value = tile.Level });
+        command.Parameters.Add(new NpgsqlParameter { Value = tile.Index });
+        command.Parameters.Add(new NpgsqlParameter { Value = wanted });
+        return await command.ExecuteScalarAsync(ct) as byte[];
+    }
+
+    static async Task<byte[]?> EntriesAsync(LedgerDatabase ledger, TileRef tile, CancellationToken ct)
+    {
+        await using var command = ledger.DataSource.CreateCommand(
+            $"select width, entries from {ledger.Schema}.{LedgerTables.EntryBundles} where idx = $1 and width >= $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = tile.Index });
+        command.Parameters.Add(new NpgsqlParameter { Value = tile.Width });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return null;
+        var width = reader.GetInt32(0);
+        var entries = (byte[])reader[1];
+        return width == tile.Width ? entries : entries[..EntryBundle.PrefixLength(entries, tile.Width)];
+    }
+}

@@ -1,0 +1,241 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Provenance.Api.Access;
+using Provenance.Api.Documents;
+using Provenance.Api.Hosting;
+using Provenance.Api.Ledger;
+using Provenance.Ledger;
+using Shouldly;
+
+namespace Provenance.Tests.Ledger;
+
+/// <summary>Issue 16: the ledger served as a c2sp.org/tlog-tiles log under /log/.</summary>
+public sealed class Serving_the_log_as_tiles(AppFixture fixture) : LedgerContext(fixture)
+{
+    [Fact]
+    public async Task Tiles_at_every_partial_tile_edge_equal_tiles_computed_independently_from_the_entries()
+    {
+        var size = await TreeSizeAsync();
+        var edge = size % 256 == 255 ? size : size + (255 - size % 256 + 256) % 256;
+        foreach (var target in new[] { edge, edge + 1, edge + 2 })
+        {
+            await GrowTreeToAsync(target);
+            var leafHashes = await LeafHashesFromEntriesAsync(target);
+            foreach (var level in Enumerable.Range(0, TlogTiles.LevelCount(target)))
+            {
+                foreach (var tile in TlogTiles.TilesOfLevel(level, target))
+                {
+                    var (status, bytes, cache) = await GetAsync(tile.Path);
+                    status.ShouldBe(HttpStatusCode.OK, tile.Path);
+                    bytes.ShouldBe(Independent.Tile(leafHashes, tile.Level, tile.Index, tile.Width), $"{tile.Path} in a tree of {target}");
+                    cache.ShouldBe(tile.IsFull ? "public, max-age=31536000, immutable" : "public, max-age=60", tile.Path);
+                }
+            }
+            // The leaves the tree committed to, as the ledger stored them.
+            var stored = await ScalarAsync<byte[]>($"select leaf_hash from {{schema}}.ledger_leaves where leaf_index = {target - 1}");
+            leafHashes[^1].ShouldBe(stored);
+        }
+    }
+
+    [Fact]
+    public async Task A_ledger_grown_before_the_public_log_existed_gets_its_tiles_and_bundles_rebuilt()
+    {
+        await GrowTreeToAsync(await TreeSizeAsync() + 260);
+        await SqlAsync("delete from {schema}.ledger_tiles; delete from {schema}.ledger_entry_bundles");
+        var target = await TreeSizeAsync() + 3;
+        await GrowTreeToAsync(target);
+        var leafHashes = await LeafHashesFromEntriesAsync(target);
+        var stored = await ScalarAsync<byte[]>("select string_agg(leaf_hash, ''::bytea order by leaf_index) from {schema}.ledger_leaves");
+        leafHashes.SelectMany(h => h).ToArray().ShouldBe(stored);
+        foreach (var tile in Enumerable.Range(0, TlogTiles.LevelCount(target)).SelectMany(l => TlogTiles.TilesOfLevel(l, target)))
+        {
+            (await GetAsync(tile.Path)).Bytes.ShouldBe(Independent.Tile(leafHashes, tile.Level, tile.Index, tile.Width), tile.Path);
+        }
+    }
+
+    [Fact]
+    public async Task The_checkpoint_is_the_signed_note_and_proofs_built_from_tiles_alone_verify_against_it()
+    {
+        await GrowTreeToAsync(await TreeSizeAsync() + 300);
+        var signed = await SignCheckpointAsync();
+        var (status, bytes, cache) = await GetAsync("checkpoint");
+        status.ShouldBe(HttpStatusCode.OK);
+        cache.ShouldBe("public, max-age=5");
+        var note = System.Text.Encoding.UTF8.GetString(bytes);
+        note.ShouldBe(signed.GetProperty("note").GetString());
+
+        var verifierKey = signed.GetProperty("verifierKey").GetString()!;
+        var (_, treeSize, root) = IndependentVerifier.VerifyCheckpointNote(note, verifierKey);
+        var tiles = new TiledNodeSource(treeSize, async (tile, _) => await GetAsync(tile.Path) is { Status: HttpStatusCode.OK } r ? r.Bytes : null);
+        var leafHashes = await LeafHashesFromEntriesAsync(treeSize);
+        foreach (var leaf in new[] { 0, treeSize / 2, treeSize - 257, treeSize - 1 })
+        {
+            var proof = await ProofPlan.ForInclusion(leaf, treeSize).ExecuteAsync(tiles);
+            IndependentVerifier.VerifyInclusion(leaf, treeSize, leafHashes[(int)leaf], proof.AuditPath, root).ShouldBeTrue($"leaf {leaf}");
+        }
+        var older = treeSize - 100;
+        var consistency = await ProofPlan.ForConsistency(older, treeSize).ExecuteAsync(tiles);
+        IndependentVerifier.VerifyConsistency(older, treeSize, Independent.Root(leafHashes[..(int)older]), root, consistency.Path).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Tiles_the_tree_has_not_reached_and_paths_that_are_not_tiles_are_404()
+    {
+        var size = await TreeSizeAsync();
+        if (size % 256 == 0) await GrowTreeToAsync(++size);
+        var last = (size - 1) / 256;
+        var width = (int)(size % 256);
+        (await GetAsync(new TileRef(0, last, width).Path)).Status.ShouldBe(HttpStatusCode.OK);
+        foreach (var path in new[]
+                 {
+                     new TileRef(0, last, 256).Path, new TileRef(0, last, width + 1 > 255 ? 255 : width + 1).Path, new TileRef(0, last + 1, 1).Path,
+                     new TileRef(5, 0, 1).Path, "tile/0/0000", "tile/0/000.p/0", "tile/0/000.p/256", "tile/x/000", "tile/0/x000/000", "tile/64/000",
+                 })
+        {
+            var (status, _, _) = await GetAsync(path, Roles.Reader);
+            status.ShouldBe(HttpStatusCode.NotFound, path);
+        }
+        (await GetAsync(new TileRef(0, last + 1, 1, IsEntries: true).Path, Roles.Reader)).Status.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Entry_bundles_need_a_key_of_any_role_unless_the_log_makes_them_public()
+    {
+        var size = await TreeSizeAsync();
+        if (size < 1) await GrowTreeToAsync(size = 1);
+        var bundle = new TileRef(0, 0, (int)Math.Min(256, size), IsEntries: true).Path;
+
+        var anonymous = await GetAsync(bundle);
+        anonymous.Status.ShouldBe(HttpStatusCode.Unauthorized);
+        foreach (var role in Roles.All)
+        {
+            var keyed = await GetAsync(bundle, role);
+            keyed.Status.ShouldBe(HttpStatusCode.OK, role);
+            keyed.CacheControl.ShouldNotBeNull().ShouldStartWith("private, ");
+            keyed.CacheControl.ShouldNotContain("public");
+        }
+        // The hash tiles stay public either way.
+        (await GetAsync(new TileRef(0, 0, (int)Math.Min(256, size)).Path)).Status.ShouldBe(HttpStatusCode.OK);
+
+        var ledger = Host.Services.GetRequiredService<IOptions<ProvenanceOptions>>().Value.Ledger;
+        ledger.PublicEntries = true;
+        try
+        {
+            var open = await GetAsync(bundle);
+            open.Status.ShouldBe(HttpStatusCode.OK);
+            open.CacheControl.ShouldNotBeNull().ShouldStartWith("public, ");
+            open.Bytes.ShouldBe((await GetAsync(bundle, Roles.Reader)).Bytes);
+        }
+        finally
+        {
+            ledger.PublicEntries = false;
+        }
+    }
+
+    [Fact]
+    public async Task The_largest_event_the_API_accepts_fits_an_entry_and_one_byte_more_is_refused()
+    {
+        var document = await IngestAsync("A claim to verify.\n");
+        // Control characters take six bytes each in canonical JSON (\u0001): the worst case per character.
+        var notes = new string('\u0001', FieldLimits.Notes);
+        var reason = new string('r', FieldLimits.EventTextBytes - FieldLimits.JsonBytes(notes) - FieldLimits.JsonBytes(null) - 2);
+        object Body(string r) => new { revision = 1, method = "source-comparison", verdict = "verified", notes, reason = r };
+
+        var tooLarge = await As(Roles.Verifier, s => s.Post.Json(Body(reason + "r")).ToUrl($"/api/documents/{document.Id}/verifications"));
+        await ShouldBeProblemAsync(tooLarge, 422, "validation");
+        (await tooLarge.ReadAsTextAsync()).ShouldContain("\"evidence\":[");
+        (await EventsOfAsync(document.Id)).Count.ShouldBe(1);
+
+        var largest = await As(Roles.Verifier, s => s.Post.Json(Body(reason)).ToUrl($"/api/documents/{document.Id}/verifications"));
+        largest.Context.Response.StatusCode.ShouldBe(201, await largest.ReadAsTextAsync());
+        await WaitForLedgerAsync();
+        var leafIndex = await ScalarAsync<long>($"select max(leaf_index) from {{schema}}.ledger_leaves where stream_id = '{document.Id}'");
+        var size = await TreeSizeAsync();
+        var bundle = new TileRef(0, leafIndex / 256, TlogTiles.WidthIn(0, leafIndex / 256, size), IsEntries: true);
+        var entry = EntryBundle.Split((await GetAsync(bundle.Path, Roles.Reader)).Bytes)[(int)(leafIndex % 256)];
+        entry.Length.ShouldBeGreaterThan(FieldLimits.EventTextBytes);
+        entry.Length.ShouldBeLessThanOrEqualTo(ushort.MaxValue);
+        LeafEncoding.Decode(entry.Span).EventType.ShouldContain("verified");
+        MerkleHash.LeafHash(entry.Span).ShouldBe(await ScalarAsync<byte[]>($"select leaf_hash from {{schema}}.ledger_leaves where leaf_index = {leafIndex}"));
+    }
+
+    async Task<long> TreeSizeAsync()
+    {
+        if (await ScalarAsync<long>("select count(*) from {schema}.mt_events") == 0) return 0;
+        await WaitForLedgerAsync();
+        return await ScalarAsync<long>("select count(*) from {schema}.ledger_leaves");
+    }
+
+    /// <summary>Appends fixity events (any event is a leaf) until the tree has <paramref name="target"/> leaves.</summary>
+    async Task GrowTreeToAsync(long target)
+    {
+        var missing = target - await TreeSizeAsync();
+        if (missing <= 0) return;
+        await using (var session = Store.LightweightSession())
+        {
+            var stream = Guid.NewGuid();
+            for (var i = 0; i < missing; i++)
+            {
+                // A few streams, so the chains interleave in the log.
+                if (i % 97 == 0) stream = Guid.NewGuid();
+                session.Events.Append(stream, new FixityChecked(stream, $"sha256:{i:x64}", "passed", null, "test.tiles"));
+            }
+            await session.SaveChangesAsync();
+        }
+        (await TreeSizeAsync()).ShouldBe(target);
+    }
+
+    /// <summary>Every leaf hash of the tree of <paramref name="treeSize"/>, hashed here from the served entry bundles.</summary>
+    async Task<byte[][]> LeafHashesFromEntriesAsync(long treeSize)
+    {
+        var hashes = new List<byte[]>();
+        for (long index = 0; index * 256 < treeSize; index++)
+        {
+            var width = (int)Math.Min(256, treeSize - index * 256);
+            var (status, bundle, _) = await GetAsync(new TileRef(0, index, width, IsEntries: true).Path, Roles.Reader);
+            status.ShouldBe(HttpStatusCode.OK);
+            var offset = 0;
+            while (offset < bundle.Length)
+            {
+                var length = BinaryPrimitives.ReadUInt16BigEndian(bundle.AsSpan(offset));
+                hashes.Add(SHA256.HashData([0x00, .. bundle.AsSpan(offset + 2, length)]));
+                offset += 2 + length;
+            }
+            hashes.Count.ShouldBe((int)(index * 256 + width));
+        }
+        return [.. hashes];
+    }
+
+    async Task<(HttpStatusCode Status, byte[] Bytes, string? CacheControl)> GetAsync(string path, string? role = null)
+    {
+        using var client = Host.Server.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/log/" + path);
+        if (role is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", KeyFor(role));
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsByteArrayAsync(), 
+            response.Headers.NonValidated.TryGetValues("Cache-Control", out var cache) ? string.Join(", ", cache) : null);
+    }
+
+    /// <summary>tlog-tiles' definition, written again here: hash i of tile (l, n) is MTH(D[(n·256 + i)·256^l : (n·256 + i + 1)·256^l]).</summary>
+    static class Independent
+    {
+        public static byte[] Tile(byte[][] leaves, int level, long index, int width)
+        {
+            var span = 1 << (8 * level);
+            return Enumerable.Range(0, width).SelectMany(i => Root(leaves[(int)((index * 256 + i) * span)..(int)((index * 256 + i + 1) * span)])).ToArray();
+        }
+
+        public static byte[] Root(byte[][] leaves)
+        {
+            if (leaves.Length == 1) return leaves[0];
+            var k = 1;
+            while (k * 2 < leaves.Length) k *= 2;
+            return SHA256.HashData([0x01, .. Root(leaves[..k]), .. Root(leaves[k..])]);
+        }
+    }
+}
