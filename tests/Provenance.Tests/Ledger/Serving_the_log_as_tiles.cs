@@ -141,17 +141,24 @@ public sealed class Serving_the_log_as_tiles(AppFixture fixture) : LedgerContext
     public async Task The_largest_event_the_API_accepts_fits_an_entry_and_one_byte_more_is_refused()
     {
         var document = await IngestAsync("A claim to verify.\n");
-        // Control characters take six bytes each in canonical JSON (\u0001): the worst case per character.
-        var notes = new string('\u0001', FieldLimits.Notes);
-        var reason = new string('r', FieldLimits.EventTextBytes - FieldLimits.JsonBytes(notes) - FieldLimits.JsonBytes(null) - 2);
-        object Body(string r) => new { revision = 1, method = "source-comparison", verdict = "verified", notes, reason = r };
+        // Control characters are refused (issue 12), so the most bytes a character takes in canonical JSON is three (U+0800 and up):
+        // notes and reason at their length limits in such characters, and evidence URIs filling the rest up to the limit exactly.
+        var notes = new string('\u4e2d', FieldLimits.Notes);
+        var reason = new string('\u4e2d', FieldLimits.Reason);
+        var rest = FieldLimits.EventTextBytes - FieldLimits.JsonBytes(notes) - FieldLimits.JsonBytes(reason) - FieldLimits.JsonBytes(null);
+        static string Uri(int length) => "https://example.org/" + new string('a', length - "https://example.org/".Length);
+        var evidence = new List<string>();
+        while (rest > FieldLimits.Uri + 2) { evidence.Add(Uri(FieldLimits.Uri)); rest -= FieldLimits.Uri + 2; }
+        var last = rest - 2;
+        object Body(int lastLength) => new { revision = 1, method = "source-comparison", verdict = "verified", notes, reason,
+            evidence = evidence.Append(Uri(lastLength)).ToArray() };
 
-        var tooLarge = await As(Roles.Verifier, s => s.Post.Json(Body(reason + "r")).ToUrl($"/api/documents/{document.Id}/verifications"));
+        var tooLarge = await As(Roles.Verifier, s => s.Post.Json(Body(last + 1)).ToUrl($"/api/documents/{document.Id}/verifications"));
         await ShouldBeProblemAsync(tooLarge, 422, "validation");
         (await tooLarge.ReadAsTextAsync()).ShouldContain("\"evidence\":[");
         (await EventsOfAsync(document.Id)).Count.ShouldBe(1);
 
-        var largest = await As(Roles.Verifier, s => s.Post.Json(Body(reason)).ToUrl($"/api/documents/{document.Id}/verifications"));
+        var largest = await As(Roles.Verifier, s => s.Post.Json(Body(last)).ToUrl($"/api/documents/{document.Id}/verifications"));
         largest.Context.Response.StatusCode.ShouldBe(201, await largest.ReadAsTextAsync());
         await WaitForLedgerAsync();
         var leafIndex = await ScalarAsync<long>($"select max(leaf_index) from {{schema}}.ledger_leaves where stream_id = '{document.Id}'");
