@@ -10,7 +10,7 @@
 #   PROVENANCE_STATE_DIR          where the generated admin key is kept  (default /var/tmp/provenance)
 #
 # It refuses a port something already listens on, and reports "running" only when /health/ready answers from the API it started
-# (the Provenance-Instance header carries this run's token).
+# (the Provenance-Instance header carries this run's token), which is after the sample corpus is loaded.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/ops/lib/postgres.sh"
@@ -55,6 +55,8 @@ export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}
 # This run's token: the API echoes it in Provenance-Instance, so another process's answer on the port is never taken for ours.
 run_token="run-$$-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export Provenance__InstanceId=$run_token
+# The project folder is the content root, so the API reads src/Provenance.Api/appsettings.json.
+cd "$root/src/Provenance.Api"
 dotnet "$root/src/Provenance.Api/bin/Release/net10.0/Provenance.Api.dll" &
 api_pid=$!
 

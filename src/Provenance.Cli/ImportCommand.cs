@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -19,8 +20,10 @@ sealed record Sidecar(string? Title, string? Language, string? MediaType, string
     string? Reason);
 
 /// <summary>
-/// <c>provenance import FOLDER|MANIFEST --api URL --key KEY</c>: ingests every file of a folder (metadata from FILE.json sidecars, else defaults),
-/// or replays a manifest's steps (ingest, edit, translate, verify) through the API. The API records the key's name as the actor.
+/// <c>provenance import FOLDER|MANIFEST --api URL --key KEY</c>: ingests every file of a folder (metadata from FILE.json sidecars, else defaults,
+/// the media type from the extension), or replays a manifest's steps (ingest, edit, translate, verify) through the API. A file whose content,
+/// title and language a document already has is skipped with a warning unless <c>--allow-duplicates</c>. Each failure is one line naming its
+/// file. The API records the key's name as the actor. Exit codes: <see cref="ImportExit"/>.
 /// </summary>
 static class ImportCommand
 {
@@ -31,36 +34,69 @@ static class ImportCommand
         var source = new Argument<string>("source") { Description = "A folder of files, or a manifest (.json) in the seeds/manifest.json format." };
         var language = new Option<string>("--language") { Description = "Language of files without a sidecar.", DefaultValueFactory = _ => "en" };
         var channel = new Option<string>("--channel") { Description = "Channel of files without a sidecar.", DefaultValueFactory = _ => "bulk-import" };
+        var duplicates = new Option<bool>("--allow-duplicates")
+        {
+            Description = "Ingest a file again even when a document already has its content, title and language (skipped with a warning otherwise).",
+        };
         var api = Options.Api();
         var key = Options.Key();
-        var command = new Command("import", "Bulk-ingest a folder or a manifest through the API.") { source, language, channel, api, key };
-        command.SetAction((result, ct) => RunAsync(connect, result.GetValue(source)!, result.GetValue(language)!, result.GetValue(channel)!, result.GetValue(api)!,
-            result.GetValue(key)!, ct));
+        var command = new Command("import", "Bulk-ingest a folder or a manifest through the API.") { source, language, channel, duplicates, api, key };
+        command.SetAction((result, ct) => RunAsync(connect, result.GetValue(source)!, result.GetValue(language)!, result.GetValue(channel)!,
+            result.GetValue(duplicates), result.GetValue(api)!, result.GetValue(key)!, ct));
         return command;
     }
 
-    sealed record Step(string Label, Func<HttpClient, CancellationToken, Task<string?>> Run);
+    /// <summary>What one step did: imported, skipped (a duplicate, or its document was skipped), or failed with a one-line reason.</summary>
+    enum Outcome { Imported, Skipped, Failed }
 
-    static async Task<int> RunAsync(Func<string, string, HttpClient> connect, string source, string language, string channel, string api, string key, CancellationToken ct)
+    sealed record Result(Outcome Outcome, string? Message = null)
+    {
+        public static readonly Result Done = new(Outcome.Imported);
+        public static Result Skip(string why) => new(Outcome.Skipped, why);
+        public static Result Fail(string why) => new(Outcome.Failed, why);
+    }
+
+    sealed record Step(string Label, Func<HttpClient, CancellationToken, Task<Result>> Run);
+
+    static async Task<int> RunAsync(Func<string, string, HttpClient> connect, string source, string language, string channel, bool allowDuplicates,
+        string api, string key, CancellationToken ct)
     {
         List<Step> steps;
-        if (Directory.Exists(source)) steps = FolderSteps(source, language, channel);
-        else if (File.Exists(source)) steps = ManifestSteps(source);
-        else
+        try
         {
-            Console.Error.WriteLine($"{source} is neither a folder nor a manifest file.");
-            return 1;
+            if (Directory.Exists(source)) steps = FolderSteps(source, language, channel, allowDuplicates);
+            else if (File.Exists(source)) steps = ManifestSteps(source, allowDuplicates);
+            else
+            {
+                Console.Error.WriteLine($"{source}: neither a folder nor a manifest file.");
+                return ImportExit.Usage;
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"{source}: not a manifest this command reads: {OneLine(e.Message)}");
+            return ImportExit.Usage;
         }
 
         using var http = connect(api, key);
-        var failures = new List<string>();
+        if (await ReachAsync(http, api, ct) is { } unreachable)
+        {
+            Console.Error.WriteLine(unreachable);
+            return ImportExit.Unreachable;
+        }
+        var results = new List<(Step Step, Result Result)>();
         var started = DateTime.UtcNow;
         async Task RunAll(Action<Step> advanced)
         {
             foreach (var step in steps)
             {
-                var failure = await step.Run(http, ct);
-                if (failure is not null) failures.Add($"{step.Label}: {failure}");
+                Result result;
+                try { result = await step.Run(http, ct); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or HttpRequestException or JsonException or TaskCanceledException)
+                {
+                    result = Result.Fail(OneLine(e.Message));
+                }
+                results.Add((step, result));
                 advanced(step);
             }
         }
@@ -77,48 +113,114 @@ static class ImportCommand
         {
             await RunAll(_ => { });
         }
-        foreach (var failure in failures) Console.Error.WriteLine(failure);
-        Console.WriteLine($"Imported {steps.Count - failures.Count} of {steps.Count} steps from {source} in {(DateTime.UtcNow - started).TotalSeconds:0.0} s; {failures.Count} failed.");
-        return failures.Count == 0 ? 0 : 1;
+        foreach (var (step, result) in results.Where(r => r.Result.Outcome == Outcome.Skipped && r.Result.Message is not null))
+            Console.Error.WriteLine($"warning: {step.Label}: {result.Message}");
+        foreach (var (step, result) in results.Where(r => r.Result.Outcome == Outcome.Failed))
+            Console.Error.WriteLine($"{step.Label}: {result.Message}");
+        var imported = results.Count(r => r.Result.Outcome == Outcome.Imported);
+        var skipped = results.Count(r => r.Result.Outcome == Outcome.Skipped);
+        var failed = results.Count(r => r.Result.Outcome == Outcome.Failed);
+        Console.WriteLine($"Imported {imported} of {steps.Count} steps from {source} in {(DateTime.UtcNow - started).TotalSeconds:0.0} s; " +
+                          (skipped > 0 ? $"{skipped} skipped as already imported, " : "") + $"{failed} failed.");
+        return failed == 0 ? ImportExit.Done : ImportExit.SomeFailed;
     }
 
-    static List<Step> FolderSteps(string folder, string language, string channel) =>
-        Directory.EnumerateFiles(folder).Where(f => !f.EndsWith(".json", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal)
+    /// <summary>One request before any import, so a wrong URL or key is one line, not one per file.</summary>
+    static async Task<string?> ReachAsync(HttpClient http, string api, CancellationToken ct)
+    {
+        try
+        {
+            using var response = await http.GetAsync("api/documents?limit=1", ct);
+            if (response.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
+                return $"{api}: the API refused the key ({(int)response.StatusCode}): give a valid key with --key or PROVENANCE_API_KEY.";
+            return null;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return $"{api}: cannot reach the API ({OneLine(e.Message)}): check --api or PROVENANCE_API.";
+        }
+    }
+
+    static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>Every regular file of the folder except sidecars (FILE.json beside FILE); a .json file without a partner is a document.</summary>
+    static List<Step> FolderSteps(string folder, string language, string channel, bool allowDuplicates)
+    {
+        var files = Directory.EnumerateFiles(folder).ToHashSet(StringComparer.Ordinal);
+        return files.Where(f => !(f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && files.Contains(f[..^5]))).Order(StringComparer.Ordinal)
             .Select(file => new Step(Path.GetFileName(file), async (http, ct) =>
             {
                 var sidecarPath = file + ".json";
-                var sidecar = File.Exists(sidecarPath) ? JsonSerializer.Deserialize<Sidecar>(await File.ReadAllBytesAsync(sidecarPath, ct), Json) : null;
+                Sidecar? sidecar;
+                try { sidecar = File.Exists(sidecarPath) ? JsonSerializer.Deserialize<Sidecar>(await File.ReadAllBytesAsync(sidecarPath, ct), Json) : null; }
+                catch (JsonException e) { return Result.Fail($"its sidecar {Path.GetFileName(sidecarPath)} is not valid JSON ({OneLine(e.Message)})."); }
+                var mediaType = sidecar?.MediaType ?? MediaTypeOf(file);
+                if (mediaType is null)
+                    return Result.Fail($"no media type for the extension '{Path.GetExtension(file)}': give one as \"mediaType\" in {Path.GetFileName(sidecarPath)}.");
+                var bytes = await File.ReadAllBytesAsync(file, ct);
+                var title = sidecar?.Title ?? Path.GetFileNameWithoutExtension(file);
+                var lang = sidecar?.Language ?? language;
+                if (!allowDuplicates && await DuplicateOfAsync(http, bytes, title, lang, ct) is { } existing)
+                    return Result.Skip($"skipped: document {existing} already has this content, title and language (--allow-duplicates imports it again).");
                 var body = new
                 {
-                    title = sidecar?.Title ?? Path.GetFileNameWithoutExtension(file),
-                    language = sidecar?.Language ?? language,
-                    contentBase64 = Convert.ToBase64String(await File.ReadAllBytesAsync(file, ct)),
-                    mediaType = sidecar?.MediaType ?? MediaTypeOf(file),
-                    originalFileName = Path.GetFileName(file),
-                    sourceUri = sidecar?.SourceUri,
-                    publisher = sidecar?.Publisher,
-                    publishedAt = sidecar?.PublishedAt,
-                    channel = sidecar?.Channel ?? channel,
+                    title, language = lang, contentBase64 = Convert.ToBase64String(bytes), mediaType, originalFileName = Path.GetFileName(file),
+                    sourceUri = sidecar?.SourceUri, publisher = sidecar?.Publisher, publishedAt = sidecar?.PublishedAt, channel = sidecar?.Channel ?? channel,
                     reason = sidecar?.Reason ?? "Bulk import.",
                 };
                 using var response = await http.PostAsJsonAsync("api/documents", body, ct);
-                return response.IsSuccessStatusCode ? null : await ApiClient.FailureAsync(response);
+                return response.IsSuccessStatusCode ? Result.Done : Result.Fail(await ApiClient.ProblemLineAsync(response));
             })).ToList();
+    }
 
-    /// <summary>The media type of a file without a sidecar naming one, from its extension (the API refuses content without one).</summary>
-    static string MediaTypeOf(string file) => Path.GetExtension(file).ToLowerInvariant() switch
+    /// <summary>
+    /// The document that already holds these bytes (as any revision) under this exact title and language, or null. Found with the API's
+    /// title search, so a re-run of the same import is recognised whatever happened to the document since.
+    /// </summary>
+    static async Task<Guid?> DuplicateOfAsync(HttpClient http, byte[] bytes, string? title, string? language, CancellationToken ct)
     {
-        ".txt" => "text/plain; charset=utf-8",
-        ".md" => "text/markdown; charset=utf-8",
+        if (string.IsNullOrWhiteSpace(title) || string.IsNullOrWhiteSpace(language) || title.Length > 200) return null;
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+        using var found = await http.GetAsync($"api/documents?q={Uri.EscapeDataString(title)}&limit=100", ct);
+        if (!found.IsSuccessStatusCode) return null;
+        using var page = JsonDocument.Parse(await found.Content.ReadAsStringAsync(ct));
+        foreach (var item in page.RootElement.GetProperty("items").EnumerateArray())
+        {
+            if (item.GetProperty("title").GetString() != title.Trim() ||
+                !string.Equals(item.GetProperty("language").GetString(), language, StringComparison.OrdinalIgnoreCase)) continue;
+            var id = item.GetProperty("id").GetGuid();
+            if (item.GetProperty("contentDigest").GetString() == digest) return id;
+            using var revisions = await http.GetAsync($"api/documents/{id}/revisions?limit=1000", ct);
+            if (!revisions.IsSuccessStatusCode) continue;
+            using var list = JsonDocument.Parse(await revisions.Content.ReadAsStringAsync(ct));
+            if (list.RootElement.GetProperty("items").EnumerateArray().Any(r => r.GetProperty("contentDigest").GetString() == digest)) return id;
+        }
+        return null;
+    }
+
+    /// <summary>The media type of a file without a sidecar naming one, from its extension: every type the API accepts; null for any other.</summary>
+    public static string? MediaTypeOf(string file) => Path.GetExtension(file).ToLowerInvariant() switch
+    {
+        ".txt" or ".text" => "text/plain; charset=utf-8",
+        ".md" or ".markdown" => "text/markdown; charset=utf-8",
         ".html" or ".htm" => "text/html; charset=utf-8",
-        ".xml" => "application/xml",
+        ".csv" => "text/csv; charset=utf-8",
+        ".xml" => "application/xml; charset=utf-8",
+        ".json" => "application/json; charset=utf-8",
         ".pdf" => "application/pdf",
+        ".png" => "image/png",
+        ".jpg" or ".jpeg" => "image/jpeg",
+        ".gif" => "image/gif",
+        ".tif" or ".tiff" => "image/tiff",
+        ".webp" => "image/webp",
+        ".epub" => "application/epub+zip",
         ".docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ".odt" => "application/vnd.oasis.opendocument.text",
-        _ => "application/octet-stream",
+        ".doc" => "application/msword",
+        _ => null,
     };
 
-    static List<Step> ManifestSteps(string path)
+    static List<Step> ManifestSteps(string path, bool allowDuplicates)
     {
         var manifest = JsonSerializer.Deserialize<Manifest>(File.ReadAllBytes(path), Json) ?? throw new InvalidDataException($"{path} is empty.");
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -129,7 +231,8 @@ static class ImportCommand
             for (var i = 0; i < document.Steps.Count; i++)
             {
                 var s = document.Steps[i];
-                steps.Add(new Step($"{document.Key} step {i + 1} ({s.Action})", (http, ct) => RunStepAsync(http, folder, s, state, ct)));
+                var label = $"{document.Key} step {i + 1} ({s.Action}{(s.File is null ? "" : $", {s.File}")})";
+                steps.Add(new Step(label, (http, ct) => RunStepAsync(http, folder, s, state, allowDuplicates, ct)));
             }
         }
         return steps;
@@ -139,16 +242,26 @@ static class ImportCommand
     {
         public Guid? Id;
         public int Revision;
+        /// <summary>Its ingest was skipped as a duplicate: its later steps are skipped too (they happened with the first import).</summary>
+        public bool Skipped;
     }
 
-    static async Task<string?> RunStepAsync(HttpClient http, string folder, ManifestStep s, DocumentState state, CancellationToken ct)
+    static async Task<Result> RunStepAsync(HttpClient http, string folder, ManifestStep s, DocumentState state, bool allowDuplicates, CancellationToken ct)
     {
         string? Content() => s.File is null ? null : Convert.ToBase64String(File.ReadAllBytes(Path.Combine(folder, s.File)));
-        if (s.Action != "ingest" && state.Id is null) return "the document was not ingested.";
+        if (state.Skipped) return new Result(Outcome.Skipped);
+        if (s.Action != "ingest" && state.Id is null) return Result.Fail("not sent: the document's ingest step failed.");
         HttpResponseMessage response;
         switch (s.Action)
         {
             case "ingest":
+                if (!allowDuplicates && s.File is not null
+                    && await DuplicateOfAsync(http, await File.ReadAllBytesAsync(Path.Combine(folder, s.File), ct), s.Title, s.Language, ct) is { } existing)
+                {
+                    state.Skipped = true;
+                    return Result.Skip($"skipped with the document's later steps: document {existing} already has this content, title and language " +
+                                       "(--allow-duplicates imports it again).");
+                }
                 response = await http.PostAsJsonAsync("api/documents", new
                 {
                     title = s.Title, language = s.Language, contentBase64 = Content(), mediaType = s.MediaType, originalFileName = s.OriginalFileName,
@@ -178,15 +291,28 @@ static class ImportCommand
                 }, ct);
                 break;
             default:
-                return $"unknown action '{s.Action}'.";
+                return Result.Fail($"unknown action '{s.Action}' (ingest, edit, translate or verify).");
         }
         using (response)
         {
-            if (!response.IsSuccessStatusCode) return await ApiClient.FailureAsync(response);
+            if (!response.IsSuccessStatusCode) return Result.Fail(await ApiClient.ProblemLineAsync(response));
             using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
             if (json.RootElement.TryGetProperty("id", out var id) && s.Action == "ingest") state.Id = id.GetGuid();
             if (json.RootElement.TryGetProperty("revision", out var revision)) state.Revision = revision.GetInt32();
-            return null;
+            return Result.Done;
         }
     }
+}
+
+/// <summary><c>import</c>'s exit codes (also in src/Provenance.Cli/README.md).</summary>
+static class ImportExit
+{
+    /// <summary>Every step was imported or skipped as already imported.</summary>
+    public const int Done = 0;
+    /// <summary>At least one step failed: the API refused it or its file could not be read (one line each on standard error).</summary>
+    public const int SomeFailed = 1;
+    /// <summary>Nothing was sent: the source is neither a folder nor a readable manifest, or the arguments are wrong.</summary>
+    public const int Usage = 2;
+    /// <summary>Nothing was sent: the API cannot be reached or refuses the key.</summary>
+    public const int Unreachable = 3;
 }

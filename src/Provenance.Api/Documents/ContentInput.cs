@@ -19,14 +19,16 @@ public sealed class ContentSubmission : IDisposable
     byte[]? _bytes;
     FileStream? _spill;
 
-    ContentSubmission(string digest, long size, byte[] head, bool validUtf8, string? declaredMediaType, string? fileName, bool isText)
-        => (Digest, Size, Head, IsValidUtf8, DeclaredMediaType, FileName, IsTypedText) = (digest, size, head, validUtf8, declaredMediaType, fileName, isText);
+    ContentSubmission(string digest, long size, byte[] head, Utf8Error? utf8Error, string? declaredMediaType, string? fileName, bool isText)
+        => (Digest, Size, Head, Utf8Error, DeclaredMediaType, FileName, IsTypedText) = (digest, size, head, utf8Error, declaredMediaType, fileName, isText);
 
     public string Digest { get; }
     public long Size { get; }
     /// <summary>The first bytes, for recognising a binary format by its signature.</summary>
     public byte[] Head { get; }
-    public bool IsValidUtf8 { get; }
+    public bool IsValidUtf8 => Utf8Error is null;
+    /// <summary>Where the content stops being UTF-8, when it does.</summary>
+    public Utf8Error? Utf8Error { get; }
     /// <summary>A NUL byte somewhere: valid UTF-8, but not text (PostgreSQL cannot hold it as text, so it could not be searched).</summary>
     public bool ContainsNul { get; private init; }
     /// <summary>The media type the client declared, if any.</summary>
@@ -52,11 +54,11 @@ public sealed class ContentSubmission : IDisposable
         => FromBytes(Encoding.UTF8.GetBytes(text), declaredMediaType, fileName, isText: true);
 
     public static ContentSubmission FromBytes(byte[] bytes, string? declaredMediaType, string? fileName, bool isText = false)
-        => new(ContentDigest.Of(bytes), bytes.LongLength, bytes[..Math.Min(HeadBytes, bytes.Length)], Utf8Validator.IsValid(bytes),
+        => new(ContentDigest.Of(bytes), bytes.LongLength, bytes[..Math.Min(HeadBytes, bytes.Length)], Utf8Validator.FirstError(bytes),
             declaredMediaType, ContentInput.SafeFileName(fileName), isText) { _bytes = bytes, ContainsNul = bytes.AsSpan().Contains((byte)0) };
 
     /// <summary>Stands for content that was over the limit and so was not kept: only its size is known, and it is refused.</summary>
-    public static ContentSubmission TooLarge(long size) => new(ContentDigest.Of([]), size, [], false, null, null, isText: false) { _bytes = [] };
+    public static ContentSubmission TooLarge(long size) => new(ContentDigest.Of([]), size, [], new Utf8Error(0, 0), null, null, isText: false) { _bytes = [] };
 
     /// <summary>
     /// Reads <paramref name="source"/> to its end, at most <paramref name="maxBytes"/>: hashing, checking UTF-8 and keeping the
@@ -167,43 +169,65 @@ public sealed class ContentSubmission : IDisposable
     }
 }
 
-/// <summary>Checks that a byte sequence is well-formed UTF-8 chunk by chunk, carrying a sequence split across chunks.</summary>
+/// <summary>The first byte (0-based offset and value) at which content stops being well-formed UTF-8.</summary>
+public sealed record Utf8Error(long Offset, byte Value);
+
+/// <summary>Checks that a byte sequence is well-formed UTF-8 chunk by chunk, carrying a sequence split across chunks, and says where it is not.</summary>
 public sealed class Utf8Validator
 {
     readonly byte[] _carry = new byte[4];
     int _carried;
-    bool _valid = true;
+    long _position;
+    Utf8Error? _error;
 
     public static bool IsValid(ReadOnlySpan<byte> bytes) => System.Text.Unicode.Utf8.IsValid(bytes);
 
     /// <summary>Whether any chunk held a NUL byte.</summary>
     public bool SawNul { get; private set; }
 
+    /// <summary>The first invalid byte of <paramref name="bytes"/> (a sequence cut short by the end counts from its first byte), or null.</summary>
+    public static Utf8Error? FirstError(ReadOnlySpan<byte> bytes, long origin = 0)
+    {
+        if (IsValid(bytes)) return null;
+        var at = 0;
+        while (at < bytes.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[at..], out _, out var consumed) != System.Buffers.OperationStatus.Done) break;
+            at += consumed;
+        }
+        return at < bytes.Length ? new Utf8Error(origin + at, bytes[at]) : null;
+    }
+
     public void Append(ReadOnlySpan<byte> chunk)
     {
         if (!SawNul && chunk.Contains((byte)0)) SawNul = true;
-        if (!_valid || chunk.IsEmpty) return;
+        if (_error is not null || chunk.IsEmpty) return;
+        var chunkStart = _position;
+        _position += chunk.Length;
         if (_carried > 0)
         {
             // Complete the split sequence from the start of this chunk, then validate it alone.
+            var carryStart = chunkStart - _carried;
             var need = SequenceLength(_carry[0]) - _carried;
-            if (need <= 0) { _valid = false; return; }
+            if (need <= 0) { _error = new Utf8Error(carryStart, _carry[0]); return; }
             var take = Math.Min(need, chunk.Length);
             chunk[..take].CopyTo(_carry.AsSpan(_carried));
             _carried += take;
             chunk = chunk[take..];
+            chunkStart += take;
             if (take < need) return;
-            if (!IsValid(_carry.AsSpan(0, _carried))) { _valid = false; return; }
+            if (FirstError(_carry.AsSpan(0, _carried), carryStart) is { } error) { _error = error; return; }
             _carried = 0;
         }
         var complete = CompletePrefix(chunk);
-        if (!IsValid(chunk[..complete])) { _valid = false; return; }
+        if (FirstError(chunk[..complete], chunkStart) is { } invalid) { _error = invalid; return; }
         var rest = chunk[complete..];
         rest.CopyTo(_carry);
         _carried = rest.Length;
     }
 
-    public bool Complete() => _valid && _carried == 0;
+    /// <summary>Null when everything appended was UTF-8; else the first invalid byte (a sequence the end cut short counts from its start).</summary>
+    public Utf8Error? Complete() => _error ?? (_carried == 0 ? null : new Utf8Error(_position - _carried, _carry[0]));
 
     /// <summary>The length of <paramref name="chunk"/> without a trailing sequence that the next chunk completes.</summary>
     static int CompletePrefix(ReadOnlySpan<byte> chunk)
@@ -291,7 +315,7 @@ public static class ContentInput
         var mediaType = MediaTypes.Normalize(declared);
         if (mediaType is null)
         {
-            errors.Add(typeField, MediaTypes.Unsupported(declared));
+            errors.Add(typeField, MediaTypes.UnsupportedCharset(declared) ?? MediaTypes.Unsupported(declared));
             return null;
         }
         if (MediaTypes.Mismatch(mediaType, submission) is { } mismatch)

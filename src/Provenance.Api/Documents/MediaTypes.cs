@@ -51,11 +51,34 @@ public static class MediaTypes
         if (Text.Contains(essence))
         {
             if (content.ContainsNul) return "Text content must not contain NUL (U+0000) characters.";
-            return content.IsValidUtf8 ? null : "Text content must be valid UTF-8.";
+            return content.Utf8Error is not { } error ? null : NotUtf8(error, content.FileName);
         }
         return Binary.TryGetValue(essence, out var magic) && magic is not null && !content.Head.AsSpan().StartsWith(magic)
             ? $"The content does not look like {essence} (its leading bytes do not match)."
             : null;
+    }
+
+    /// <summary>Which byte is not UTF-8, and how to convert the file (the usual culprit is Latin-1 or Windows-1252 text).</summary>
+    public static string NotUtf8(Utf8Error error, string? fileName)
+    {
+        var name = fileName ?? "FILE";
+        return $"Text content must be UTF-8, and byte {error.Offset} (counting from 0; value 0x{error.Value:X2}) does not start or continue a UTF-8 " +
+               $"character. The text is probably in another encoding, such as ISO-8859-1 or Windows-1252: convert it first, for example " +
+               $"iconv -f ISO-8859-1 -t UTF-8 '{name}' > '{name}.utf8' (or -f WINDOWS-1252), and send the converted file.";
+    }
+
+    /// <summary>
+    /// For a text type we accept declared with a charset other than UTF-8: the charset parameter names the text's encoding, not its type,
+    /// and the ledger stores text as UTF-8 only. Null for anything else.
+    /// </summary>
+    public static string? UnsupportedCharset(string declared)
+    {
+        if (!MediaTypeHeaderValue.TryParse(declared, out var parsed) || parsed.MediaType.Value is not { } essence || !Text.Contains(essence)
+            || !parsed.Charset.HasValue) return null;
+        var charset = parsed.Charset.Value!;
+        return $"'{essence}' is supported, but only as UTF-8. 'charset={charset}' is the text's character encoding, not its type: the ledger keeps " +
+               $"text as UTF-8. Convert it (iconv -f {charset.ToUpperInvariant()} -t UTF-8 FILE > FILE.utf8) and send it as '{essence}; charset=utf-8' " +
+               "(or leave the charset out).";
     }
 
     public static string Unsupported(string declared)

@@ -13,13 +13,18 @@ public static class HealthEndpoints
     public static IServiceCollection AddProvenanceHealthChecks(this IServiceCollection services)
     {
         services.AddSingleton<ProjectionProgressCheck>();
+        services.AddSingleton<SeedProgress>();
         services.AddHealthChecks()
             .AddCheck<DatabaseCheck>("database", tags: ["ready"])
-            .AddCheck<ProjectionProgressCheck>("projections", tags: ["ready"]);
+            .AddCheck<ProjectionProgressCheck>("projections", tags: ["ready"])
+            .AddCheck<SeedCheck>("seed", tags: ["ready"]);
         return services;
     }
 
-    /// <summary><c>/health/live</c>: the process serves requests. <c>/health/ready</c>: it can also reach PostgreSQL and its projections advance.</summary>
+    /// <summary>
+    /// <c>/health/live</c>: the process serves requests. <c>/health/ready</c>: it can also reach PostgreSQL, its projections advance, and the
+    /// configured seed corpus is loaded (so ops/run.sh says "running" only once the sample documents are there).
+    /// </summary>
     public static void MapProvenanceHealthChecks(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJson });
@@ -99,4 +104,22 @@ public sealed class ProjectionProgressCheck(IDocumentStore store, TimeProvider t
             return HealthCheckResult.Unhealthy($"Projection progress is unreadable: {e.Message}");
         }
     }
+}
+
+/// <summary>Whether the configured seed corpus (<c>Provenance:SeedManifest</c>) is loaded yet; nothing to wait for without one.</summary>
+public sealed class SeedProgress(IOptions<ProvenanceOptions> options)
+{
+    volatile bool _loaded = string.IsNullOrWhiteSpace(options.Value.SeedManifest);
+
+    public bool Loaded => _loaded;
+
+    public void MarkLoaded() => _loaded = true;
+}
+
+/// <summary>Unhealthy (503) while the seed corpus is still loading: a client told "ready" finds the sample documents.</summary>
+public sealed class SeedCheck(SeedProgress progress) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(progress.Loaded ? HealthCheckResult.Healthy("The seed corpus is loaded (or none is configured).")
+            : HealthCheckResult.Unhealthy("The seed corpus is still loading."));
 }

@@ -7,7 +7,7 @@ namespace Provenance.Api.Hosting;
 
 /// <summary>Once the host has started: install the bootstrap admin key, then load the seed corpus if one is configured.</summary>
 public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceOptions> options, IHostApplicationLifetime lifetime,
-    ILogger<StartupTasks> logger) : BackgroundService
+    Health.SeedProgress seeded, ILogger<StartupTasks> logger) : BackgroundService
 {
     /// <summary>The admin key is in place before the server takes its first request.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -30,6 +30,7 @@ public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceO
             try
             {
                 await scope.ServiceProvider.GetRequiredService<SeedLoader>().LoadAsync(manifest, stoppingToken);
+                seeded.MarkLoaded();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

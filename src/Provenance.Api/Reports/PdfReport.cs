@@ -1,198 +1,298 @@
 using System.Globalization;
+using System.Text;
 using SkiaSharp;
-using SkiaSharp.HarfBuzz;
 
 namespace Provenance.Api.Reports;
 
 /// <summary>
-/// The report a person reads (<c>application/pdf</c>): title page with the document and the checkpoint, timeline, revisions,
-/// translations, verdicts with evidence, the integrity section with every proof hash, and "page N of M". Text is shaped with
-/// HarfBuzz in DejaVu Sans (Latin with accents and Armenian) and stays extractable.
+/// The report a compliance reviewer files (<c>application/pdf</c>): a first page that summarises the document, its verdicts, its
+/// translations, the checkpoint and how to verify; then the timeline as a table (human event names, the stored type beside them),
+/// revisions, translations, verdicts with evidence, and every proof hash; "page N of M". Headings keep with what follows, table rows
+/// never split. Fonts and text layer: <see cref="PdfFonts"/>. Metadata: title, author (the ledger's origin), subject, keywords and
+/// <c>/Lang</c> (the document's language).
 /// </summary>
 public static class PdfReport
 {
     public const string MediaType = "application/pdf";
 
-    /// <summary>Where the DejaVu fonts are (Debian <c>fonts-dejavu-core</c>); <c>PROVENANCE_FONT_DIR</c> overrides it.</summary>
-    public static string FontDirectory => Environment.GetEnvironmentVariable("PROVENANCE_FONT_DIR") ?? "/usr/share/fonts/truetype/dejavu";
+    const float Width = 595, Height = 842, Margin = 50, Top = 50, Bottom = Height - 60, Content = Width - 2 * Margin;
+    static readonly SKColor Ink = SKColors.Black, Accent = new(0x1f, 0x3a, 0x5f), Muted = new(0x55, 0x55, 0x55), Faint = new(0x80, 0x80, 0x80),
+        RuleColor = new(0xc8, 0xc8, 0xc8), HeaderFill = new(0xe8, 0xee, 0xf5);
 
-    const float Width = 595, Height = 842, Margin = 50, Bottom = Height - 60;
+    abstract record Item;
+    sealed record TextItem(string Text, float X, float Y, bool Bold, float Size, SKColor Color) : Item;
+    sealed record RuleItem(float X1, float Y1, float X2, float Y2, SKColor Color) : Item;
+    sealed record FillItem(SKRect Rect, SKColor Color) : Item;
 
-    static readonly Lazy<(SKTypeface Regular, SKTypeface Bold)> Faces = new(() =>
+    /// <summary>One line of a block, wrapped already: its offset from the block's left edge and its own height.</summary>
+    sealed record Line(string Text, float Dx, float Size, bool Bold, SKColor Color, bool Heading = false)
     {
-        SKTypeface Load(string file)
-        {
-            var path = Path.Combine(FontDirectory, file);
-            return File.Exists(path)
-                ? SKTypeface.FromFile(path)
-                : throw new InvalidOperationException($"PDF reports need {path}: install fonts-dejavu-core or set PROVENANCE_FONT_DIR.");
-        }
-        return (Load("DejaVuSans.ttf"), Load("DejaVuSans-Bold.ttf"));
-    });
+        public float Height => Size * 1.4f;
+    }
 
-    sealed record Run(string Text, float X, float Y, bool Bold, float Size, SKColor Color);
+    /// <summary>One cell of a table row: lines stacked at a column.</summary>
+    sealed record Cell(float X, float Width, List<Line> Lines);
 
-    /// <summary>Lays text out into pages first, so every footer knows the page count.</summary>
-    sealed class Layout : IDisposable
+    /// <summary>Lays the report out into pages first, so every footer knows the page count.</summary>
+    sealed class Layout(Typesetter type)
     {
-        public void Dispose()
-        {
-            foreach (var font in fonts.Values) font.Dispose();
-        }
-
-        public readonly List<List<Run>> Pages = [[]];
-        readonly Dictionary<(bool, float), SKFont> fonts = [];
-        float y = Margin;
+        public readonly List<List<Item>> Pages = [[]];
+        public readonly Typesetter Type = type;
+        float y = Top;
+        List<Line>? pendingHeading;
+        Func<float>? repeatHeader;
 
         public void NewPage()
         {
             Pages.Add([]);
-            y = Margin;
+            y = Top;
+            if (repeatHeader is not null) y += repeatHeader();
         }
 
         public void Space(float points) => y += points;
 
-        public void Text(string text, float size = 10, bool bold = false, float indent = 0, SKColor? color = null)
+        public List<Line> Wrap(string text, float size = 10, bool bold = false, float width = Content, float dx = 0, SKColor? color = null) =>
+            Type.Wrap(text, size, bold, width).Select(l => new Line(l, dx, size, bold, color ?? Ink)).ToList();
+
+        /// <summary>A section heading: drawn with the next block, never alone at the foot of a page.</summary>
+        public void Heading(string text, float size = 14)
         {
-            if (!fonts.TryGetValue((bold, size), out var font)) fonts[(bold, size)] = font = new SKFont(bold ? Faces.Value.Bold : Faces.Value.Regular, size);
-            foreach (var line in Wrap(text, font, Width - 2 * Margin - indent))
+            var lines = Wrap(text, size, bold: true, color: Accent).Select(l => l with { Heading = true }).ToList();
+            pendingHeading = [new Line("", 0, 6, false, Ink), .. lines, new Line("", 0, 2, false, Ink)];
+        }
+
+        float HeadingHeight => pendingHeading?.Sum(l => l.Height) ?? 0;
+
+        void FlushHeading()
+        {
+            if (pendingHeading is null) return;
+            foreach (var line in pendingHeading) Put(line, Margin);
+            pendingHeading = null;
+        }
+
+        void Put(Line line, float x)
+        {
+            y += line.Height;
+            if (line.Text.Length > 0) Pages[^1].Add(new TextItem(line.Text, x + line.Dx, y - line.Size * 0.3f, line.Bold, line.Size, line.Color));
+        }
+
+        bool PageIsEmpty => y <= Top + (repeatHeader is null ? 0 : 40) && Pages[^1].Count == 0;
+
+        /// <summary>Lines kept together on one page (with a pending heading) unless they are taller than a page.</summary>
+        public void Block(List<Line> lines, float spaceAfter = 4)
+        {
+            var height = lines.Sum(l => l.Height);
+            if (y + HeadingHeight + height > Bottom && !PageIsEmpty) NewPage();
+            FlushHeading();
+            foreach (var line in lines)
             {
-                if (y + size * 1.4f > Bottom) NewPage();
-                y += size * 1.4f;
-                Pages[^1].Add(new Run(line, Margin + indent, y, bold, size, color ?? SKColors.Black));
+                if (y + line.Height > Bottom) NewPage();
+                Put(line, Margin);
             }
+            y += spaceAfter;
         }
 
-        public void Heading(string text)
-        {
-            if (y > Bottom - 80) NewPage();
-            Space(10);
-            Text(text, 15, bold: true, color: new SKColor(0x1f, 0x3a, 0x5f));
-            Space(4);
-        }
+        public void Text(string text, float size = 10, bool bold = false, SKColor? color = null, float spaceAfter = 0) =>
+            Block(Wrap(text, size, bold, color: color), spaceAfter);
 
-        public void Field(string name, string? value)
+        /// <summary>A table row: cells side by side, never split across pages; a row taller than a page is cut to fit.</summary>
+        public void Row(IReadOnlyList<Cell> cells, bool rule = true, float padding = 3)
         {
-            if (value is null) return;
-            Text($"{name}: {value}", 10, indent: 0);
-        }
-
-        // Each word is measured once per font: re-measuring the growing line made 1,000 events take seconds.
-        readonly Dictionary<SKFont, Dictionary<string, float>> widths = [];
-
-        float Measure(SKFont font, string word)
-        {
-            if (!widths.TryGetValue(font, out var cache)) widths[font] = cache = new Dictionary<string, float>(StringComparer.Ordinal);
-            if (!cache.TryGetValue(word, out var width)) cache[word] = width = font.MeasureText(word);
-            return width;
-        }
-
-        IEnumerable<string> Wrap(string text, SKFont font, float width)
-        {
-            var space = Measure(font, " ");
-            foreach (var paragraph in text.Split('\n'))
+            var height = cells.Max(c => c.Lines.Sum(l => l.Height)) + 2 * padding;
+            if (y + HeadingHeight + height > Bottom && !PageIsEmpty) NewPage();
+            FlushHeading();
+            var top = y;
+            var bottom = Math.Min(top + height, Bottom);
+            foreach (var cell in cells)
             {
-                var line = new System.Text.StringBuilder();
-                var lineWidth = 0f;
-                foreach (var word in paragraph.Split(' '))
+                var cy = top + padding;
+                foreach (var line in cell.Lines)
                 {
-                    var wordWidth = Measure(font, word);
-                    var candidate = line.Length == 0 ? wordWidth : lineWidth + space + wordWidth;
-                    if (candidate <= width)
-                    {
-                        if (line.Length > 0) line.Append(' ');
-                        line.Append(word);
-                        lineWidth = candidate;
-                        continue;
-                    }
-                    if (line.Length > 0) yield return line.ToString();
-                    line.Clear();
-                    var rest = word;
-                    // A single word wider than the line (a URL, a hash) is cut where it overflows, measured in one pass over its glyphs.
-                    while (rest.Length > 1 && Measure(font, rest) > width)
-                    {
-                        var cut = FittingPrefix(font, rest, width);
-                        yield return rest[..cut];
-                        rest = rest[cut..];
-                    }
-                    line.Append(rest);
-                    lineWidth = Measure(font, rest);
+                    if (cy + line.Height > bottom) break;
+                    cy += line.Height;
+                    if (line.Text.Length > 0) Pages[^1].Add(new TextItem(line.Text, cell.X + line.Dx, cy - line.Size * 0.3f, line.Bold, line.Size, line.Color));
                 }
-                yield return line.ToString();
             }
+            y = bottom;
+            if (rule) Pages[^1].Add(new RuleItem(Margin, y, Width - Margin, y, RuleColor));
         }
 
-        /// <summary>The longest prefix (at least one character) of <paramref name="word"/> that fits in <paramref name="width"/>.</summary>
-        static int FittingPrefix(SKFont font, string word, float width)
+        /// <summary>A table: its header row is drawn with the first row and again at the top of every page the table continues on.</summary>
+        public void Table(IReadOnlyList<(string Name, float Width)> columns, IEnumerable<IReadOnlyList<List<Line>>> rows)
         {
-            var glyphs = font.GetGlyphs(word);
-            var advances = font.GetGlyphWidths(glyphs);
-            // Glyphs map to UTF-16 units one to one except for surrogate pairs, which count twice in the string.
-            float total = 0;
-            int units = 0;
-            for (var g = 0; g < advances.Length; g++)
+            var xs = new List<float>();
+            var x = Margin;
+            foreach (var (_, w) in columns) { xs.Add(x); x += w; }
+            List<Cell> Cells(IReadOnlyList<List<Line>> contents) => contents.Select((lines, i) => new Cell(xs[i] + 3, columns[i].Width - 6, lines)).ToList();
+            var header = Cells(columns.Select(c => new List<Line> { new(c.Name, 0, 8.5f, true, Accent) }).ToList());
+            var headerHeight = header.Max(c => c.Lines.Sum(l => l.Height)) + 6;
+            float DrawHeader()
             {
-                var size = char.IsHighSurrogate(word[units]) && units + 1 < word.Length ? 2 : 1;
-                if (total + advances[g] > width && units > 0) return units;
-                total += advances[g];
-                units += size;
+                Pages[^1].Add(new FillItem(new SKRect(Margin, y, Width - Margin, y + headerHeight), HeaderFill));
+                var at = y;
+                foreach (var cell in header)
+                    Pages[^1].Add(new TextItem(cell.Lines[0].Text, cell.X, at + 3 + cell.Lines[0].Height - cell.Lines[0].Size * 0.3f, true, 8.5f, Accent));
+                return headerHeight;
             }
-            return Math.Max(1, Math.Min(units, word.Length - 1));
+            var first = true;
+            foreach (var row in rows)
+            {
+                var cells = Cells(row);
+                if (first)
+                {
+                    // The heading, the header row and the first row move to a new page together.
+                    var height = cells.Max(c => c.Lines.Sum(l => l.Height)) + 6;
+                    if (y + HeadingHeight + headerHeight + height > Bottom && !PageIsEmpty) NewPage();
+                    FlushHeading();
+                    y += DrawHeader();
+                    repeatHeader = () => DrawHeader();
+                    first = false;
+                }
+                Row(cells);
+            }
+            repeatHeader = null;
+            y += 6;
         }
     }
 
     public static byte[] Render(ProvenanceReport report)
     {
-        using var layout = new Layout();
+        var d = report.Document;
+        var type = new Typesetter(d.Language);
+        var layout = new Layout(type);
+        FirstPage(layout, report);
+        layout.NewPage();
+        Timeline(layout, report);
+        Details(layout, report);
+        return WithLanguage(Draw(layout, report), d.Language);
+    }
+
+    const float Label = 100;
+    const float Code = 8;
+
+    static void Field(Layout layout, string name, string? value, float size = 9.5f)
+    {
+        if (value is null) return;
+        layout.Row([
+            new Cell(Margin, Label, layout.Wrap(name, size, color: Muted, width: Label - 6)),
+            new Cell(Margin + Label, Content - Label, layout.Wrap(value, size, width: Content - Label)),
+        ], rule: false, padding: 0.5f);
+    }
+
+    static void FirstPage(Layout layout, ProvenanceReport report)
+    {
         var d = report.Document;
         var i = report.Integrity;
+        layout.Text("Provenance report", 24, bold: true, color: Accent, spaceAfter: 4);
+        layout.Text(d.Title, 15, bold: true, spaceAfter: 2);
+        layout.Text($"Generated {Time(report.GeneratedAt)} and signed by the ledger's key (Provenance-Signature).", 8.5f, color: Muted, spaceAfter: 6);
+        Field(layout, "Document", d.Id.ToString());
+        Field(layout, "Language", d.Language);
+        Field(layout, "Publisher", d.Publisher);
+        Field(layout, "Published", d.PublishedAt is { } published ? Time(published) : null);
+        Field(layout, "Source", d.SourceUri);
+        Field(layout, "Channel", d.Channel);
+        Field(layout, "Current revision", $"{d.CurrentRevision} ({d.MediaType}, {Bytes(d.Size)})");
+        Field(layout, "Content digest", d.ContentDigest, Code);
+        Field(layout, "Ingested", $"{Time(d.CreatedAt)} by {d.CreatedBy}");
+        Field(layout, "Last change", $"{Time(d.UpdatedAt)} by {d.UpdatedBy}");
 
-        layout.Space(120);
-        layout.Text("Provenance report", 26, bold: true, color: new SKColor(0x1f, 0x3a, 0x5f));
-        layout.Space(10);
-        layout.Text(d.Title, 16, bold: true);
-        layout.Space(10);
-        layout.Field("Document", d.Id.ToString());
-        layout.Field("Language", d.Language);
-        layout.Field("Publisher", d.Publisher);
-        layout.Field("Published", d.PublishedAt is { } published ? Time(published) : null);
-        layout.Field("Source", d.SourceUri);
-        layout.Field("Channel", d.Channel);
-        layout.Field("Current revision", $"{d.CurrentRevision} ({d.MediaType}, {d.Size} bytes)");
-        layout.Field("Content digest", d.ContentDigest);
-        layout.Field("Ingested", $"{Time(d.CreatedAt)} by {d.CreatedBy}");
-        layout.Field("Last change", $"{Time(d.UpdatedAt)} by {d.UpdatedBy}");
-        layout.Space(16);
-        layout.Text("Verified against checkpoint", 13, bold: true);
-        layout.Field("Log", i.Origin);
-        layout.Field("Tree size", i.TreeSize.ToString(CultureInfo.InvariantCulture));
-        layout.Field("Root hash", Convert.ToBase64String(i.RootHash));
-        layout.Field("Signed", Time(i.CheckpointCreatedAt));
-        layout.Field("Verifier key", i.VerifierKey);
-        layout.Field("Events", $"{report.Events.Count} ({report.Events.Count - i.PendingEvents} covered by the checkpoint)");
-        layout.Space(16);
-        layout.Text($"Generated {Time(report.GeneratedAt)}. This file carries a detached Ed25519 signature (Provenance-Signature); " +
-                    "check the JSON report offline with `provenance verify-report`.", 9, color: SKColors.DimGray);
-
-        layout.NewPage();
-        layout.Heading("Timeline");
-        foreach (var e in report.Events)
+        layout.Heading("Verdicts", 12);
+        if (report.Verifications.Count == 0) layout.Text("No verdict has been recorded.", 9.5f);
+        else
         {
-            layout.Text($"{Time(e.Timestamp)}  ·  {e.Kind}  ·  {e.Actor}", 10, bold: true);
-            layout.Text(e.Summary, 10, indent: 12);
-            if (e.Reason is not null) layout.Text($"Reason: {e.Reason}", 9, indent: 12, color: SKColors.DimGray);
-            if (e.CorrelationId is not null) layout.Text($"Correlation id: {e.CorrelationId}", 8, indent: 12, color: SKColors.Gray);
-            layout.Space(4);
+            var counts = report.Verifications.GroupBy(v => v.Verdict, StringComparer.OrdinalIgnoreCase).Select(g => $"{g.Count()} {g.Key}");
+            layout.Text($"{Count(report.Verifications.Count, "verdict")}: {string.Join(", ", counts)}.", 9.5f, spaceAfter: 2);
+            const int shown = 8;
+            foreach (var v in report.Verifications.Take(shown))
+                layout.Block(layout.Wrap($"• {v.Verdict.ToUpperInvariant()} by {v.Method}, revision {v.Revision}{(v.Language is null ? "" : $" ({v.Language})")}"
+                                         + (v.Claim is null ? "" : $": “{Shorten(v.Claim.Quote, 90)}”") + $" — {v.Actor}", 9, dx: 8, width: Content - 8), 1);
+            if (report.Verifications.Count > shown) layout.Text($"and {report.Verifications.Count - shown} more (see Verifications).", 9, color: Muted);
         }
 
+        layout.Heading("Translations", 12);
+        if (report.Translations.Count == 0) layout.Text("No translation has been recorded.", 9.5f);
+        foreach (var t in report.Translations)
+        {
+            var state = t.Superseded ? "superseded by a later translation" : t.Outdated ? $"OUTDATED: the current revision is {d.CurrentRevision}" : "current";
+            layout.Block(layout.Wrap($"• {t.Language} from revision {t.SourceRevision}, by {t.Translator} ({MethodName(t.Method)}) — {state}", 9, dx: 8,
+                width: Content - 8), 1);
+        }
+
+        layout.Heading("Checkpoint", 12);
+        Field(layout, "Log", i.Origin);
+        Field(layout, "Tree size", i.TreeSize.ToString("N0", CultureInfo.InvariantCulture));
+        Field(layout, "Root hash", Convert.ToBase64String(i.RootHash));
+        Field(layout, "Root hash (hex)", Convert.ToHexStringLower(i.RootHash), Code);
+        Field(layout, "Signed", Time(i.CheckpointCreatedAt));
+        Field(layout, "Verifier key", i.VerifierKey, Code);
+        var cosigners = Cosigners(i.Checkpoint, i.Origin);
+        Field(layout, "Cosigned by", cosigners.Count == 0 ? "no witness: signed by the log alone" : string.Join(", ", cosigners));
+        var covered = report.Events.Count - i.PendingEvents;
+        Field(layout, "Events", covered == report.Events.Count
+            ? $"{Count(report.Events.Count, "event")}, all covered by this checkpoint"
+            : $"{Count(report.Events.Count, "event")}, {covered} covered by this checkpoint ({i.PendingEvents} newer)");
+
+        layout.Heading("How to verify", 12);
+        var steps = new[]
+        {
+            $"Export the signed JSON report: provenance export {d.Id} --format json --out report.json (writes report.json.sig too).",
+            "Check it offline: provenance verify-report report.json --key <verifier key>. It recomputes every leaf hash from the event data and checks " +
+            "every inclusion proof against the root above.",
+            "Check this PDF's signature (its .sig from provenance export --format pdf): provenance verify-signature report.pdf --key <verifier key>.",
+        };
+        for (var n = 0; n < steps.Length; n++) layout.Block(layout.Wrap($"{n + 1}. {steps[n]}", 9, dx: 8, width: Content - 8), 2);
+    }
+
+    static void Timeline(Layout layout, ProvenanceReport report)
+    {
+        var revisions = report.Revisions.ToDictionary(r => r.Sequence);
+        var translations = report.Translations.ToDictionary(t => t.Sequence);
+        var verdicts = report.Verifications.ToDictionary(v => v.Sequence);
+        layout.Heading("Timeline");
+        (string, float)[] columns = [("Time (UTC)", 68), ("Event", 100), ("By", 100), ("What", Content - 268)];
+        layout.Table(columns, report.Events.Select(e =>
+        {
+            var what = Describe(e, revisions, translations, verdicts);
+            var whatLines = layout.Wrap(what, 8.5f, width: columns[3].Item2 - 6);
+            if (e.Reason is not null) whatLines.AddRange(layout.Wrap($"Reason: {e.Reason}", 8, width: columns[3].Item2 - 6, color: Muted));
+            return (IReadOnlyList<List<Line>>)
+            [
+                [new(e.Timestamp.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), 0, 8.5f, false, Ink),
+                    new(e.Timestamp.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture), 0, 8.5f, false, Ink)],
+                [.. layout.Wrap(EventName(e.Kind), 8.5f, bold: true, width: columns[1].Item2 - 6),
+                    .. layout.Wrap(e.EventType, 7, width: columns[1].Item2 - 6, color: Faint),
+                    .. layout.Wrap($"seq {e.Sequence}, v{e.Version}", 7, width: columns[1].Item2 - 6, color: Faint)],
+                layout.Wrap(e.Actor, 8.5f, width: columns[2].Item2 - 6),
+                whatLines,
+            ];
+        }));
+    }
+
+    static string Describe(ReportEvent e, Dictionary<long, ReportRevision> revisions, Dictionary<long, ReportTranslation> translations,
+        Dictionary<long, ReportVerdict> verdicts)
+    {
+        if (revisions.TryGetValue(e.Sequence, out var r))
+            return r.BaseRevision is null
+                ? $"{e.Summary}."
+                : $"Revision {r.Revision} from revision {r.BaseRevision}: {Diff(r)}; {r.MediaType}, {Bytes(r.Size)}.";
+        if (translations.TryGetValue(e.Sequence, out var t))
+            return $"Translation into {t.Language} of revision {t.SourceRevision}, by {t.Translator} ({MethodName(t.Method)}).";
+        if (verdicts.TryGetValue(e.Sequence, out var v))
+            return $"{Capitalize(v.Verdict)} by {v.Method}: revision {v.Revision}{(v.Language is null ? "" : $" ({v.Language})")}"
+                   + (v.Claim is null ? "" : $", claim “{Shorten(v.Claim.Quote, 140)}”") + (v.Evidence.Count == 0 ? "." : $"; {Count(v.Evidence.Count, "source")} of evidence.");
+        return e.Summary;
+    }
+
+    static void Details(Layout layout, ProvenanceReport report)
+    {
         layout.Heading("Revisions");
         foreach (var r in report.Revisions)
         {
-            var diff = r.LinesAdded is null ? "original" : $"from revision {r.BaseRevision}: {r.LinesAdded} lines added, {r.LinesRemoved} removed";
-            layout.Text($"Revision {r.Revision} — {diff}", 10, bold: true);
-            layout.Text($"{Time(r.RecordedAt)} by {r.Actor}; {r.MediaType}, {r.Size} bytes", 9, indent: 12);
-            layout.Text(r.ContentDigest, 8, indent: 12, color: SKColors.DimGray);
-            layout.Space(4);
+            var lines = layout.Wrap($"Revision {r.Revision} — {(r.BaseRevision is null ? "original" : $"from revision {r.BaseRevision}: {Diff(r)}")}", 10, bold: true);
+            lines.AddRange(layout.Wrap($"{Time(r.RecordedAt)} by {r.Actor}; {r.MediaType}, {Bytes(r.Size)}", 9, dx: 12, width: Content - 12));
+            lines.AddRange(layout.Wrap(r.ContentDigest, 8, dx: 12, width: Content - 12, color: Muted));
+            layout.Block(lines);
         }
 
         layout.Heading("Translations");
@@ -200,51 +300,118 @@ public static class PdfReport
         foreach (var t in report.Translations)
         {
             var flags = (t.Outdated ? " — OUTDATED: its source is older than the current revision" : "") + (t.Superseded ? " — superseded" : "");
-            layout.Text($"{t.Language} from revision {t.SourceRevision} by {t.Translator} ({t.Method}){flags}", 10, bold: true);
-            layout.Text($"{Time(t.RecordedAt)} recorded by {t.Actor}; {t.ContentDigest}", 9, indent: 12);
-            if (t.Reason is not null) layout.Text(t.Reason, 9, indent: 12, color: SKColors.DimGray);
-            layout.Space(4);
+            var lines = layout.Wrap($"{t.Language} from revision {t.SourceRevision} by {t.Translator} ({MethodName(t.Method)}){flags}", 10, bold: true);
+            lines.AddRange(layout.Wrap($"{Time(t.RecordedAt)} recorded by {t.Actor}; {t.MediaType}, {Bytes(t.Size)}", 9, dx: 12, width: Content - 12));
+            lines.AddRange(layout.Wrap(t.ContentDigest, 8, dx: 12, width: Content - 12, color: Muted));
+            if (t.Reason is not null) lines.AddRange(layout.Wrap(t.Reason, 9, dx: 12, width: Content - 12, color: Muted));
+            layout.Block(lines);
         }
 
         layout.Heading("Verifications");
         if (report.Verifications.Count == 0) layout.Text("None.");
         foreach (var v in report.Verifications)
         {
-            layout.Text($"{v.Verdict.ToUpperInvariant()} — {v.Method} — revision {v.Revision}{(v.Language is null ? "" : $" ({v.Language})")}", 10, bold: true);
-            if (v.Claim is not null) layout.Text($"Claim: “{v.Claim.Quote}”", 9, indent: 12);
-            foreach (var evidence in v.Evidence) layout.Text($"Evidence: {evidence}", 9, indent: 12);
-            if (v.Notes is not null) layout.Text($"Notes: {v.Notes}", 9, indent: 12, color: SKColors.DimGray);
-            layout.Text($"{Time(v.VerifiedAt)} by {v.Actor}", 8, indent: 12, color: SKColors.Gray);
-            layout.Space(4);
+            var lines = layout.Wrap($"{v.Verdict.ToUpperInvariant()} — {v.Method} — revision {v.Revision}{(v.Language is null ? "" : $" ({v.Language})")}", 10, bold: true);
+            if (v.Claim is not null) lines.AddRange(layout.Wrap($"Claim: “{v.Claim.Quote}”", 9, dx: 12, width: Content - 12));
+            foreach (var evidence in v.Evidence) lines.AddRange(layout.Wrap($"Evidence: {evidence}", 9, dx: 12, width: Content - 12));
+            if (v.Notes is not null) lines.AddRange(layout.Wrap($"Notes: {v.Notes}", 9, dx: 12, width: Content - 12, color: Muted));
+            lines.AddRange(layout.Wrap($"{Time(v.VerifiedAt)} by {v.Actor}", 8, dx: 12, width: Content - 12, color: Faint));
+            layout.Block(lines);
         }
 
         if (report.FixityChecks.Count > 0)
         {
             layout.Heading("Fixity checks");
-            foreach (var f in report.FixityChecks) layout.Text($"{Time(f.CheckedAt)}  {f.Outcome}  {f.ContentDigest}", 9);
+            foreach (var f in report.FixityChecks)
+                layout.Block(layout.Wrap($"{Time(f.CheckedAt)}  {f.Outcome}  {f.ContentDigest}{(f.Detail is null ? "" : $" — {f.Detail}")}", 9), 1);
         }
 
+        var i = report.Integrity;
         layout.Heading("Integrity");
-        layout.Text("Signed checkpoint note:", 10, bold: true);
-        layout.Text(i.Checkpoint.TrimEnd('\n'), 8, indent: 12);
-        layout.Space(6);
+        layout.Block([.. layout.Wrap("Signed checkpoint note:", 10, bold: true), .. layout.Wrap(i.Checkpoint.TrimEnd('\n'), 8, dx: 12, width: Content - 12)], 6);
         foreach (var p in i.Events)
         {
-            layout.Text($"Event {p.Sequence} (version {p.Version}), leaf {p.LeafIndex}", 9, bold: true);
-            layout.Text($"leaf hash {Convert.ToHexStringLower(p.LeafHash)}", 8, indent: 12);
-            if (p.AuditPath is null) layout.Text("newer than the checkpoint: no inclusion proof yet", 8, indent: 12, color: SKColors.DimGray);
-            else foreach (var h in p.AuditPath) layout.Text($"path {Convert.ToHexStringLower(h)}", 8, indent: 12, color: SKColors.DimGray);
+            var lines = layout.Wrap($"Event {p.Sequence} (version {p.Version}), leaf {p.LeafIndex}", 9, bold: true);
+            lines.AddRange(layout.Wrap($"leaf hash {Convert.ToHexStringLower(p.LeafHash)}", 8, dx: 12, width: Content - 12));
+            if (p.AuditPath is null) lines.AddRange(layout.Wrap("newer than the checkpoint: no inclusion proof yet", 8, dx: 12, width: Content - 12, color: Muted));
+            else foreach (var h in p.AuditPath) lines.AddRange(layout.Wrap($"path {Convert.ToHexStringLower(h)}", 8, dx: 12, width: Content - 12, color: Muted));
+            layout.Block(lines, 2);
         }
+    }
 
-        return Draw(layout, report);
+    /// <summary>The names of the note's signatures other than the log's own: its witnesses' cosignatures.</summary>
+    static List<string> Cosigners(string note, string origin) =>
+        note.Split('\n').Where(l => l.StartsWith("— ", StringComparison.Ordinal)).Select(l => l[2..].Split(' ')[0])
+            .Where(name => name != origin).Distinct().ToList();
+
+    /// <summary>"Ingested", "Edited", ...: the event record's name without "Document", in words.</summary>
+    public static string EventName(string kind) => kind switch
+    {
+        "DocumentIngested" => "Ingested",
+        "DocumentEdited" => "Edited",
+        "DocumentTranslated" => "Translated",
+        "DocumentVerified" => "Verdict recorded",
+        "FixityChecked" => "Fixity checked",
+        _ => Words(kind.StartsWith("Document", StringComparison.Ordinal) && kind.Length > 8 ? kind[8..] : kind),
+    };
+
+    static string Words(string pascal)
+    {
+        var words = new StringBuilder();
+        foreach (var c in pascal.Replace('_', ' '))
+        {
+            if (char.IsUpper(c) && words.Length > 0 && words[^1] != ' ') words.Append(' ');
+            words.Append(words.Length == 0 ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c));
+        }
+        return words.ToString();
+    }
+
+    static string MethodName(string method) => method switch
+    {
+        "machine+post-edit" => "machine, post-edited",
+        _ => method,
+    };
+
+    static string Diff(ReportRevision r) => $"{Count(r.LinesAdded ?? 0, "line")} added, {r.LinesRemoved ?? 0} removed";
+
+    /// <summary>"1 line", "2 lines", "0 lines".</summary>
+    public static string Count(long n, string noun) => string.Create(CultureInfo.InvariantCulture, $"{n:N0} {(n == 1 ? noun : noun + "s")}");
+
+    static string Bytes(long size) => Count(size, "byte");
+
+    static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
+
+    /// <summary>At most <paramref name="max"/> characters, cut at a word and marked with an ellipsis.</summary>
+    static string Shorten(string text, int max)
+    {
+        if (text.Length <= max) return text;
+        var cut = text.LastIndexOf(' ', max - 1);
+        return text[..(cut > max / 2 ? cut : max - 1)].TrimEnd(',', ';', ':', ' ') + "…";
     }
 
     static byte[] Draw(Layout layout, ProvenanceReport report)
     {
+        var d = report.Document;
+        var total = layout.Pages.Count;
+        var footer = new List<List<TextItem>>();
+        for (var n = 0; n < total; n++)
+        {
+            var page = $"Page {n + 1} of {total}";
+            footer.Add([
+                new TextItem(d.Id.ToString(), Margin, Height - 30, false, 8, Faint),
+                new TextItem(page, Width - Margin - layout.Type.Measure(page, 8, false), Height - 30, false, 8, Faint),
+            ]);
+        }
+        var texts = layout.Pages.SelectMany(p => p.OfType<TextItem>()).Concat(footer.SelectMany(f => f)).ToList();
+        using var faces = layout.Type.Embed(texts.Select(t => (t.Text, t.Bold)));
+
         using var stream = new MemoryStream();
         var metadata = new SKDocumentPdfMetadata
         {
-            Title = $"Provenance report: {report.Document.Title}",
+            Title = $"Provenance report: {d.Title}",
+            Author = report.Integrity.Origin,
+            Subject = $"Provenance of document {d.Id} ({d.Language}), revision {d.CurrentRevision}, proved against checkpoint {report.Integrity.TreeSize} of {report.Integrity.Origin}",
+            Keywords = "provenance, audit trail, Merkle tree, checkpoint",
             Creator = "Provenance",
             Producer = "Provenance",
             Creation = report.GeneratedAt.UtcDateTime,
@@ -252,34 +419,65 @@ public static class PdfReport
         };
         using (var document = SKDocument.CreatePdf(stream, metadata))
         {
-            using var regular = new SKShaper(Faces.Value.Regular);
-            using var bold = new SKShaper(Faces.Value.Bold);
-            var fonts = new Dictionary<(bool, float), SKFont>();
             var paints = new Dictionary<SKColor, SKPaint>();
-            var total = layout.Pages.Count;
+            SKPaint Paint(SKColor color, SKPaintStyle style = SKPaintStyle.Fill)
+            {
+                if (!paints.TryGetValue(color, out var paint)) paints[color] = paint = new SKPaint { Color = color, IsAntialias = true, StrokeWidth = 0.5f };
+                paint.Style = style;
+                return paint;
+            }
             for (var n = 0; n < total; n++)
             {
                 var canvas = document.BeginPage(Width, Height);
-                foreach (var run in layout.Pages[n])
+                foreach (var item in layout.Pages[n])
                 {
-                    if (!fonts.TryGetValue((run.Bold, run.Size), out var font))
-                        fonts[(run.Bold, run.Size)] = font = new SKFont(run.Bold ? Faces.Value.Bold : Faces.Value.Regular, run.Size);
-                    if (!paints.TryGetValue(run.Color, out var paint)) paints[run.Color] = paint = new SKPaint { Color = run.Color, IsAntialias = true };
-                    canvas.DrawShapedText(run.Bold ? bold : regular, run.Text, run.X, run.Y, SKTextAlign.Left, font, paint);
+                    switch (item)
+                    {
+                        case FillItem f: canvas.DrawRect(f.Rect, Paint(f.Color)); break;
+                        case RuleItem r: canvas.DrawLine(r.X1, r.Y1, r.X2, r.Y2, Paint(r.Color, SKPaintStyle.Stroke)); break;
+                    }
                 }
-                using (var font = new SKFont(Faces.Value.Regular, 8))
-                using (var paint = new SKPaint { Color = SKColors.Gray, IsAntialias = true })
+                foreach (var text in layout.Pages[n].OfType<TextItem>().Concat(footer[n]))
                 {
-                    canvas.DrawShapedText(regular, $"Page {n + 1} of {total}", Width / 2, Height - 30, SKTextAlign.Center, font, paint);
-                    canvas.DrawShapedText(regular, report.Document.Id.ToString(), Margin, Height - 30, SKTextAlign.Left, font, paint);
+                    using var blob = faces.Blob(text.Text, text.Bold, text.Size);
+                    if (blob is not null) canvas.DrawText(blob, text.X, text.Y, Paint(text.Color));
                 }
                 document.EndPage();
             }
             document.Close();
-            foreach (var font in fonts.Values) font.Dispose();
             foreach (var paint in paints.Values) paint.Dispose();
         }
         return stream.ToArray();
+    }
+
+    /// <summary>
+    /// Adds <c>/Lang</c> to the catalog (Skia's metadata has no field for it) as a PDF incremental update: the catalog object again with the
+    /// entry, an xref section for it and a trailer pointing back (<c>/Prev</c>) to Skia's. A language tag that is not plain ASCII is left out.
+    /// </summary>
+    static byte[] WithLanguage(byte[] pdf, string language)
+    {
+        if (language.Length == 0 || language.Any(c => c > 0x7e || c < 0x20 || c is '(' or ')' or '\\')) return pdf;
+        var text = Encoding.Latin1.GetString(pdf);
+        var catalog = text.IndexOf("/Type /Catalog", StringComparison.Ordinal);
+        var trailer = text.LastIndexOf("trailer", StringComparison.Ordinal);
+        var startxref = text.LastIndexOf("startxref", StringComparison.Ordinal);
+        if (catalog < 0 || trailer < 0 || startxref < trailer) return pdf;
+        var objStart = text.LastIndexOf(" 0 obj", catalog, StringComparison.Ordinal);
+        var lineStart = text.LastIndexOf('\n', objStart) + 1;
+        var number = int.Parse(text[lineStart..objStart], CultureInfo.InvariantCulture);
+        var dictStart = text.IndexOf("<<", objStart, StringComparison.Ordinal);
+        var dictEnd = text.IndexOf("endobj", catalog, StringComparison.Ordinal);
+        var dictionary = text[(dictStart + 2)..text.LastIndexOf(">>", dictEnd, StringComparison.Ordinal)];
+        var trailerDictionary = text[(text.IndexOf("<<", trailer, StringComparison.Ordinal) + 2)..text.LastIndexOf(">>", startxref, StringComparison.Ordinal)];
+        var previous = long.Parse(text[(startxref + 9)..].Trim().Split('\n')[0].Trim(), CultureInfo.InvariantCulture);
+
+        var update = new StringBuilder();
+        var objectOffset = pdf.Length + 1;
+        update.Append('\n').Append(CultureInfo.InvariantCulture, $"{number} 0 obj\n<<{dictionary}\n/Lang ({language})>>\nendobj\n");
+        var xref = objectOffset + update.Length - 1;
+        update.Append(CultureInfo.InvariantCulture, $"xref\n{number} 1\n{objectOffset:D10} 00000 n \n");
+        update.Append(CultureInfo.InvariantCulture, $"trailer\n<<{trailerDictionary}\n/Prev {previous}>>\nstartxref\n{xref}\n%%EOF\n");
+        return [.. pdf, .. Encoding.Latin1.GetBytes(update.ToString())];
     }
 
     static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);

@@ -189,6 +189,16 @@ public sealed class Provenance_reports(AppFixture fixture, ITestOutputHelper out
         all.ShouldContain("Mélanie");
         all.ShouldContain("OUTDATED");
         pages[^1].ShouldContain($"Page {pages.Count} of {pages.Count}");
+
+        // Render time of the sample article's report, the model already built: the first render (fonts loaded, faces subset) and the median of five more.
+        var pinned = await PinnedReportAsync(id);
+        var clock = Stopwatch.StartNew();
+        var rendered = PdfReport.Render(pinned);
+        var first = clock.Elapsed;
+        var warm = Enumerable.Range(0, 5).Select(_ => { clock.Restart(); PdfReport.Render(pinned); return clock.Elapsed; }).Order().ElementAt(2);
+        output.WriteLine($"PDF of the sample article: {rendered.Length:N0} bytes, {document.NumberOfPages} pages; first render {first.TotalMilliseconds:0} ms, then median {warm.TotalMilliseconds:0} ms");
+        rendered.Length.ShouldBeLessThan(200_000);
+        warm.ShouldBeLessThan(TimeSpan.FromSeconds(1));
     }
 
     [Theory]
