@@ -20,7 +20,7 @@ public sealed class Importing_and_exporting_with_the_CLI(AppFixture fixture, ITe
         var steps = JsonDocument.Parse(await File.ReadAllBytesAsync(manifest)).RootElement.GetProperty("documents").EnumerateArray()
             .Sum(d => d.GetProperty("steps").GetArrayLength());
 
-        var (exit, text) = await RunAsync("import", manifest, "--api", Api, "--key", importer);
+        var (exit, text) = await RunAsync("import", manifest, "--allow-duplicates", "--api", Api, "--key", importer);
         exit.ShouldBe(0, text);
         text.ShouldContain($"Imported {steps} of {steps} steps from {manifest}");
         text.ShouldContain("0 failed.");
@@ -33,7 +33,7 @@ public sealed class Importing_and_exporting_with_the_CLI(AppFixture fixture, ITe
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "communique.txt.json"),
                 JsonSerializer.Serialize(new { title, language = "fr-CA", sourceUri = "https://example.org/communique", publisher = "Example" }));
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "notes.txt"), "Notes without a sidecar.\n");
-            (exit, text) = await RunAsync("import", folder.FullName, "--language", "en-CA", "--api", Api, "--key", importer);
+            (exit, text) = await RunAsync("import", folder.FullName, "--language", "en-CA", "--allow-duplicates", "--api", Api, "--key", importer);
             exit.ShouldBe(0, text);
             text.ShouldContain($"Imported 2 of 2 steps from {folder.FullName}");
 
