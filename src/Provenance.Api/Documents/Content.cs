@@ -117,63 +117,64 @@ public sealed class ContentFixityException(string digest, string actual)
 /// </summary>
 public sealed record StoreContent(ContentUpload Content) : IMartenOp
 {
-    public void Execute(IDocumentSession session)
+    public void Execute(IDocumentSession session) => InsertContent.Queue(session, [Content]);
+}
+
+/// <summary>
+/// The content insert, as one of the session's own operations (in the batch and transaction of the events). Marten types a
+/// <c>QueueSqlCommand</c> parameter by its .NET type, and a <see cref="Stream"/> is not one it knows (it was sent as text: 42804), so
+/// the bytes go as an explicitly bytea parameter: straight from the temporary file of a large upload, or, for content in memory, all
+/// of a batch's in one statement (three arrays unnested, not one insert each).
+/// </summary>
+internal sealed class InsertContent : Weasel.Storage.IStorageOperation, Weasel.Storage.NoDataReturnedCall
+{
+    private readonly string _schema;
+    private readonly IReadOnlyList<ContentUpload> _inMemory;
+    private readonly ContentUpload? _spilled;
+
+    private InsertContent(string schema, IReadOnlyList<ContentUpload> inMemory, ContentUpload? spilled)
+        => (_schema, _inMemory, _spilled) = (schema, inMemory, spilled);
+
+    /// <summary>One statement for the contents held in memory, one per upload kept in a file; a digest repeated is stored once.</summary>
+    public static void Queue(IDocumentSession session, IEnumerable<ContentUpload> contents)
     {
         var schema = session.DocumentStore.Options.DatabaseSchemaName;
-        if (Content.Source.InMemory)
-        {
-            session.QueueSqlCommand(
-                $"insert into {schema}.{ContentStore.TableName} (digest, size, bytes) values (?, ?, ?) on conflict (digest) do nothing",
-                Content.Digest, Content.Size, Content.Source.ReadAllBytes());
-        }
-        else
-        {
-            // Marten types a parameter by its .NET type, and a Stream is not one it knows (it was sent as text: 42804): the spilled
-            // upload is streamed from its file as an explicitly bytea parameter instead.
-            session.QueueOperation(new InsertStreamedContent(schema, Content.Digest, Content.Size, Content.Source.OpenRead()));
-        }
-    }
-}
-
-/// <summary>The content of many in-memory uploads (a batch import) in one statement: three arrays unnested, not one insert each.</summary>
-internal sealed class InsertContents(string schema, IReadOnlyList<ContentUpload> contents) : Weasel.Storage.IStorageOperation, Weasel.Storage.NoDataReturnedCall
-{
-    public Type DocumentType => typeof(Marten.Storage.StorageFeatures);
-
-    public void ConfigureCommand(Weasel.Core.ICommandBuilder builder, Weasel.Storage.IStorageSession session)
-    {
-        builder.Append($"insert into {schema}.{ContentStore.TableName} (digest, size, bytes) select * from unnest(");
-        ((Npgsql.NpgsqlParameter)builder.AppendParameter(contents.Select(c => c.Digest).ToArray())).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text;
-        builder.Append(", ");
-        ((Npgsql.NpgsqlParameter)builder.AppendParameter(contents.Select(c => c.Size).ToArray())).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint;
-        builder.Append(", ");
-        ((Npgsql.NpgsqlParameter)builder.AppendParameter(contents.Select(c => c.Source.ReadAllBytes()).ToArray())).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea;
-        builder.Append(") on conflict (digest) do nothing");
+        // "on conflict" does not see the rows of its own statement: the same digest twice in one batch is removed here.
+        var distinct = contents.DistinctBy(c => c.Digest).ToList();
+        var inMemory = distinct.Where(c => c.Source.InMemory).ToList();
+        if (inMemory.Count > 0) session.QueueOperation(new InsertContent(schema, inMemory, null));
+        foreach (var spilled in distinct.Where(c => !c.Source.InMemory)) session.QueueOperation(new InsertContent(schema, [], spilled));
     }
 
-    public void Postprocess(System.Data.Common.DbDataReader reader, IList<Exception> exceptions) { }
-
-    public Task PostprocessAsync(System.Data.Common.DbDataReader reader, IList<Exception> exceptions, CancellationToken token) => Task.CompletedTask;
-
-    public Weasel.Core.OperationRole Role() => Weasel.Core.OperationRole.Insert;
-}
-
-/// <summary>The content insert for an upload kept in a temporary file: its bytes go to PostgreSQL straight from the file.</summary>
-internal sealed class InsertStreamedContent(string schema, string digest, long size, Stream bytes) : Weasel.Storage.IStorageOperation, Weasel.Storage.NoDataReturnedCall
-{
     public Type DocumentType => typeof(Marten.Storage.StorageFeatures); // what Marten's own SQL operations name: no document storage behind it
 
     public void ConfigureCommand(Weasel.Core.ICommandBuilder builder, Weasel.Storage.IStorageSession session)
     {
-        builder.Append($"insert into {schema}.{ContentStore.TableName} (digest, size, bytes) values (");
-        builder.AppendParameter(digest);
-        builder.Append(", ");
-        builder.AppendParameter(size);
-        builder.Append(", ");
-        var parameter = builder.AppendParameter(bytes);
-        ((Npgsql.NpgsqlParameter)parameter).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea;
-        builder.Append(") on conflict (digest) do nothing");
+        builder.Append($"insert into {_schema}.{ContentStore.TableName} (digest, size, bytes) ");
+        if (_spilled is { } file)
+        {
+            builder.Append("values (");
+            builder.AppendParameter(file.Digest);
+            builder.Append(", ");
+            builder.AppendParameter(file.Size);
+            builder.Append(", ");
+            Typed(builder.AppendParameter(file.Source.OpenRead()), NpgsqlTypes.NpgsqlDbType.Bytea);
+            builder.Append(")");
+        }
+        else
+        {
+            builder.Append("select * from unnest(");
+            Typed(builder.AppendParameter(_inMemory.Select(c => c.Digest).ToArray()), NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text);
+            builder.Append(", ");
+            Typed(builder.AppendParameter(_inMemory.Select(c => c.Size).ToArray()), NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint);
+            builder.Append(", ");
+            Typed(builder.AppendParameter(_inMemory.Select(c => c.Source.ReadAllBytes()).ToArray()), NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea);
+            builder.Append(")");
+        }
+        builder.Append(" on conflict (digest) do nothing");
     }
+
+    private static void Typed(object parameter, NpgsqlTypes.NpgsqlDbType type) => ((Npgsql.NpgsqlParameter)parameter).NpgsqlDbType = type;
 
     public void Postprocess(System.Data.Common.DbDataReader reader, IList<Exception> exceptions) { }
 

@@ -48,10 +48,7 @@ public static class IngestBatches
             switch (Ingest.Validate(batch.Documents[i], maxContentBytes))
             {
                 case ValidationProblemDetails problem:
-                    foreach (var (field, messages) in problem.Errors)
-                    {
-                        foreach (var message in messages) errors.Add($"documents[{i}].{field}", message);
-                    }
+                    errors.AddAll($"documents[{i}].", problem.Errors);
                     break;
                 case { } other:
                     errors.Add($"documents[{i}]", other.Detail ?? other.Title ?? "Not a valid document.");
@@ -81,12 +78,7 @@ public sealed record RecordBatch(IReadOnlyList<(DocumentIngested Ingested, Store
     public void Execute(IDocumentSession session)
     {
         foreach (var (ingested, _) in Documents) session.Events.StartStream<DocumentView>(ingested.DocumentId, ingested);
-        // Content in one statement for the batch (the same digest twice in one batch is stored once: on conflict does not see rows
-        // of its own statement, so duplicates are removed first); spilled uploads cannot occur here (JSON bodies are in memory).
-        var contents = Documents.Select(d => d.Store.Content).DistinctBy(c => c.Digest).ToList();
-        var inMemory = contents.Where(c => c.Source.InMemory).ToList();
-        if (inMemory.Count > 0) session.QueueOperation(new InsertContents(session.DocumentStore.Options.DatabaseSchemaName, inMemory));
-        foreach (var spilled in contents.Where(c => !c.Source.InMemory)) new StoreContent(spilled).Execute(session);
+        InsertContent.Queue(session, Documents.Select(d => d.Store.Content));
     }
 }
 
@@ -111,10 +103,7 @@ public static class IngestBatchEndpoint
             }
             var contentErrors = new FieldErrors();
             var upload = ContentInput.FromJson(json.Content, json.ContentBase64, json.MediaType, json.OriginalFileName, contentErrors);
-            foreach (var (field, messages) in contentErrors.ToDictionary())
-            {
-                foreach (var message in messages) errors.Add($"documents[{i}].{field}", message);
-            }
+            errors.AddAll($"documents[{i}].", contentErrors.ToDictionary());
             commands.Add(json with { DocumentId = ids.NewId(), Actor = user.Actor(), Upload = upload });
         }
         if (errors.Any) return (null, Problems.InvalidDetails(errors));

@@ -90,6 +90,16 @@ public sealed class FieldErrors
         return this;
     }
 
+    /// <summary>Every message of <paramref name="other"/>, its field names behind <paramref name="prefix"/> (one item of a list: <c>documents[2].</c>).</summary>
+    public FieldErrors AddAll(string prefix, IDictionary<string, string[]> other)
+    {
+        foreach (var (field, messages) in other)
+        {
+            foreach (var message in messages) Add(prefix + field, message);
+        }
+        return this;
+    }
+
     /// <summary>A required text field: present, not blank, within <paramref name="maxLength"/>, without control characters
     /// (<see cref="TextRules"/>; TAB, LF and CR only when <paramref name="multiLine"/>).</summary>
     public void Require(string field, string? value, int maxLength, bool multiLine = false)

@@ -14,7 +14,17 @@ namespace Provenance.Tests.Documents;
 public sealed class Racing_writers(AppFixture fixture) : IntegrationContext(fixture)
 {
     [Fact]
-    public async Task A_translation_and_an_edit_based_on_the_same_revision_race_and_exactly_one_wins()
+    public Task A_translation_and_an_edit_based_on_the_same_revision_race_and_exactly_one_wins()
+        => AnEditRacesAsync(Roles.Contributor, "translations",
+            new { language = "fr", content = "Avant la course.\n", translator = "A. Traductrice", method = "human" });
+
+    [Fact]
+    public Task A_verification_and_an_edit_based_on_the_same_revision_race_and_exactly_one_wins()
+        => AnEditRacesAsync(Roles.Verifier, "verifications",
+            new { method = "source-comparison", verdict = "verified", evidence = new[] { "https://example.org/source" } });
+
+    /// <summary>An edit and another command, both with <c>If-Match: "1"</c>, racing on a new document.</summary>
+    private async Task AnEditRacesAsync(string role, string collection, object body)
     {
         var doc = await IngestAsync(content: "Before the race.\n");
         var statuses = await RaceAsync(doc.Id,
@@ -25,35 +35,13 @@ public sealed class Racing_writers(AppFixture fixture) : IntegrationContext(fixt
             },
             s =>
             {
-                s.Post.Json(new { language = "fr", content = "Avant la course.\n", translator = "A. Traductrice", method = "human" })
-                    .ToUrl($"/api/documents/{doc.Id}/translations");
+                s.Post.Json(body).ToUrl($"/api/documents/{doc.Id}/{collection}");
                 s.WithRequestHeader("If-Match", "\"1\"");
-            });
+            },
+            secondRole: role);
 
         statuses.ShouldBe([201, 412]);
         (await EventsOfAsync(doc.Id)).Count.ShouldBe(2, "the ingestion and the winner, nothing of the loser");
-    }
-
-    [Fact]
-    public async Task A_verification_and_an_edit_based_on_the_same_revision_race_and_exactly_one_wins()
-    {
-        var doc = await IngestAsync(content: "Before the race.\n");
-        var statuses = await RaceAsync(doc.Id,
-            s =>
-            {
-                s.Post.Json(new { content = "Edited in the race.\n", reason = "Race." }).ToUrl($"/api/documents/{doc.Id}/revisions");
-                s.WithRequestHeader("If-Match", "\"1\"");
-            },
-            s =>
-            {
-                s.Post.Json(new { method = "source-comparison", verdict = "verified", evidence = new[] { "https://example.org/source" } })
-                    .ToUrl($"/api/documents/{doc.Id}/verifications");
-                s.WithRequestHeader("If-Match", "\"1\"");
-            },
-            secondRole: Roles.Verifier);
-
-        statuses.ShouldBe([201, 412]);
-        (await EventsOfAsync(doc.Id)).Count.ShouldBe(2);
     }
 
     private async Task<int[]> RaceAsync(Guid stream, Action<Scenario> first, Action<Scenario> second, string secondRole = Roles.Contributor)
