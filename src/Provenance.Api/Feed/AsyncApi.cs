@@ -14,7 +14,10 @@ namespace Provenance.Api.Feed;
 public static class AsyncApiEndpoint
 {
     public const string Path = "/asyncapi/v1.json";
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     [WolverineGet(Path, OperationId = "getAsyncApiDocument"), AllowAnonymous, Tags(EventSchemaEndpoints.Tag)]
     [ProducesResponseType<JsonObject>(StatusCodes.Status200OK, "application/json")]

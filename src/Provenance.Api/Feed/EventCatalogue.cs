@@ -32,12 +32,13 @@ public sealed class EventCatalogue
     public EventCatalogue(IDocumentStore store)
     {
         All = store.Options.Events.AllKnownEventTypes().Where(t => IsPublished(t.EventType))
-            .Select(t => new EventDefinition(CloudEventTypes.FromAlias(t.EventTypeName), t.EventTypeName, t.EventType)).ToList();
+            .Select(t => new EventDefinition(CloudEventTypes.FromAlias(t.EventTypeName), t.EventTypeName, t.EventType))
+            .OrderBy(d => LifeOrder(d.DataType)).ThenBy(d => d.Type, StringComparer.Ordinal).ToList();
         _byType = All.ToDictionary(d => d.Type, StringComparer.Ordinal);
         Aliases = All.Select(d => d.Alias).ToArray();
     }
 
-    /// <summary>In the order Marten registered them: a document's life, then fixity.</summary>
+    /// <summary>A document's life (<see cref="Documents.DocumentEventTypes"/>), then the others by name.</summary>
     public IReadOnlyList<EventDefinition> All { get; }
 
     /// <summary>Marten's type names of the published events: what the feed reads from <c>mt_events</c>.</summary>
@@ -46,6 +47,12 @@ public sealed class EventCatalogue
     public IReadOnlySet<string> Types => _byType.Keys.ToHashSet(StringComparer.Ordinal);
 
     public EventDefinition? Find(string type) => _byType.GetValueOrDefault(type);
+
+    private static int LifeOrder(Type type)
+    {
+        var index = Documents.DocumentEventTypes.All.ToList().IndexOf(type);
+        return index < 0 ? int.MaxValue : index;
+    }
 
     /// <summary>Ours, not Marten's bookkeeping (tombstones) nor JasperFx's stream lifecycle events.</summary>
     public static bool IsPublished(Type dataType) => dataType.Assembly == typeof(EventCatalogue).Assembly;

@@ -22,7 +22,14 @@ public static class EventSchemaEndpoints
 {
     public const string Tag = "Events";
     public const string CacheControl = "public, max-age=3600";
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Compact = new(JsonSerializerOptions.Web)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     [WolverineGet("/api/events/schemas", OperationId = "listEventSchemas"), AllowAnonymous, Tags(Tag)]
     [ProducesResponseType<EventCatalogueResource>(StatusCodes.Status200OK, "application/json")]
@@ -33,7 +40,7 @@ public static class EventSchemaEndpoints
         var resource = new EventCatalogueResource(
             catalogue.All.Select(d => new EventTypeEntry(d.Type, d.Summary, EventCatalogue.SchemaUrl(root, d.Type))).ToList(),
             root + AsyncApiEndpoint.Path);
-        return Cacheable(context, JsonSerializer.SerializeToUtf8Bytes(resource, JsonSerializerOptions.Web), "application/json");
+        return Cacheable(context, JsonSerializer.SerializeToUtf8Bytes(resource, Compact), "application/json");
     }
 
     [WolverineGet("/api/events/schemas/{type}", OperationId = "getEventSchema"), AllowAnonymous, Tags(Tag)]
