@@ -55,7 +55,6 @@ public static class AsyncApiEndpoint
                     "stream and to webhook subscriptions. `sequence` is the event's global position, zero-padded to 20 digits so the " +
                     "strings sort in ledger order; `dataschema` is the absolute URL of the JSON Schema (2020-12) of `data`, listed at " +
                     $"{baseUrl}/api/events/schemas. The pull feed `GET /api/feed` serves the same events in pages (see {baseUrl}/openapi/v1.json).",
-                ["license"] = new JsonObject { ["name"] = "Proprietary" },
             },
             ["defaultContentType"] = CloudEvent.MediaType,
             ["servers"] = new JsonObject

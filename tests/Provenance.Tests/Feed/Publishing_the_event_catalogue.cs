@@ -35,6 +35,18 @@ public sealed class Publishing_the_event_catalogue(AppFixture fixture) : FeedCon
         string.CompareOrdinal(CloudEvent.SequenceOf(9), CloudEvent.SequenceOf(10)).ShouldBeLessThan(0);
     }
 
+    [Theory]
+    [InlineData("https://ledger.example.org", true)]
+    [InlineData("http://127.0.0.1:5080", true)]
+    [InlineData("https://example.org/provenance", true)]
+    [InlineData("https://ledger.example.org/", false)]
+    [InlineData("https://ledger.example.org?x=1", false)]
+    [InlineData("https://user@ledger.example.org", false)]
+    [InlineData("ftp://ledger.example.org", false)]
+    [InlineData("/relative", false)]
+    public void The_public_url_that_prefixes_dataschema_is_an_absolute_http_url_without_a_trailing_slash(string url, bool valid)
+        => FeedOptions.IsValidPublicUrl(url).ShouldBe(valid);
+
     [Fact]
     public async Task The_feed_names_each_events_schema_and_sequences_sort_as_strings_while_cursors_stay_as_they_were()
     {
