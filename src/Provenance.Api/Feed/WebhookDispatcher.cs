@@ -16,7 +16,7 @@ namespace Provenance.Api.Feed;
 /// without retry. Too many failures in a row disable the subscription (its deliveries wait, pending, until it is resumed).
 /// </summary>
 public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<ProvenanceOptions> provenance, IOptions<WebhookOptions> options,
-    IOptions<FeedOptions> feed, IHttpClientFactory clients, WebhookSecrets secrets, WebhookSignal signal, TimeProvider time,
+    IOptions<FeedOptions> feed, IHttpClientFactory clients, PublicBaseUrl baseUrl, WebhookSecrets secrets, WebhookSignal signal, TimeProvider time,
     IHostApplicationLifetime lifetime, ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     public const string ClientName = "webhooks";
@@ -119,7 +119,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
 
     private async Task DeliverAsync(Claimed delivery, CancellationToken stoppingToken)
     {
-        var body = CloudEvent.From(delivery.Event, feed.Value.Source).ToUtf8Json();
+        var body = CloudEvent.From(delivery.Event, feed.Value.Source, baseUrl.WithoutRequest()).ToUtf8Json();
         var webhookId = WebhookId(delivery.Id);
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
         int? status = null;
