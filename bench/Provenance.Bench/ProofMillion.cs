@@ -172,7 +172,7 @@ public sealed class ProofMillion(int leaves, int proofsPerRepetition) : Scenario
         var tail = Stats.Median(tails);
         yield return new Row(Name, "ledger p99 / raw p99 (ms)", tail, tails.Min(), tails.Max(), "— (context)", true,
             $"proof p99 {Stats.F(Stats.Median(candidate.Select(m => m.P99Ms)))} ms vs lookup p99 {Stats.F(Stats.Median(baseline.Select(m => m.P99Ms)))} ms;"
-            + $" a proof is one query (the leaf by sequence with its level-0 hash tile); its ≤ {ProofPlan.ForInclusion(0, leaves).Nodes.Count} nodes above level 8"
+            + $" a proof is one query (the leaf by sequence with its ≤ 8 siblings below level 8); its ≤ {ProofPlan.ForInclusion(0, leaves).Nodes.Count} nodes above level 8"
             + " come from memory once read (perfect subtrees never change); the HTTP endpoint adds the latest checkpoint");
     }
 }

@@ -273,26 +273,30 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
     /// <summary>
     /// The inclusion proof of the event at <paramref name="sequence"/> in the tree of <paramref name="treeSize"/> leaves, and its leaf
     /// (null when the event has no leaf yet, or is not among the first <paramref name="treeSize"/>): one round trip reads the leaf with
-    /// its level-0 hash tile (the siblings below level 8), the nodes above come from <see cref="_upperNodes"/>, and only those not seen
+    /// its siblings below level 8, the nodes above come from <see cref="_upperNodes"/>, and only those not seen
     /// before cost a second query.
     /// </summary>
     public async Task<(StoredLeaf? Leaf, InclusionProof? Proof)> InclusionAsync(long sequence, long treeSize, CancellationToken ct)
     {
+        // The leaf and its siblings below level 8 (node (k, (i >> k) xor 1)) in one statement: nine index probes, one round trip.
         await using var command = dataSource.CreateCommand(
-            $"select {LeafColumns}, t.hashes from {T(LedgerTables.Leaves)} l " +
-            $"left join {T(LedgerTables.Tiles)} t on t.level = 0 and t.idx = l.leaf_index >> 8 where l.seq_id = $1");
+            $"select {LeafColumns}, n.level as node_level, n.idx as node_idx, n.hash as node_hash from {T(LedgerTables.Leaves)} l " +
+            $"left join lateral (select level, idx, hash from {T(LedgerTables.Nodes)} where (level, idx) in " +
+            $"(select k, (l.leaf_index >> k) # 1 from generate_series(0, {TlogTiles.Height - 1}) k)) n on true where l.seq_id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
-        var rows = await ReadAllAsync(command, r => (ReadLeaf(r), r.IsDBNull(r.GetOrdinal("hashes")) ? null : (byte[])r["hashes"]), ct);
+        var rows = await ReadAllAsync(command, r => (Leaf: ReadLeaf(r), Node: r.IsDBNull(r.GetOrdinal("node_hash")) ? null
+            : new MerkleNode(r.GetInt32(r.GetOrdinal("node_level")), r.GetInt64(r.GetOrdinal("node_idx")), (byte[])r["node_hash"])), ct);
         if (rows.Count == 0) return (null, null);
-        var (leaf, tile) = rows[0];
+        var leaf = rows[0].Leaf;
         if (leaf.LeafIndex >= treeSize) return (leaf, null);
+        var siblings = rows.Where(r => r.Node is not null).ToDictionary(r => new NodeId(r.Node!.Level, r.Node.Index), r => r.Node!.Hash);
         var plan = ProofPlan.ForInclusion(leaf.LeafIndex, treeSize);
         var hashes = new byte[plan.Nodes.Count][];
         var missing = new List<int>();
         for (var i = 0; i < plan.Nodes.Count; i++)
         {
             var id = plan.Nodes[i];
-            if (id.Level < TlogTiles.Height && FromTile(tile, leaf.LeafIndex >> TlogTiles.Height, id) is { } fromTile) hashes[i] = fromTile;
+            if (siblings.TryGetValue(id, out var sibling)) hashes[i] = sibling;
             else if (_upperNodes.TryGetValue(id, out var cached)) hashes[i] = cached;
             else missing.Add(i);
         }
@@ -307,17 +311,6 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
             }
         }
         return (leaf, plan.Assemble(hashes));
-    }
-
-    /// <summary>Node <paramref name="id"/> (below level 8) recomputed from the level-0 tile it lies in, when that tile holds all its leaves.</summary>
-    static byte[]? FromTile(byte[]? tile, long tileIndex, NodeId id)
-    {
-        if (tile is null) return null;
-        var first = id.Index << id.Level;
-        if (first >> TlogTiles.Height != tileIndex) return null;
-        var position = (int)(first & (TlogTiles.Width - 1));
-        var count = 1 << id.Level;
-        return (position + count) * MerkleHash.Size <= tile.Length ? TlogTiles.SubtreeHash(tile, position, count) : null;
     }
 
     public byte[] GetNode(int level, long index) =>
