@@ -5,6 +5,8 @@ using Microsoft.Extensions.Caching.Memory;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Access;
 
@@ -35,7 +37,10 @@ public static class KeysEndpoints
         return errors;
     }
 
-    [WolverinePost("/api/keys"), Authorize(Roles = Roles.Admin)]
+    [WolverinePost("/api/keys", OperationId = "createApiKey"), Authorize(Roles = Roles.Admin)]
+    [Tags(ApiTags.Keys), EndpointSummary("Create an API key (its secret is shown once)")]
+    [AcceptsBody(typeof(CreateApiKey), "application/json", RequiredMembers = ["name", "roles"])]
+    [ProducesResponseType<CreatedApiKey>(201, "application/json"), ResponseHeaders(201, "Location")]
     public static async Task<IResult> Create(HttpRequest request, IDocumentSession session, ClaimsPrincipal user, TimeProvider time, Identifiers ids)
     {
         var (command, problem) = await RequestBodies.ReadJsonAsync<CreateApiKey>(request, 64 * 1024);
@@ -59,14 +64,18 @@ public static class KeysEndpoints
         return Results.Created($"/api/keys/{key.Id}", new CreatedApiKey(key.Id, key.Name, key.Roles, secret, key.Prefix, key.CreatedAt));
     }
 
-    [WolverineGet("/api/keys"), Authorize(Roles = Roles.Admin)]
+    [WolverineGet("/api/keys", OperationId = "listApiKeys"), Authorize(Roles = Roles.Admin)]
+    [Tags(ApiTags.Keys), EndpointSummary("List API keys")]
+    [ProducesResponseType<IReadOnlyList<ApiKeySummary>>(200, "application/json")]
     public static async Task<IReadOnlyList<ApiKeySummary>> List(IQuerySession session, CancellationToken ct)
     {
         var keys = await session.Query<ApiKey>().OrderBy(k => k.CreatedAt).ToListAsync(ct);
         return keys.Select(ApiKeySummary.From).ToList();
     }
 
-    [WolverineDelete("/api/keys/{id}"), Authorize(Roles = Roles.Admin)]
+    [WolverineDelete("/api/keys/{id}", OperationId = "revokeApiKey"), Authorize(Roles = Roles.Admin)]
+    [Tags(ApiTags.Keys), EndpointSummary("Revoke an API key")]
+    [ProducesResponseType(204), ProblemResponses(404)]
     public static async Task<IResult> Revoke(Guid id, IDocumentSession session, ClaimsPrincipal user, TimeProvider time, IMemoryCache cache,
         CancellationToken ct)
     {

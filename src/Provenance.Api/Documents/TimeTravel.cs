@@ -7,6 +7,8 @@ using Microsoft.Net.Http.Headers;
 using Provenance.Api.Http;
 using Provenance.Api.Ledger;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -108,7 +110,9 @@ public static class Mementos
     }
 
     /// <summary>The RFC 7089 TimeMap of the document's own-language content, in RFC 6690 link format.</summary>
-    [WolverineGet("/api/documents/{id}/timemap"), Authorize]
+    [WolverineGet("/api/documents/{id}/timemap", OperationId = "getTimeMap"), Authorize]
+    [Tags(ApiTags.Documents), EndpointSummary("The RFC 7089 TimeMap of a document's revisions")]
+    [ProducesResponseType<string>(200, Mementos.LinkFormat), ProblemResponses(404)]
     public static async Task<IResult> TimeMap(Guid id, HttpContext context, DocumentRecords records)
     {
         var ct = context.RequestAborted;

@@ -110,7 +110,7 @@ public static class ProvenanceSetup
         services.AddExceptionHandler<CommitFailures>();
         services.AddProvenanceAuthentication();
         services.AddAuthorization();
-        services.AddOpenApi();
+        services.AddOpenApi(Contract.OpenApiContract.Configure);
         services.AddProvenanceHealthChecks();
         services.AddProvenanceLedger(settings);
         services.AddScoped<SeedLoader>();
