@@ -139,8 +139,14 @@ public sealed partial class OpenApiContract : IOpenApiDocumentTransformer, IOpen
                 throw new InvalidOperationException($"{operation.OperationId} declares headers for {headers.Status}, which it does not answer.");
             }
             concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
-            foreach (var name in headers.Names) concrete.Headers[name] = new OpenApiHeader { Description = HeaderDescription(name), Schema = Text() };
+            foreach (var name in headers.Names)
+            {
+                concrete.Headers[name] = new OpenApiHeader { Description = HeaderDescription(name), Required = AlwaysSent.Contains(name), Schema = Text() };
+            }
         }
+        var sorted = operation.Responses.OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
+        operation.Responses.Clear();
+        foreach (var (code, response) in sorted) operation.Responses[code] = response;
     }
 
     public async Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken ct)
@@ -294,6 +300,9 @@ public sealed partial class OpenApiContract : IOpenApiDocumentTransformer, IOpen
         _ => string.IsNullOrEmpty(given) ? "Response" : given,
     };
 
+    /// <summary>Response headers sent every time a response declares them; the others only when they apply (a next page, a memento).</summary>
+    private static readonly HashSet<string> AlwaysSent = ["Location", "ETag", "Repr-Digest", "Content-Language", "Vary"];
+
     private static string HeaderDescription(string name) => name switch
     {
         "Location" => "The URL of what the request created.",
@@ -304,6 +313,8 @@ public sealed partial class OpenApiContract : IOpenApiDocumentTransformer, IOpen
         "Content-Disposition" => "`attachment` for active content types, with a file name.",
         "Memento-Datetime" => "RFC 7089: when this memento (revision) became current.",
         "Vary" => "The request headers the answer depends on.",
+        "Retry-After" => "Seconds to wait before retrying.",
+        Reports.ProvenanceReportEndpoint.SignatureHeader => "The report's detached signature by the ledger's key.",
         "If-Match" => "The entity tag of the revision this change is based on (the document's `ETag`, for example `\"1\"`).",
         "If-None-Match" => "Entity tags the client already holds: a match answers 304.",
         "Accept-Datetime" => "RFC 7089 datetime negotiation: the revision current at that time (RFC 1123 date).",
