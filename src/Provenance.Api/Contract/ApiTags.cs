@@ -13,6 +13,7 @@ public static class ApiTags
     public const string PublicLog = "Public log";
     public const string Feed = "Change feed";
     public const string Webhooks = "Webhooks";
+    public const string Events = "Events";
     public const string Keys = "API keys";
 
     public static readonly IReadOnlyList<(string Name, string Description)> All =
@@ -28,6 +29,7 @@ public static class ApiTags
         (PublicLog, "The ledger as a C2SP tlog-tiles log: a signed checkpoint and immutable tiles that any static mirror can serve."),
         (Feed, "Every change as a CloudEvents 1.0 event, in global order: pages by cursor, or a Server-Sent Events stream."),
         (Webhooks, "Subscriptions that deliver the change feed to an integrator's URL (Standard Webhooks signatures), with their delivery log."),
+        (Events, "The event catalogue: the JSON Schema of the `data` of every CloudEvent type the feed and the webhooks carry."),
         (Keys, "API keys and the roles they hold (admin only). A key is shown once, when it is created."),
     ];
 }

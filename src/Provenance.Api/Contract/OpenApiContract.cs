@@ -178,8 +178,10 @@ public sealed partial class OpenApiContract : IOpenApiDocumentTransformer, IOpen
 
         var used = (document.Paths ?? []).Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? []).SelectMany(o => o.Tags?.AsEnumerable() ?? [])
             .Select(t => t.Name).ToHashSet();
+        // Known capabilities in their order, then any other tag an endpoint names, undescribed (the contract tests reject that).
         document.Tags = new HashSet<OpenApiTag>(ApiTags.All.Where(t => used.Contains(t.Name))
-            .Select(t => new OpenApiTag { Name = t.Name, Description = t.Description }));
+            .Select(t => new OpenApiTag { Name = t.Name, Description = t.Description })
+            .Concat(used.Where(u => ApiTags.All.All(t => t.Name != u)).Order(StringComparer.Ordinal).Select(u => new OpenApiTag { Name = u })));
 
         await RemoveUnreferencedSchemasAsync(document, ct);
     }
