@@ -74,7 +74,10 @@ public static class KeysEndpoints
     }
 
     /// <summary>Names the person behind a login (a key's name or a seeded actor), for every page and report that shows it.</summary>
-    [WolverinePut("/api/people/{login}"), Authorize(Roles = Roles.Admin)]
+    [WolverinePut("/api/people/{login}", OperationId = "describePerson"), Authorize(Roles = Roles.Admin)]
+    [Tags(ApiTags.People), EndpointSummary("Name the person behind a login")]
+    [AcceptsBody(typeof(DescribePerson), "application/json")]
+    [ProducesResponseType<ReportAgent>(200, "application/json")]
     public static async Task<IResult> Describe(string login, HttpRequest request, IDocumentSession session)
     {
         var (command, problem) = await RequestBodies.ReadJsonAsync<DescribePerson>(request, 16 * 1024);
@@ -91,7 +94,9 @@ public static class KeysEndpoints
         return Results.Ok(new ReportAgent(login, person!.DisplayName, person.Identifier));
     }
 
-    [WolverineGet("/api/people"), Authorize]
+    [WolverineGet("/api/people", OperationId = "listPeople"), Authorize]
+    [Tags(ApiTags.People), EndpointSummary("List the people behind logins")]
+    [ProducesResponseType<IReadOnlyList<ReportAgent>>(200, "application/json")]
     public static async Task<IReadOnlyList<ReportAgent>> People(IQuerySession session, CancellationToken ct)
     {
         var people = await session.Query<Person>().OrderBy(p => p.Id).ToListAsync(ct);

@@ -15,6 +15,7 @@ public static class ApiTags
     public const string Webhooks = "Webhooks";
     public const string Events = "Events";
     public const string Keys = "API keys";
+    public const string People = "People";
 
     public static readonly IReadOnlyList<(string Name, string Description)> All =
     [
@@ -30,6 +31,7 @@ public static class ApiTags
         (Feed, "Every change as a CloudEvents 1.0 event, in global order: pages by cursor, or a Server-Sent Events stream."),
         (Webhooks, "Subscriptions that deliver the change feed to an integrator's URL (Standard Webhooks signatures), with their delivery log."),
         (Events, "The event catalogue: the JSON Schema of the `data` of every CloudEvent type the feed and the webhooks carry."),
+        (People, "The people behind logins: a display name and an ORCID or ISNI identifier, shown by pages and reports (events keep the login)."),
         (Keys, "API keys and the roles they hold (admin only). A key is shown once, when it is created."),
     ];
 }
