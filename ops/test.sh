@@ -26,6 +26,11 @@ axe="$root/tests/Provenance.Web.Tests/axe"
 if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null; then
   (cd "$axe" && npm ci --silent --no-audit --no-fund)
 fi
+# The OpenAPI contract tests' tools: Redocly's linter, openapi-typescript + openapi-fetch, tsc, tsx (package-lock.json pins them).
+contract="$root/tests/Provenance.Tests/Contract/client"
+if [ ! -x "$contract/node_modules/.bin/redocly" ] && command -v npm >/dev/null; then
+  (cd "$contract" && npm ci --silent --no-audit --no-fund)
+fi
 
 # ajv, the CloudEvents SDK and the AsyncAPI parser for the event catalogue's tests (package-lock.json pins them).
 catalogue="$root/tests/Provenance.Tests/Feed/catalogue"

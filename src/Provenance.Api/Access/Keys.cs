@@ -5,6 +5,8 @@ using Microsoft.Extensions.Caching.Memory;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Access;
 
@@ -41,7 +43,10 @@ public static class KeysEndpoints
         return errors;
     }
 
-    [WolverinePost("/api/keys"), Authorize(Roles = Roles.Admin)]
+    [WolverinePost("/api/keys", OperationId = "createApiKey"), Authorize(Roles = Roles.Admin)]
+    [Tags(ApiTags.Keys), EndpointSummary("Create an API key (its secret is shown once)")]
+    [AcceptsBody(typeof(CreateApiKey), "application/json", RequiredMembers = ["name", "roles"])]
+    [ProducesResponseType<CreatedApiKey>(201, "application/json"), ResponseHeaders(201, "Location")]
     public static async Task<IResult> Create(HttpRequest request, IDocumentSession session, ClaimsPrincipal user, TimeProvider time, Identifiers ids)
     {
         var (command, problem) = await RequestBodies.ReadJsonAsync<CreateApiKey>(request, 64 * 1024);
@@ -69,7 +74,10 @@ public static class KeysEndpoints
     }
 
     /// <summary>Names the person behind a login (a key's name or a seeded actor), for every page and report that shows it.</summary>
-    [WolverinePut("/api/people/{login}"), Authorize(Roles = Roles.Admin)]
+    [WolverinePut("/api/people/{login}", OperationId = "describePerson"), Authorize(Roles = Roles.Admin)]
+    [Tags(ApiTags.People), EndpointSummary("Name the person behind a login")]
+    [AcceptsBody(typeof(DescribePerson), "application/json")]
+    [ProducesResponseType<ReportAgent>(200, "application/json")]
     public static async Task<IResult> Describe(string login, HttpRequest request, IDocumentSession session)
     {
         var (command, problem) = await RequestBodies.ReadJsonAsync<DescribePerson>(request, 16 * 1024);
@@ -86,21 +94,27 @@ public static class KeysEndpoints
         return Results.Ok(new ReportAgent(login, person!.DisplayName, person.Identifier));
     }
 
-    [WolverineGet("/api/people"), Authorize]
+    [WolverineGet("/api/people", OperationId = "listPeople"), Authorize]
+    [Tags(ApiTags.People), EndpointSummary("List the people behind logins")]
+    [ProducesResponseType<IReadOnlyList<ReportAgent>>(200, "application/json")]
     public static async Task<IReadOnlyList<ReportAgent>> People(IQuerySession session, CancellationToken ct)
     {
         var people = await session.Query<Person>().OrderBy(p => p.Id).ToListAsync(ct);
         return people.Select(p => new ReportAgent(p.Id, p.DisplayName, p.Identifier)).ToList();
     }
 
-    [WolverineGet("/api/keys"), Authorize(Roles = Roles.Admin)]
+    [WolverineGet("/api/keys", OperationId = "listApiKeys"), Authorize(Roles = Roles.Admin)]
+    [Tags(ApiTags.Keys), EndpointSummary("List API keys")]
+    [ProducesResponseType<IReadOnlyList<ApiKeySummary>>(200, "application/json")]
     public static async Task<IReadOnlyList<ApiKeySummary>> List(IQuerySession session, CancellationToken ct)
     {
         var keys = await session.Query<ApiKey>().OrderBy(k => k.CreatedAt).ToListAsync(ct);
         return keys.Select(ApiKeySummary.From).ToList();
     }
 
-    [WolverineDelete("/api/keys/{id}"), Authorize(Roles = Roles.Admin)]
+    [WolverineDelete("/api/keys/{id}", OperationId = "revokeApiKey"), Authorize(Roles = Roles.Admin)]
+    [Tags(ApiTags.Keys), EndpointSummary("Revoke an API key")]
+    [ProducesResponseType(204), ProblemResponses(404)]
     public static async Task<IResult> Revoke(Guid id, IDocumentSession session, ClaimsPrincipal user, TimeProvider time, IMemoryCache cache,
         CancellationToken ct)
     {

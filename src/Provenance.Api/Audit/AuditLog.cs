@@ -8,6 +8,8 @@ using Provenance.Api.Access;
 using Provenance.Api.Documents;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Audit;
 
@@ -77,7 +79,9 @@ public static class AuditLogEndpoint
     /// Every event of every document in ledger order, filtered by <c>actor</c>, <c>type</c> (comma list), <c>document</c> and the
     /// time range [<c>from</c>, <c>to</c>); JSON pages, or with <c>Accept: text/csv</c> every matching row as RFC 4180 CSV.
     /// </summary>
-    [WolverineGet("/api/audit"), Authorize(Roles = Roles.Auditor)]
+    [WolverineGet("/api/audit", OperationId = "getAuditLog"), Authorize(Roles = Roles.Auditor)]
+    [Tags(ApiTags.Audit), EndpointSummary("The audit log across documents (JSON pages, or CSV with Accept: text/csv)")]
+    [ProducesResponseType<AuditPage>(200, "application/json", "text/csv"), ResponseHeaders(200, "Link", "Vary"), ProblemResponses(422)]
     public static async Task<IResult> Get(string? actor, string? type, string? document, string? from, string? to, string? after, int? limit,
         HttpContext context, IQuerySession session, EventStore.EventTypeNames names)
     {

@@ -10,6 +10,8 @@ using Provenance.Api.Http;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Audit;
 
@@ -109,7 +111,9 @@ public static class SearchEndpoint
     /// Full-text search (web-search syntax: words, "phrases", -exclusions, or) over the current text of every document and
     /// translation, best first, with the matches marked in a snippet by &lt;mark&gt;…&lt;/mark&gt;.
     /// </summary>
-    [WolverineGet("/api/search"), Authorize]
+    [WolverineGet("/api/search", OperationId = "searchDocuments"), Authorize]
+    [Tags(ApiTags.Search), EndpointSummary("Full-text search over current texts and translations")]
+    [ProducesResponseType<SearchResults>(200, "application/json"), ProblemResponses(422)]
     public static async Task<IResult> Get(string? q, string? language, int? limit, int? offset, HttpContext context, NpgsqlDataSource dataSource,
         IOptions<ProvenanceOptions> options)
     {

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Net.Http.Headers;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -185,7 +187,9 @@ public static class DiffEndpoint
     /// The difference between two revisions (or, with <c>language</c>, between the latest translations of them):
     /// structured JSON by default, unified diff when <c>Accept</c> prefers <c>text/x-diff</c>.
     /// </summary>
-    [WolverineGet("/api/documents/{id}/diff"), Authorize]
+    [WolverineGet("/api/documents/{id}/diff", OperationId = "compareRevisions"), Authorize]
+    [Tags(ApiTags.Documents), EndpointSummary("Compare two revisions (JSON hunks, or a unified diff)")]
+    [ProducesResponseType<DocumentDiff>(200, "application/json", DiffEndpoint.UnifiedDiff), ResponseHeaders(200, "Vary"), ProblemResponses(404, 422)]
     public static async Task<IResult> Get(Guid id, string? from, string? to, string? language, HttpContext context, IQuerySession session, DocumentRecords records,
         ContentStore contents)
     {

@@ -9,6 +9,7 @@ using Provenance.Api.Http;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -25,6 +26,9 @@ public sealed record EditDocument(string? Content, byte[]? ContentBase64, string
     [JsonIgnore] public string Actor { get; init; } = "";
     [JsonIgnore] public ContentSubmission? Upload { get; init; }
 }
+
+/// <summary>The multipart form of <see cref="EditDocument"/>: the new content as the <c>file</c> part.</summary>
+public sealed record EditDocumentForm(IFormFile File, string Reason, string? MediaType = null);
 
 public static class Edit
 {
@@ -104,7 +108,12 @@ public static class EditEndpoint
     public static Task<LineChanges> BeforeAsync(EditDocument command, DocumentView document, ContentStore contents, CancellationToken ct)
         => Edit.LinesAsync(command, document, contents, ct);
 
-    [WolverinePost("/api/documents/{id}/revisions"), Authorize(Roles = Roles.Contributor), Idempotent]
+    [WolverinePost("/api/documents/{id}/revisions", OperationId = "recordRevision"), Authorize(Roles = Roles.Contributor), Idempotent]
+    [Tags(ApiTags.Documents), EndpointSummary("Record a new revision, based on the revision If-Match names")]
+    [RequestHeader("If-Match", Required = true)]
+    [AcceptsBody(typeof(EditDocument), "application/json", RequiredMembers = ["reason"]), AcceptsBody(typeof(EditDocumentForm), "multipart/form-data")]
+    [ProducesResponseType<DocumentResource>(201, "application/json"), ResponseHeaders(201, "Location", "ETag")]
+    [ProblemResponses(404, 412, 422, 428), ResponseHeaders(412, "ETag")]
     public static (DocumentResource, Events, StoreContent) Post([NotBody] EditDocument command, [WriteAggregate("id")] DocumentView document, [NotBody] LineChanges lines,
         TimeProvider clock) => Edit.Record(command, document, lines, clock);
 }

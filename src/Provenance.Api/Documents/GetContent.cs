@@ -2,6 +2,8 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -13,7 +15,11 @@ public static class ContentEndpoint
     /// RFC 9530 <c>Repr-Digest</c>; sandboxed and, unless passive, an attachment (<see cref="ServedContent"/>); hashed before the
     /// first byte leaves. With <c>revision</c> or <c>version</c> it is an RFC 7089 Memento; without, the original and its TimeGate.
     /// </summary>
-    [WolverineGet("/api/documents/{id}/content"), Authorize]
+    [WolverineGet("/api/documents/{id}/content", OperationId = "getContent"), Authorize]
+    [Tags(ApiTags.Documents), EndpointSummary("Download a revision's or a translation's content")]
+    [RequestHeader("If-None-Match"), RequestHeader("Accept-Datetime")]
+    [ProducesResponseType(200), ProducesAnyContent(200), ResponseHeaders(200, "ETag", "Repr-Digest", "Content-Language", "Content-Disposition", "Memento-Datetime", "Link")]
+    [ProducesResponseType(304), ProblemResponses(400, 404, 422, 500)]
     public static async Task<IResult> Get(Guid id, int? revision, string? language, long? version, HttpContext context, IQuerySession session,
         ContentStore contents, DocumentRecords records)
     {

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Authorization;
 using Provenance.Api.Http;
 using Provenance.Api.Ledger;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -90,7 +92,11 @@ public sealed record DocumentLinks(string Self, string Content, string Revisions
 
 public static class GetDocumentEndpoint
 {
-    [WolverineGet("/api/documents/{id}"), Authorize]
+    [WolverineGet("/api/documents/{id}", OperationId = "getDocument"), Authorize]
+    [Tags(ApiTags.Documents), EndpointSummary("Read a document's current view, or its view at a past time (asOf)")]
+    [RequestHeader("If-None-Match")]
+    [ProducesResponseType<DocumentResource>(200, "application/json"), ResponseHeaders(200, "ETag"), ProducesResponseType(304)]
+    [ProblemResponses(404, 422)]
     public static async Task<IResult> Get(Guid id, string? asOf, HttpContext context, IQuerySession session, LedgerDatabase ledger)
     {
         if (asOf is not null) return await TimeTravel.AsOfAsync(id, asOf, context, session, ledger);

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Authorization;
 using Provenance.Api.EventStore;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -24,7 +26,9 @@ public static class HistoryEndpoint
     public const int MaxLimit = 1000;
 
     /// <summary>Every event of the document in stream order; <c>after</c> is the previous page's <c>nextCursor</c>.</summary>
-    [WolverineGet("/api/documents/{id}/history"), Authorize]
+    [WolverineGet("/api/documents/{id}/history", OperationId = "getHistory"), Authorize]
+    [Tags(ApiTags.Documents), EndpointSummary("Read a document's history, event by event")]
+    [ProducesResponseType<HistoryPage>(200, "application/json"), ResponseHeaders(200, "Link"), ProblemResponses(404, 422)]
     public static async Task<IResult> Get(Guid id, string? after, int? limit, string? type, HttpContext context, IQuerySession session,
         DocumentRecords records)
     {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Provenance.Api.Access;
+using Provenance.Api.Contract;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Wolverine;
@@ -35,6 +36,10 @@ public sealed record IngestDocument(
     [JsonIgnore] public string Actor { get; init; } = "";
     [JsonIgnore] public ContentSubmission? Upload { get; init; }
 }
+
+/// <summary>The multipart form of <see cref="IngestDocument"/>: the content as the <c>file</c> part, the other members as form fields.</summary>
+public sealed record IngestDocumentForm(IFormFile File, string Title, string Language, string? MediaType = null, string? OriginalFileName = null,
+    string? SourceUri = null, string? Publisher = null, DateTimeOffset? PublishedAt = null, string? Channel = null, string? Reason = null);
 
 public static class Ingest
 {
@@ -95,7 +100,10 @@ public static class IngestEndpoint
     public static ProblemDetails Validate(IngestDocument command, IOptions<ProvenanceOptions> options)
         => Ingest.Validate(command, options.Value.MaxContentBytes) ?? WolverineContinue.NoProblems;
 
-    [WolverinePost("/api/documents"), Authorize(Roles = Roles.Contributor), Idempotent]
+    [WolverinePost("/api/documents", OperationId = "ingestDocument"), Authorize(Roles = Roles.Contributor), Idempotent]
+    [Tags(ApiTags.Documents), EndpointSummary("Ingest a document as revision 1")]
+    [AcceptsBody(typeof(IngestDocument), "application/json", RequiredMembers = ["title", "language"]), AcceptsBody(typeof(IngestDocumentForm), "multipart/form-data")]
+    [ProducesResponseType<DocumentResource>(201, "application/json"), ResponseHeaders(201, "Location", "ETag")]
     public static (DocumentResource, IStartStream, StoreContent) Post([NotBody] IngestDocument command, TimeProvider clock) => Ingest.Record(command, clock);
 
     static IngestDocument FromForm(DocumentRequests.FormFields form, FieldErrors errors)

@@ -9,6 +9,7 @@ using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Wolverine.Http;
 using Wolverine.Marten;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -182,6 +183,9 @@ public static class IngestBatchEndpoint
     public static ProblemDetails Validate(IngestBatch batch, IOptions<ProvenanceOptions> options)
         => IngestBatches.Validate(batch, options.Value.MaxContentBytes) ?? WolverineContinue.NoProblems;
 
-    [WolverinePost("/api/documents/batch"), Authorize(Roles = Roles.Contributor), Idempotent]
+    [WolverinePost("/api/documents/batch", OperationId = "importDocuments"), Authorize(Roles = Roles.Contributor), Idempotent]
+    [Tags(ApiTags.Documents), EndpointSummary("Import up to 1,000 documents in one transaction")]
+    [AcceptsBody(typeof(IngestBatchRequest), "application/json", RequiredMembers = ["documents"])]
+    [ProducesResponseType<IngestBatchResource>(201, "application/json")]
     public static (IngestBatchResource, RecordBatch) Post([NotBody] IngestBatch batch, TimeProvider clock) => IngestBatches.Record(batch, clock);
 }

@@ -2,6 +2,8 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -24,7 +26,9 @@ public static class LineageEndpoint
     public const string TranslationOf = "translationOf";
     public const string Verifies = "verifies";
 
-    [WolverineGet("/api/documents/{id}/lineage"), Authorize]
+    [WolverineGet("/api/documents/{id}/lineage", OperationId = "getLineage"), Authorize]
+    [Tags(ApiTags.Documents), EndpointSummary("The derivation graph of revisions, translations and verifications")]
+    [ProducesResponseType<Lineage>(200, "application/json"), ProblemResponses(404)]
     public static async Task<IResult> Get(Guid id, HttpContext context, IQuerySession session, DocumentRecords records)
     {
         var ct = context.RequestAborted;

@@ -5,6 +5,8 @@ using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -19,7 +21,9 @@ public static class ListDocumentsEndpoint
     public const int MaxLimit = 200;
 
     /// <summary>Newest first. <c>cursor</c> is opaque: pass back the <c>nextCursor</c> of the previous page.</summary>
-    [WolverineGet("/api/documents"), Authorize]
+    [WolverineGet("/api/documents", OperationId = "listDocuments"), Authorize]
+    [Tags(ApiTags.Documents), EndpointSummary("List documents, newest first")]
+    [ProducesResponseType<DocumentPage>(200, "application/json"), ResponseHeaders(200, "Link"), ProblemResponses(422)]
     public static async Task<IResult> Get(string? cursor, int? limit, string? language, string? verdict, string? q, HttpContext context,
         IQuerySession session)
     {

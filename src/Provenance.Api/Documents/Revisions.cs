@@ -2,6 +2,8 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -23,7 +25,9 @@ public static class RevisionsEndpoint
     public const int MaxLimit = 1000;
 
     /// <summary>Revisions oldest first; <c>after</c> is the previous page's <c>nextCursor</c>.</summary>
-    [WolverineGet("/api/documents/{id}/revisions"), Authorize]
+    [WolverineGet("/api/documents/{id}/revisions", OperationId = "listRevisions"), Authorize]
+    [Tags(ApiTags.Documents), EndpointSummary("List a document's revisions")]
+    [ProducesResponseType<RevisionPage>(200, "application/json"), ResponseHeaders(200, "Link"), ProblemResponses(404, 422)]
     public static async Task<IResult> List(Guid id, string? after, int? limit, HttpContext context, IQuerySession session, DocumentRecords records)
     {
         var errors = new FieldErrors();
@@ -46,7 +50,9 @@ public static class RevisionsEndpoint
         return Results.Ok(new RevisionPage(id, page.Select(RevisionResource.From).ToList(), next));
     }
 
-    [WolverineGet("/api/documents/{id}/revisions/{n}"), Authorize]
+    [WolverineGet("/api/documents/{id}/revisions/{n}", OperationId = "getRevision"), Authorize]
+    [Tags(ApiTags.Documents), EndpointSummary("Read one revision's metadata")]
+    [ProducesResponseType<RevisionResource>(200, "application/json"), ProblemResponses(404)]
     public static async Task<IResult> Get(Guid id, int n, HttpContext context, IQuerySession session, DocumentRecords records)
     {
         var ct = context.RequestAborted;

@@ -7,6 +7,8 @@ using Microsoft.Net.Http.Headers;
 using Provenance.Api.Http;
 using Provenance.Api.Ledger;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -141,7 +143,9 @@ public static class Mementos
     /// The RFC 7089 TimeMap, in RFC 6690 link format: of the document's own-language content (every revision), or with
     /// <c>language</c> of its translations into that language (every one recorded).
     /// </summary>
-    [WolverineGet("/api/documents/{id}/timemap"), Authorize]
+    [WolverineGet("/api/documents/{id}/timemap", OperationId = "getTimeMap"), Authorize]
+    [Tags(ApiTags.Documents), EndpointSummary("The RFC 7089 TimeMap of a document's revisions, or of its translations into a language")]
+    [ProducesResponseType<string>(200, Mementos.LinkFormat), ProblemResponses(404, 422)]
     public static async Task<IResult> TimeMap(Guid id, string? language, HttpContext context, IQuerySession session, DocumentRecords records)
     {
         var ct = context.RequestAborted;

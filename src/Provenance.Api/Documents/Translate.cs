@@ -10,6 +10,7 @@ using Provenance.Api.Http;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -30,6 +31,10 @@ public sealed record TranslateDocument(
     [JsonIgnore] public string Actor { get; init; } = "";
     [JsonIgnore] public ContentSubmission? Upload { get; init; }
 }
+
+/// <summary>The multipart form of <see cref="TranslateDocument"/>: the translated content as the <c>file</c> part.</summary>
+public sealed record TranslateDocumentForm(IFormFile File, string Language, string Translator, string Method, int? SourceRevision = null,
+    string? MediaType = null, string? Reason = null);
 
 public static class Translate
 {
@@ -97,7 +102,12 @@ public static class TranslateEndpoint
     public static ProblemDetails Validate(TranslateDocument command, DocumentView document, IOptions<ProvenanceOptions> options, HttpResponse response)
         => DocumentPreconditions.Respond(Translate.Validate(command, document, options.Value.MaxContentBytes), document, response);
 
-    [WolverinePost("/api/documents/{id}/translations"), Authorize(Roles = Roles.Contributor), Idempotent]
+    [WolverinePost("/api/documents/{id}/translations", OperationId = "translateDocument"), Authorize(Roles = Roles.Contributor), Idempotent]
+    [Tags(ApiTags.Translations), EndpointSummary("Record a translation of a revision")]
+    [RequestHeader("If-Match")]
+    [AcceptsBody(typeof(TranslateDocument), "application/json", RequiredMembers = ["language", "translator", "method"]), AcceptsBody(typeof(TranslateDocumentForm), "multipart/form-data")]
+    [ProducesResponseType<DocumentResource>(201, "application/json"), ResponseHeaders(201, "Location", "ETag")]
+    [ProblemResponses(404, 412, 422), ResponseHeaders(412, "ETag")]
     public static (DocumentResource, Events, StoreContent) Post([NotBody] TranslateDocument command, [WriteAggregate("id")] DocumentView document,
         TimeProvider clock) => Translate.Record(command, document, clock);
 

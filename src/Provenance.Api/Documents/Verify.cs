@@ -9,6 +9,7 @@ using Provenance.Api.Http;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Documents;
 
@@ -145,7 +146,12 @@ public static class VerifyEndpoint
     public static ProblemDetails Validate(VerifyDocument command, DocumentView document, VerificationTarget target, HttpResponse response)
         => DocumentPreconditions.Respond(Verify.Validate(command, document, target), document, response);
 
-    [WolverinePost("/api/documents/{id}/verifications"), Authorize(Roles = Roles.Verifier), Idempotent]
+    [WolverinePost("/api/documents/{id}/verifications", OperationId = "verifyClaim"), Authorize(Roles = Roles.Verifier), Idempotent]
+    [Tags(ApiTags.Verifications), EndpointSummary("Record the verification of a claim quoted from a revision or translation")]
+    [RequestHeader("If-Match")]
+    [AcceptsBody(typeof(VerifyDocument), "application/json", RequiredMembers = ["method", "verdict"])]
+    [ProducesResponseType<DocumentResource>(201, "application/json"), ResponseHeaders(201, "Location", "ETag")]
+    [ProblemResponses(404, 412, 422), ResponseHeaders(412, "ETag")]
     public static (DocumentResource, Events) Post([NotBody] VerifyDocument command, [WriteAggregate("id")] DocumentView document, [NotBody] VerificationTarget target,
         TimeProvider clock) => Verify.Record(command, document, target, clock);
 }

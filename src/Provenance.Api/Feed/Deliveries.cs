@@ -8,6 +8,8 @@ using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Feed;
 
@@ -25,7 +27,9 @@ public static class DeliveriesEndpoint
     public static readonly IReadOnlySet<string> Statuses = new HashSet<string>(StringComparer.Ordinal) { "pending", "succeeded", "failed" };
 
     /// <summary>The delivery log, newest event first: attempts, last status code, latency and error.</summary>
-    [WolverineGet("/api/subscriptions/{id}/deliveries"), Authorize(Roles = Roles.Integrator)]
+    [WolverineGet("/api/subscriptions/{id}/deliveries", OperationId = "listDeliveries"), Authorize(Roles = Roles.Integrator)]
+    [Tags(ApiTags.Webhooks), EndpointSummary("The delivery log of a subscription")]
+    [ProducesResponseType<DeliveryList>(200, "application/json"), ProblemResponses(404, 422)]
     public static async Task<IResult> GetAll(Guid id, string? status, int? limit, HttpContext context, NpgsqlDataSource db,
         IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
     {
@@ -42,7 +46,9 @@ public static class DeliveriesEndpoint
     }
 
     /// <summary>Send one delivery again now (also a failed one); later events of its document wait behind it while it is pending.</summary>
-    [WolverinePost("/api/subscriptions/{id}/deliveries/{deliveryId}/retry"), Authorize(Roles = Roles.Integrator)]
+    [WolverinePost("/api/subscriptions/{id}/deliveries/{deliveryId}/retry", OperationId = "retryDelivery"), Authorize(Roles = Roles.Integrator)]
+    [Tags(ApiTags.Webhooks), EndpointSummary("Deliver one event again")]
+    [ProducesResponseType<DeliveryResource>(202, "application/json"), ResponseHeaders(202, "Location"), ProblemResponses(404)]
     public static async Task<IResult> Retry(Guid id, Guid deliveryId, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
         TimeProvider time, WebhookSignal signal, ClaimsPrincipal user)
     {
@@ -66,7 +72,9 @@ public static class DeliveriesEndpoint
     }
 
     /// <summary>Deliver every matching event after <c>from</c> (a feed cursor; all history when absent) again, up to the safe high-water mark.</summary>
-    [WolverinePost("/api/subscriptions/{id}/replay"), Authorize(Roles = Roles.Integrator)]
+    [WolverinePost("/api/subscriptions/{id}/replay", OperationId = "replayDeliveries"), Authorize(Roles = Roles.Integrator)]
+    [Tags(ApiTags.Webhooks), EndpointSummary("Deliver every event after a cursor again")]
+    [ProducesResponseType<ReplayResult>(202, "application/json"), ResponseHeaders(202, "Location"), ProblemResponses(404, 422)]
     public static async Task<IResult> Replay(Guid id, string? from, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
         FeedReader feed, TimeProvider time, WebhookSignal signal, ClaimsPrincipal user)
     {

@@ -5,6 +5,8 @@ using Provenance.Api.Access;
 using Provenance.Api.Documents;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Feed;
 
@@ -57,7 +59,9 @@ public static class GetFeedEndpoint
     /// Events in global order as CloudEvents, up to the safe high-water mark (see <see cref="FeedReader"/>).
     /// Pass <c>nextCursor</c> back as <c>after</c>; an empty page means "caught up, ask again later".
     /// </summary>
-    [WolverineGet("/api/feed"), Authorize(Roles = Roles.Integrator)]
+    [WolverineGet("/api/feed", OperationId = "getFeed"), Authorize(Roles = Roles.Integrator)]
+    [Tags(ApiTags.Feed), EndpointSummary("A page of the change feed, as CloudEvents")]
+    [ProducesResponseType<FeedPage>(200, "application/json"), ProblemResponses(422)]
     public static async Task<IResult> Get(string? after, int? limit, string? types, Guid? document, HttpContext context,
         IDocumentStore store, FeedReader feed, IOptions<FeedOptions> options, PublicBaseUrl baseUrl)
     {

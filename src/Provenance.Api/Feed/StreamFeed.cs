@@ -7,6 +7,8 @@ using Microsoft.Extensions.Options;
 using Provenance.Api.Access;
 using Provenance.Api.Documents;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Feed;
 
@@ -19,7 +21,10 @@ public static class StreamFeedEndpoint
     /// <c>?after=</c>) resumes exactly after it. Memory per client is one page: the stream reads a page, writes and flushes it
     /// (a slow client makes the flush, and so the next read, wait), and polls with backoff when caught up.
     /// </summary>
-    [WolverineGet("/api/feed/stream"), Authorize(Roles = Roles.Integrator)]
+    [WolverineGet("/api/feed/stream", OperationId = "streamFeed"), Authorize(Roles = Roles.Integrator)]
+    [Tags(ApiTags.Feed), EndpointSummary("The change feed as Server-Sent Events")]
+    [RequestHeader("Last-Event-ID")]
+    [ProducesResponseType<string>(200, "text/event-stream"), ProblemResponses(422)]
     public static async Task Get(string? after, string? types, Guid? document, HttpContext context, IDocumentStore store, FeedReader feed,
         IOptions<FeedOptions> options, PublicBaseUrl baseUrl)
     {

@@ -10,6 +10,8 @@ using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Feed;
 
@@ -56,7 +58,10 @@ public static class SubscriptionsEndpoint
 {
     public const int MaxSubscriptionTypes = 50;
 
-    [WolverinePost("/api/subscriptions"), Authorize(Roles = Roles.Integrator)]
+    [WolverinePost("/api/subscriptions", OperationId = "createSubscription"), Authorize(Roles = Roles.Integrator)]
+    [Tags(ApiTags.Webhooks), EndpointSummary("Subscribe a URL to the change feed (its secret is shown once)")]
+    [AcceptsBody(typeof(CreateSubscription), "application/json", RequiredMembers = ["url"])]
+    [ProducesResponseType<SubscriptionResource>(201, "application/json"), ResponseHeaders(201, "Location")]
     public static async Task<IResult> Post(HttpRequest request, NpgsqlDataSource db, IOptions<ProvenanceOptions> options, IDocumentStore store,
         IQuerySession session, WebhookTargets targets, WebhookSecrets secrets, Identifiers ids, TimeProvider time, ClaimsPrincipal user)
     {
@@ -99,15 +104,22 @@ public static class SubscriptionsEndpoint
         return Results.Created($"/api/subscriptions/{id}", created);
     }
 
-    [WolverineGet("/api/subscriptions"), Authorize(Roles = Roles.Integrator)]
+    [WolverineGet("/api/subscriptions", OperationId = "listSubscriptions"), Authorize(Roles = Roles.Integrator)]
+    [Tags(ApiTags.Webhooks), EndpointSummary("List webhook subscriptions")]
+    [ProducesResponseType<SubscriptionList>(200, "application/json")]
     public static async Task<IResult> GetAll(HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
         => Results.Ok(new SubscriptionList(await QueryAsync(db, options.Value.Schema, null, SubscriptionViewer.Of(user), context.RequestAborted)));
 
-    [WolverineGet("/api/subscriptions/{id}"), Authorize(Roles = Roles.Integrator)]
+    [WolverineGet("/api/subscriptions/{id}", OperationId = "getSubscription"), Authorize(Roles = Roles.Integrator)]
+    [Tags(ApiTags.Webhooks), EndpointSummary("Read a webhook subscription")]
+    [ProducesResponseType<SubscriptionResource>(200, "application/json"), ProblemResponses(404)]
     public static async Task<IResult> GetOne(Guid id, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
         => await FindAsync(db, options.Value.Schema, id, SubscriptionViewer.Of(user), context.RequestAborted) is { } found ? Results.Ok(found) : NotFound(id);
 
-    [WolverinePatch("/api/subscriptions/{id}"), Authorize(Roles = Roles.Integrator)]
+    [WolverinePatch("/api/subscriptions/{id}", OperationId = "updateSubscription"), Authorize(Roles = Roles.Integrator)]
+    [Tags(ApiTags.Webhooks), EndpointSummary("Pause, resume, re-target or rotate the secret of a subscription")]
+    [AcceptsBody(typeof(UpdateSubscription), "application/json")]
+    [ProducesResponseType<SubscriptionResource>(200, "application/json"), ProblemResponses(404)]
     public static async Task<IResult> Patch(Guid id, HttpRequest request, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
         IDocumentStore store, WebhookTargets targets, WebhookSecrets secrets, WebhookSignal signal, TimeProvider time, ClaimsPrincipal user)
     {
@@ -154,7 +166,9 @@ public static class SubscriptionsEndpoint
         return Results.Ok(secret is null ? updated : updated with { Secret = secret });
     }
 
-    [WolverineDelete("/api/subscriptions/{id}"), Authorize(Roles = Roles.Integrator)]
+    [WolverineDelete("/api/subscriptions/{id}", OperationId = "deleteSubscription"), Authorize(Roles = Roles.Integrator)]
+    [Tags(ApiTags.Webhooks), EndpointSummary("Delete a webhook subscription")]
+    [ProducesResponseType(204), ProblemResponses(404)]
     public static async Task<IResult> Delete(Guid id, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
     {
         var schema = options.Value.Schema;

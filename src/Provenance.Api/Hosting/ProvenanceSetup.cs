@@ -110,7 +110,7 @@ public static class ProvenanceSetup
         services.AddExceptionHandler<CommitFailures>();
         services.AddProvenanceAuthentication();
         services.AddAuthorization();
-        services.AddOpenApi();
+        services.AddOpenApi(Contract.OpenApiContract.Configure);
         services.AddProvenanceHealthChecks();
         services.AddProvenanceLedger(settings);
         services.AddScoped<SeedLoader>();
@@ -223,7 +223,12 @@ public static class ProvenanceSetup
         app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapOpenApi();
-        app.MapScalarApiReference("/docs", o => o.WithTitle("Provenance API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        // Offline and self-contained: Scalar's bundle is served from the package itself; no web fonts, AI agent, MCP, telemetry or
+        // developer toolbar (its deploy and share buttons), each of which would call Scalar's servers.
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Provenance API reference")
+            .AddDocument("v1", "Provenance API", "/openapi/v1.json", isDefault: true)
+            .WithOperationTitleSource(OperationTitleSource.Summary)
+            .DisableDefaultFonts().DisableAgent().DisableMcp().DisableTelemetry().HideDeveloperTools());
         app.MapProvenanceHealthChecks();
         app.MapWolverineEndpoints(http =>
         {

@@ -7,6 +7,8 @@ using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Provenance.Ledger;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Ledger;
 
@@ -175,7 +177,9 @@ public sealed record LedgerKeyResource(string Origin, string VerifierKey, string
 
 public static class CheckpointEndpoints
 {
-    [WolverineGet("/api/ledger/key"), AllowAnonymous]
+    [WolverineGet("/api/ledger/key", OperationId = "getLedgerKey"), AllowAnonymous]
+    [Tags(ApiTags.Ledger), EndpointSummary("The ledger's verifier key")]
+    [ProducesResponseType<LedgerKeyResource>(200, "application/json")]
     public static async Task<LedgerKeyResource> GetKey(LedgerKeyring keyring, CancellationToken ct)
     {
         var verifier = (await keyring.SignerAsync(ct)).Verifier;
@@ -183,7 +187,9 @@ public static class CheckpointEndpoints
     }
 
     /// <summary>The latest signed checkpoint: the note as <c>text/plain</c>, or JSON when the client accepts only JSON.</summary>
-    [WolverineGet("/api/ledger/checkpoint"), AllowAnonymous]
+    [WolverineGet("/api/ledger/checkpoint", OperationId = "getLedgerCheckpoint"), AllowAnonymous]
+    [Tags(ApiTags.Ledger), EndpointSummary("The latest signed checkpoint (a signed note, or JSON when Accept asks for it)")]
+    [ProducesResponseType<CheckpointResource>(200, "text/plain", "application/json"), ProblemResponses(404)]
     public static async Task<IResult> GetLatest(HttpRequest request, CheckpointWriter writer, LedgerKeyring keyring, CancellationToken ct)
     {
         var latest = await writer.LatestAsync(ct);
@@ -193,7 +199,9 @@ public static class CheckpointEndpoints
             : Results.Text(latest.Note, "text/plain; charset=utf-8");
     }
 
-    [WolverinePost("/api/ledger/checkpoints"), Authorize(Roles = Roles.Auditor + "," + Roles.Admin)]
+    [WolverinePost("/api/ledger/checkpoints", OperationId = "signCheckpoint"), Authorize(Roles = Roles.Auditor + "," + Roles.Admin)]
+    [Tags(ApiTags.Ledger), EndpointSummary("Sign a checkpoint of the ledger as it is now")]
+    [ProducesResponseType<CheckpointResource>(201, "application/json"), ResponseHeaders(201, "Location"), ProblemResponses(404)]
     public static async Task<IResult> Create(CheckpointWriter writer, LedgerKeyring keyring, ClaimsPrincipal user, ILogger<CheckpointWriter> logger,
         CancellationToken ct)
     {

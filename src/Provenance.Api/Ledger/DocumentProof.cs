@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Authorization;
 using Provenance.Api.Http;
 using Provenance.Ledger;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Ledger;
 
@@ -64,7 +66,9 @@ public sealed class DocumentProofs(LedgerDatabase ledger, CheckpointWriter check
 
 public static class DocumentProofEndpoint
 {
-    [WolverineGet("/api/documents/{id}/proof"), Authorize]
+    [WolverineGet("/api/documents/{id}/proof", OperationId = "getDocumentProof"), Authorize]
+    [Tags(ApiTags.Ledger), EndpointSummary("Inclusion proofs of every event of a document against the latest checkpoint")]
+    [ProducesResponseType<DocumentProofResource>(200, "application/json"), ProblemResponses(404, 500)]
     public static async Task<IResult> Get(Guid id, DocumentProofs proofs, CancellationToken ct)
     {
         var (proof, problem) = await proofs.ForDocumentAsync(id, ct);

@@ -13,6 +13,8 @@ using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Provenance.Api.Web;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Ledger;
 
@@ -222,6 +224,8 @@ public sealed class FixityFailureHandler(FixityChecker checker) : IExceptionHand
 
 public static class FixityEndpoint
 {
-    [WolverinePost("/api/ledger/fixity"), Authorize(Roles = Roles.Auditor + "," + Roles.Admin)]
+    [WolverinePost("/api/ledger/fixity", OperationId = "runFixityCheck"), Authorize(Roles = Roles.Auditor + "," + Roles.Admin)]
+    [Tags(ApiTags.Ledger), EndpointSummary("Check every stored content against its digest")]
+    [ProducesResponseType<FixityReport>(200, "application/json")]
     public static Task<FixityReport> Post(FixityChecker checker, ClaimsPrincipal user, CancellationToken ct) => checker.RunAsync(user.Actor(), ct);
 }

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Authorization;
 using Provenance.Api.Http;
 using Provenance.Ledger;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Ledger;
 
@@ -20,7 +22,9 @@ public static class ProofEndpoints
     /// <c>format=tlog-proof</c> answers the c2sp.org/tlog-proof text instead (the entry in its extra line, the signed checkpoint of
     /// that size), which <c>provenance verify-proof FILE --key K</c> checks offline.
     /// </remarks>
-    [WolverineGet("/api/ledger/proofs/inclusion"), Authorize]
+    [WolverineGet("/api/ledger/proofs/inclusion", OperationId = "getInclusionProof"), Authorize]
+    [Tags(ApiTags.Ledger), EndpointSummary("An inclusion proof of one event (JSON, or a tlog-proof with format=tlog-proof)")]
+    [ProducesResponseType<InclusionProofResource>(200, "application/json", "text/plain"), ProblemResponses(404, 422)]
     public static async Task<IResult> Inclusion(long? sequence, long? treeSize, string? format, LedgerDatabase ledger, CheckpointWriter checkpoints,
         CancellationToken ct)
     {
@@ -55,7 +59,9 @@ public static class ProofEndpoints
     }
 
     /// <summary>Proves the tree of <paramref name="from"/> leaves is a prefix of the tree of <paramref name="to"/> leaves (default: the latest checkpoint).</summary>
-    [WolverineGet("/api/ledger/proofs/consistency"), Authorize]
+    [WolverineGet("/api/ledger/proofs/consistency", OperationId = "getConsistencyProof"), Authorize]
+    [Tags(ApiTags.Ledger), EndpointSummary("A consistency proof between two tree sizes")]
+    [ProducesResponseType<ConsistencyProofResource>(200, "application/json"), ProblemResponses(404, 422)]
     public static async Task<IResult> Consistency(long? from, long? to, LedgerDatabase ledger, CheckpointWriter checkpoints, CancellationToken ct)
     {
         var size = to ?? (await checkpoints.LatestAsync(ct))?.TreeSize;

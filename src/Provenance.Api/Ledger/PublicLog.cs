@@ -7,6 +7,8 @@ using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Provenance.Ledger;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Ledger;
 
@@ -22,7 +24,9 @@ public static class PublicLogEndpoints
     const string ShortLived = "max-age=60";
 
     /// <summary>The latest signed checkpoint, the same note as <c>/api/ledger/checkpoint</c>; mutable, so cached for seconds only.</summary>
-    [WolverineGet(Prefix + "/checkpoint"), AllowAnonymous]
+    [WolverineGet(Prefix + "/checkpoint", OperationId = "getLogCheckpoint"), AllowAnonymous]
+    [Tags(ApiTags.PublicLog), EndpointSummary("The log's latest signed checkpoint (a C2SP signed note)")]
+    [ProducesResponseType<string>(200, "text/plain"), ProblemResponses(404)]
     public static async Task<IResult> Checkpoint(HttpResponse response, CheckpointWriter writer, CancellationToken ct)
     {
         var latest = await writer.LatestAsync(ct);
@@ -32,7 +36,9 @@ public static class PublicLogEndpoints
     }
 
     /// <summary><c>/log/tile/&lt;L&gt;/&lt;N&gt;[.p/&lt;W&gt;]</c> and <c>/log/tile/entries/&lt;N&gt;[.p/&lt;W&gt;]</c>; 404 for anything the tree has not reached.</summary>
-    [WolverineGet(Prefix + "/tile/{**path}"), AllowAnonymous]
+    [WolverineGet(Prefix + "/tile/{**path}", OperationId = "getLogTile"), AllowAnonymous]
+    [Tags(ApiTags.PublicLog), EndpointSummary("A hash tile or an entry bundle (C2SP tlog-tiles)")]
+    [ProducesResponseType<Stream>(200, "application/octet-stream"), ProblemResponses(401, 404)]
     public static async Task<IResult> Tile(string path, HttpResponse response, ClaimsPrincipal user, LedgerDatabase ledger,
         IOptions<ProvenanceOptions> options, CancellationToken ct)
     {

@@ -6,6 +6,8 @@ using Provenance.Api.Access;
 using Provenance.Api.Hosting;
 using Provenance.Ledger;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Ledger;
 
@@ -203,7 +205,9 @@ public sealed class LedgerVerifier(LedgerDatabase ledger, CheckpointWriter check
 public static class VerifyLedgerEndpoint
 {
     /// <summary>Re-verifies the whole ledger now and reports the first mismatch with counts.</summary>
-    [WolverinePost("/api/ledger/verify"), Authorize(Roles = Roles.Auditor + "," + Roles.Admin)]
+    [WolverinePost("/api/ledger/verify", OperationId = "verifyLedger"), Authorize(Roles = Roles.Auditor + "," + Roles.Admin)]
+    [Tags(ApiTags.Ledger), EndpointSummary("Recompute every leaf and check it against the stored events and the signed checkpoints")]
+    [ProducesResponseType<LedgerVerificationReport>(200, "application/json")]
     public static async Task<LedgerVerificationReport> Post(LedgerVerifier verifier, ClaimsPrincipal user, ILogger<LedgerVerifier> logger,
         CancellationToken ct)
     {

@@ -11,6 +11,8 @@ using Provenance.Api.Audit;
 using Provenance.Api.Http;
 using Provenance.Api.Ledger;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Reports;
 
@@ -169,7 +171,9 @@ public static class CollectionReportEndpoints
     /// <c>GET /api/reports/provenance.sig</c> returns the same signature. A document whose events fail their leaf check stops the
     /// report: a <c>ledger-mismatch</c> problem when it is the first (nothing was sent), else an aborted response with no signature.
     /// </summary>
-    [WolverineGet("/api/reports/provenance"), Authorize(Roles = Roles.Auditor)]
+    [WolverineGet("/api/reports/provenance", OperationId = "getCollectionReport"), Authorize(Roles = Roles.Auditor)]
+    [Tags(ApiTags.Reports), EndpointSummary("The provenance of every document touched in a period, streamed")]
+    [ProducesResponseType<string>(200, "application/x-ndjson", "text/csv"), ResponseHeaders(200, "Vary"), ProblemResponses(404, 406, 422, 503)]
     public static async Task<IResult> Get(string? from, string? to, string? format, HttpContext http, CollectionReports reports, LedgerKeyring keyring,
         CancellationToken ct)
     {
@@ -181,7 +185,9 @@ public static class CollectionReportEndpoints
     }
 
     /// <summary>The detached signature of the collection report of a closed period (<c>to</c> not after now), regenerated and hashed, never stored.</summary>
-    [WolverineGet("/api/reports/provenance.sig"), Authorize(Roles = Roles.Auditor)]
+    [WolverineGet("/api/reports/provenance.sig", OperationId = "getCollectionReportSignature"), Authorize(Roles = Roles.Auditor)]
+    [Tags(ApiTags.Reports), EndpointSummary("The detached signature of a collection report")]
+    [ProducesResponseType<string>(200, "text/plain"), ProblemResponses(404, 406, 422, 503)]
     public static async Task<IResult> GetSignature(string? from, string? to, string? format, HttpContext http, CollectionReports reports,
         LedgerKeyring keyring, TimeProvider time, CancellationToken ct)
     {

@@ -4,6 +4,8 @@ using Provenance.Api.Access;
 using Provenance.Api.Http;
 using Provenance.Api.Ledger;
 using Wolverine.Http;
+using Microsoft.AspNetCore.Mvc;
+using Provenance.Api.Contract;
 
 namespace Provenance.Api.Reports;
 
@@ -62,7 +64,10 @@ public static class ProvenanceReportEndpoint
     /// The provenance report of one document in the negotiated format, with a detached Ed25519 signature over its exact bytes
     /// (ledger key) in the <c>Provenance-Signature</c> header.
     /// </summary>
-    [WolverineGet("/api/documents/{id}/provenance"), Authorize(Roles = Roles.Auditor)]
+    [WolverineGet("/api/documents/{id}/provenance", OperationId = "getProvenanceReport"), Authorize(Roles = Roles.Auditor)]
+    [Tags(ApiTags.Reports), EndpointSummary("A document's signed provenance report")]
+    [ProducesResponseType<ProvenanceReport>(200, "application/json", "application/ld+json", "text/turtle", "application/xml", "text/csv", "application/pdf")]
+    [ResponseHeaders(200, SignatureHeader, "Content-Disposition", "Vary"), ProblemResponses(404, 406, 500, 503), ResponseHeaders(503, "Retry-After")]
     public static async Task<IResult> Get(Guid id, string? format, HttpContext http, ProvenanceReports reports, LedgerKeyring keyring, CancellationToken ct)
     {
         http.Response.Headers.Vary = HeaderNames.Accept;
