@@ -20,6 +20,7 @@ public static class AsyncApiEndpoint
     };
 
     [WolverineGet(Path, OperationId = "getAsyncApiDocument"), AllowAnonymous, Tags(EventSchemaEndpoints.Tag)]
+    [EndpointSummary("The AsyncAPI 3.0 document of the Server-Sent Events stream and the webhooks")]
     [ProducesResponseType<JsonObject>(StatusCodes.Status200OK, "application/json")]
     [ProducesResponseType(StatusCodes.Status304NotModified)]
     public static IResult Get(HttpContext context, EventCatalogue catalogue, PublicBaseUrl baseUrl)

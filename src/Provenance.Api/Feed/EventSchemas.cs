@@ -32,6 +32,7 @@ public static class EventSchemaEndpoints
     };
 
     [WolverineGet("/api/events/schemas", OperationId = "listEventSchemas"), AllowAnonymous, Tags(Tag)]
+    [EndpointSummary("The event catalogue: every CloudEvents type with its data schema's URL")]
     [ProducesResponseType<EventCatalogueResource>(StatusCodes.Status200OK, "application/json")]
     [ProducesResponseType(StatusCodes.Status304NotModified)]
     public static IResult List(HttpContext context, EventCatalogue catalogue, PublicBaseUrl baseUrl)
@@ -44,6 +45,7 @@ public static class EventSchemaEndpoints
     }
 
     [WolverineGet("/api/events/schemas/{type}", OperationId = "getEventSchema"), AllowAnonymous, Tags(Tag)]
+    [EndpointSummary("The JSON Schema (2020-12) of one CloudEvents type's data")]
     [ProducesResponseType<JsonObject>(StatusCodes.Status200OK, EventCatalogue.SchemaMediaType)]
     [ProducesResponseType(StatusCodes.Status304NotModified)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
