@@ -26,6 +26,11 @@ axe="$root/tests/Provenance.Web.Tests/axe"
 if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null; then
   (cd "$axe" && npm ci --silent --no-audit --no-fund)
 fi
+# The Standard Webhooks reference verifier (npm standardwebhooks) that checks our webhook signatures.
+swh="$root/tests/Provenance.Tests/Feed/standardwebhooks"
+if [ ! -f "$swh/node_modules/standardwebhooks/package.json" ] && command -v npm >/dev/null; then
+  (cd "$swh" && npm ci --silent --no-audit --no-fund)
+fi
 
 results="$root/TestResults"
 rm -rf "$results"
