@@ -19,6 +19,7 @@ public static class FeedSetup
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<WebhookTargets>();
         services.AddSingleton<WebhookSecrets>();
+        services.AddSingleton<WebhookSender>();
         services.AddHttpClient(WebhookDispatcher.ClientName, c =>
             {
                 c.Timeout = Timeout.InfiniteTimeSpan;
