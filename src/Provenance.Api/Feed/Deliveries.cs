@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -17,6 +18,16 @@ public sealed record DeliveryResource(Guid Id, string WebhookId, Guid EventId, s
     DateTimeOffset NextAttemptAt, DateTimeOffset? DeliveredAt, DateTimeOffset CreatedAt);
 
 public sealed record DeliveryList(IReadOnlyList<DeliveryResource> Items);
+
+/// <summary>One delivery with its attempt log, oldest attempt first (the newest <see cref="WebhookDispatcher.MaxAttemptsKept"/>).</summary>
+/// <param name="AttemptCount">Attempts made so far (the list's <c>attempts</c> field); a node that stopped mid-attempt counts one it could not log.</param>
+public sealed record DeliveryDetail(Guid Id, string WebhookId, Guid EventId, string Cursor, long Sequence, Guid DocumentId, string Type,
+    string Status, int AttemptCount, DateTimeOffset NextAttemptAt, DateTimeOffset? DeliveredAt, DateTimeOffset CreatedAt,
+    IReadOnlyList<DeliveryAttempt> Attempts)
+{
+    public static DeliveryDetail Of(DeliveryResource d, IReadOnlyList<DeliveryAttempt> attempts) => new(d.Id, d.WebhookId, d.EventId, d.Cursor,
+        d.Sequence, d.DocumentId, d.Type, d.Status, d.Attempts, d.NextAttemptAt, d.DeliveredAt, d.CreatedAt, attempts);
+}
 
 public sealed record ReplayResult(int Replayed, string From, string Until);
 
@@ -41,6 +52,36 @@ public static class DeliveriesEndpoint
         return Results.Ok(new DeliveryList(await QueryAsync(db, schema, id, null, status, limit ?? 100, context.RequestAborted)));
     }
 
+    /// <summary>One delivery and every attempt at it: time, status code, latency, kept response headers, the first 4 KB of the body, or the error.</summary>
+    [WolverineGet("/api/subscriptions/{id}/deliveries/{deliveryId}", OperationId = "getDelivery"), Tags("Webhooks"), Authorize(Roles = Roles.Integrator)]
+    [ProducesResponseType(typeof(DeliveryDetail), StatusCodes.Status200OK, "application/json")]
+    [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status401Unauthorized, "application/problem+json")]
+    [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status403Forbidden, "application/problem+json")]
+    [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status404NotFound, "application/problem+json")]
+    public static async Task<IResult> GetOne(Guid id, Guid deliveryId, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
+        ClaimsPrincipal user)
+        => await FindAsync(db, options.Value.Schema, id, deliveryId, SubscriptionViewer.Of(user), context.RequestAborted) is { } found
+            ? Results.Ok(found)
+            : DeliveryNotFound(id, deliveryId);
+
+    /// <summary>The delivery with its attempts, or null when it does not exist or its subscription is not the viewer's.</summary>
+    public static async Task<DeliveryDetail?> FindAsync(NpgsqlDataSource db, string schema, Guid subscription, Guid delivery, SubscriptionViewer viewer,
+        CancellationToken ct)
+    {
+        if (await SubscriptionsEndpoint.FindAsync(db, schema, subscription, viewer, ct) is null) return null;
+        if ((await QueryAsync(db, schema, subscription, delivery, null, 1, ct)).SingleOrDefault() is not { } found) return null;
+        return DeliveryDetail.Of(found, await AttemptLog.ReadAsync(db, schema, subscription, delivery, WebhookDispatcher.MaxAttemptsKept, ct));
+    }
+
+    /// <summary>The newest deliveries of a subscription the viewer may see (null when it may not), optionally of one status.</summary>
+    public static async Task<List<DeliveryResource>?> ListAsync(NpgsqlDataSource db, string schema, Guid subscription, string? status, int limit,
+        SubscriptionViewer viewer, CancellationToken ct)
+        => await SubscriptionsEndpoint.FindAsync(db, schema, subscription, viewer, ct) is null
+            ? null
+            : await QueryAsync(db, schema, subscription, null, status, limit, ct);
+
+    private static IResult DeliveryNotFound(Guid id, Guid deliveryId) => Problems.Result(Problems.NotFound, $"No delivery {deliveryId} for webhook subscription {id}.");
+
     /// <summary>Send one delivery again now (also a failed one); later events of its document wait behind it while it is pending.</summary>
     [WolverinePost("/api/subscriptions/{id}/deliveries/{deliveryId}/retry"), Authorize(Roles = Roles.Integrator)]
     public static async Task<IResult> Retry(Guid id, Guid deliveryId, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
@@ -56,32 +97,41 @@ public static class DeliveriesEndpoint
         update.Parameters.AddWithValue(deliveryId);
         update.Parameters.AddWithValue(time.GetUtcNow());
         SubscriptionViewer.Of(user).Bind(update);
-        if (await update.ExecuteNonQueryAsync(context.RequestAborted) == 0)
-        {
-            return Problems.Result(Problems.NotFound, $"No delivery {deliveryId} for webhook subscription {id}.");
-        }
+        if (await update.ExecuteNonQueryAsync(context.RequestAborted) == 0) return DeliveryNotFound(id, deliveryId);
         signal.Wake();
         return Results.Accepted($"/api/subscriptions/{id}/deliveries",
             (await QueryAsync(db, schema, id, deliveryId, null, 1, context.RequestAborted)).Single());
     }
 
-    /// <summary>Deliver every matching event after <c>from</c> (a feed cursor; all history when absent) again, up to the safe high-water mark.</summary>
+    /// <summary>
+    /// Deliver every matching event after <c>from</c> (a feed cursor; all history when absent) again, up to the safe high-water mark;
+    /// with <c>status=failed</c>, only the deliveries after <c>from</c> that failed (nothing else is sent again).
+    /// </summary>
     [WolverinePost("/api/subscriptions/{id}/replay"), Authorize(Roles = Roles.Integrator)]
-    public static async Task<IResult> Replay(Guid id, string? from, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
-        FeedReader feed, TimeProvider time, WebhookSignal signal, ClaimsPrincipal user)
+    public static async Task<IResult> Replay(Guid id, string? from, string? status, HttpContext context, NpgsqlDataSource db,
+        IOptions<ProvenanceOptions> options, FeedReader feed, TimeProvider time, WebhookSignal signal, ClaimsPrincipal user)
     {
         long after = 0;
+        var errors = new FieldErrors();
         if (!string.IsNullOrEmpty(from))
         {
             if (Cursors.Decode(from) is { } position) after = position;
-            else return Problems.Invalid(new FieldErrors().Add("from", "'from' is not a cursor this API issued."));
+            else errors.Add("from", "'from' is not a cursor this API issued.");
         }
+        if (status is not null && status != "failed") errors.Add("status", "'status' must be 'failed' (redeliver only failed deliveries), or be left out.");
+        if (errors.Any) return Problems.Invalid(errors);
         var ct = context.RequestAborted;
         var schema = options.Value.Schema;
         if (await SubscriptionsEndpoint.FindAsync(db, schema, id, SubscriptionViewer.Of(user), ct) is null) return SubscriptionsEndpoint.NotFound(id);
 
         var until = await feed.HighWaterMarkAsync(ct);
         var now = time.GetUtcNow();
+        if (status == "failed")
+        {
+            var retried = await ReplayFailedAsync(db, schema, id, after, now, ct);
+            signal.Wake();
+            return Results.Accepted($"/api/subscriptions/{id}/deliveries", new ReplayResult(retried, Cursors.Encode(after), Cursors.Encode(Math.Max(after, until))));
+        }
         // Types are stored as CloudEvents types; the store keeps Marten aliases, so compare through the same mapping the feed uses.
         await using var insert = db.CreateCommand($"""
             insert into {schema}.{WebhookTables.Deliveries}
@@ -102,6 +152,19 @@ public static class DeliveriesEndpoint
         var replayed = await insert.ExecuteNonQueryAsync(ct);
         signal.Wake();
         return Results.Accepted($"/api/subscriptions/{id}/deliveries", new ReplayResult(replayed, Cursors.Encode(after), Cursors.Encode(Math.Max(after, until))));
+    }
+
+    /// <summary>Failed deliveries after <paramref name="after"/> become pending again, due now; they keep their <c>webhook-id</c> and log.</summary>
+    public static async Task<int> ReplayFailedAsync(NpgsqlDataSource db, string schema, Guid subscription, long after, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var update = db.CreateCommand($"""
+            update {schema}.{WebhookTables.Deliveries} set status = 'pending', next_attempt_at = $3
+            where subscription_id = $1 and status = 'failed' and event_seq > $2
+            """);
+        update.Parameters.AddWithValue(subscription);
+        update.Parameters.AddWithValue(after);
+        update.Parameters.AddWithValue(now);
+        return await update.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task<List<DeliveryResource>> QueryAsync(NpgsqlDataSource db, string schema, Guid subscription, Guid? delivery,

@@ -20,6 +20,7 @@ public static class FeedSetup
         services.AddSingleton<WebhookTargets>();
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookSender>();
+        services.AddSingleton<WebhookSubscriptions>();
         services.AddHttpClient(WebhookDispatcher.ClientName, c =>
             {
                 c.Timeout = Timeout.InfiniteTimeSpan;
