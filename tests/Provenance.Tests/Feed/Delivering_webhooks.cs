@@ -11,7 +11,7 @@ namespace Provenance.Tests.Feed;
 public sealed class Delivering_webhooks(AppFixture fixture) : FeedContext(fixture)
 {
     /// <summary>Standard Webhooks, written from the spec: HMAC-SHA256 over "{id}.{timestamp}.{body}" with the base64 key after "whsec_".</summary>
-    private static bool SignatureIsValid(string secret, WebhookReceiver.Received request)
+    internal static bool SignatureIsValid(string secret, WebhookReceiver.Received request)
     {
         var key = Convert.FromBase64String(secret.Split('_', 2)[1]);
         var expected = Convert.ToBase64String(new HMACSHA256(key).ComputeHash(Encoding.UTF8.GetBytes($"{request.WebhookId}.{request.Timestamp}.{request.Body}")));
