@@ -89,7 +89,7 @@ public static class DeliveriesEndpoint
     {
         var schema = options.Value.Schema;
         await using var update = db.CreateCommand($"""
-            update {schema}.{WebhookTables.Deliveries} d set status = 'pending', next_attempt_at = $3
+            update {schema}.{WebhookTables.Deliveries} d set status = 'pending', next_attempt_at = $3, generation = d.generation + 1
             from {schema}.{WebhookTables.Subscriptions} s
             where d.id = $2 and d.subscription_id = $1 and s.id = d.subscription_id and {SubscriptionViewer.Sees("s.owner_key_id", 4)}
             """);
@@ -143,7 +143,8 @@ public static class DeliveriesEndpoint
             where e.seq_id > $2 and e.seq_id <= $3 and e.type <> 'tombstone' and e.type not like 'mt\_%'
               and (cardinality(s.types) = 0 or ('org.provenance.' || regexp_replace(e.type, '_', '.') || '.v1') = any(s.types))
               and (s.document_id is null or s.document_id = e.stream_id)
-            on conflict (subscription_id, event_seq) do update set status = 'pending', next_attempt_at = excluded.next_attempt_at
+            on conflict (subscription_id, event_seq) do update set status = 'pending', next_attempt_at = excluded.next_attempt_at,
+                generation = {schema}.{WebhookTables.Deliveries}.generation + 1
             """);
         insert.Parameters.AddWithValue(id);
         insert.Parameters.AddWithValue(after);
@@ -158,7 +159,7 @@ public static class DeliveriesEndpoint
     public static async Task<int> ReplayFailedAsync(NpgsqlDataSource db, string schema, Guid subscription, long after, DateTimeOffset now, CancellationToken ct)
     {
         await using var update = db.CreateCommand($"""
-            update {schema}.{WebhookTables.Deliveries} set status = 'pending', next_attempt_at = $3
+            update {schema}.{WebhookTables.Deliveries} set status = 'pending', next_attempt_at = $3, generation = generation + 1
             where subscription_id = $1 and status = 'failed' and event_seq > $2
             """);
         update.Parameters.AddWithValue(subscription);

@@ -66,7 +66,8 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
     }
 
     /// <param name="Secrets">Protected secrets that sign: the current one, then the previous one while its rotation grace period lasts.</param>
-    private sealed record Claimed(Guid Id, Guid SubscriptionId, string Url, IReadOnlyList<string> Secrets, int Attempts, FeedEvent Event);
+    /// <param name="Generation">The delivery's generation when claimed: a retry or replay during the attempt bumps it.</param>
+    private sealed record Claimed(Guid Id, Guid SubscriptionId, string Url, IReadOnlyList<string> Secrets, int Attempts, int Generation, FeedEvent Event);
 
     private async Task<List<Claimed>> ClaimAsync(CancellationToken ct)
     {
@@ -90,11 +91,11 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
             ), leased as (
                 update {Schema}.{WebhookTables.Deliveries} d set leased_until = $2, attempts = d.attempts + 1, last_attempt_at = $1
                 from claimable c where d.id = c.id
-                returning d.id, d.subscription_id, d.attempts, d.event_seq
+                returning d.id, d.subscription_id, d.attempts, d.event_seq, d.generation
             )
             select l.id, l.subscription_id, s.url, s.secret, l.attempts,
                    e.seq_id, e.id, e.stream_id, e.version, e.type, e.data::text, e.timestamp,
-                   case when s.previous_secret_expires_at > $1 then s.previous_secret end
+                   case when s.previous_secret_expires_at > $1 then s.previous_secret end, l.generation
             from leased l
             join {Schema}.{WebhookTables.Subscriptions} s on s.id = l.subscription_id
             join {Schema}.mt_events e on e.seq_id = l.event_seq
@@ -107,7 +108,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
         while (await reader.ReadAsync(ct))
         {
             var signing = reader.IsDBNull(12) ? new[] { reader.GetString(3) } : [reader.GetString(3), reader.GetString(12)];
-            claimed.Add(new Claimed(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), signing, reader.GetInt32(4),
+            claimed.Add(new Claimed(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), signing, reader.GetInt32(4), reader.GetInt32(13),
                 new FeedEvent(reader.GetInt64(5), reader.GetGuid(6), reader.GetGuid(7), reader.GetInt64(8), reader.GetString(9),
                     reader.GetString(10), reader.GetFieldValue<DateTimeOffset>(11))));
         }
@@ -166,8 +167,11 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
     {
         await using var batch = dataSource.CreateBatch();
         var update = new NpgsqlBatchCommand($"""
-            update {Schema}.{WebhookTables.Deliveries} set status = $2, last_status_code = $3, last_latency_ms = $4, last_error = $5,
-                next_attempt_at = $6, leased_until = null, delivered_at = case when $2 = 'succeeded' then $7 else delivered_at end
+            update {Schema}.{WebhookTables.Deliveries} set
+                status = case when generation = $8 then $2 else 'pending' end,
+                last_status_code = $3, last_latency_ms = $4, last_error = $5,
+                next_attempt_at = case when generation = $8 then $6 else $7 end, leased_until = null,
+                delivered_at = case when $2 = 'succeeded' then $7 else delivered_at end
             where id = $1
             """);
         update.Parameters.AddWithValue(delivery.Id);
@@ -177,6 +181,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
         update.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = attempt.Error, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         update.Parameters.AddWithValue(next);
         update.Parameters.AddWithValue(now);
+        update.Parameters.AddWithValue(delivery.Generation);
         batch.BatchCommands.Add(update);
 
         // Only if the delivery still exists (its subscription may have been deleted during the attempt).

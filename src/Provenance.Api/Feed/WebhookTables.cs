@@ -54,6 +54,8 @@ public static class WebhookTables
         deliveries.AddColumn("last_error", "text");
         deliveries.AddColumn("delivered_at", "timestamptz");
         deliveries.AddColumn("created_at", "timestamptz").NotNull();
+        // Bumped by every retry and replay: an attempt in flight meanwhile is logged but does not settle the delivery asked for again.
+        deliveries.AddColumn("generation", "integer").NotNull().DefaultValueByExpression("0");
         deliveries.Indexes.Add(new IndexDefinition($"ux_{Deliveries}_subscription_event") { Columns = ["subscription_id", "event_seq"], IsUnique = true });
         // The dispatcher's head-of-line scan: the oldest pending delivery per (subscription, document).
         deliveries.Indexes.Add(new IndexDefinition($"ix_{Deliveries}_pending")

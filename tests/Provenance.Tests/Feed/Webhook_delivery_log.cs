@@ -264,6 +264,35 @@ public sealed class Webhook_delivery_log(AppFixture fixture) : FeedContext(fixtu
     }
 
     [Fact]
+    public async Task A_retry_asked_for_while_an_attempt_is_in_flight_is_not_lost()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var document = await IngestAsync("In flight.\n", title: "Replay in flight");
+        var id = (await CreateSubscriptionAsync(new { url = receiver.Url, document = document.Id })).GetProperty("id").GetGuid();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        receiver.Answer = async c =>
+        {
+            await release.Task;
+            c.Response.StatusCode = 204;
+        };
+        await EditAsync(document.Id, 1, "In flight, edited.\n");
+        await receiver.WaitUntilAsync(r => r.Count == 1, "the attempt, held by the receiver");
+
+        var deliveryId = (await DeliveriesAsync(id)).EnumerateArray().Single().GetProperty("id").GetGuid();
+        var retry = await As(Roles.Integrator, s => s.Post.Url($"/api/subscriptions/{id}/deliveries/{deliveryId}/retry"));
+        retry.Context.Response.StatusCode.ShouldBe(202, await retry.ReadAsTextAsync());
+        receiver.Answer = null;
+        release.SetResult();
+
+        // The attempt that was in flight is logged, and the retry still sends the event again (so would a replay).
+        await receiver.WaitUntilAsync(r => r.Count == 2, "the retried delivery");
+        await Eventually(async () => (await DeliveriesAsync(id)).EnumerateArray().Single() is var d
+                && d.GetProperty("status").GetString() == "succeeded" && d.GetProperty("attempts").GetInt32() == 2,
+            async () => await Task.Yield(), "the retried delivery to be recorded");
+        receiver.Requests.Select(r => r.WebhookId).Distinct().Count().ShouldBe(1);
+    }
+
+    [Fact]
     public async Task A_failed_write_of_the_attempt_log_loses_neither_the_outcome_nor_the_pending_delivery()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
