@@ -32,6 +32,12 @@ if [ ! -f "$swh/node_modules/standardwebhooks/package.json" ] && command -v npm 
   (cd "$swh" && npm ci --silent --no-audit --no-fund)
 fi
 
+# ajv, the CloudEvents SDK and the AsyncAPI parser for the event catalogue's tests (package-lock.json pins them).
+catalogue="$root/tests/Provenance.Tests/Feed/catalogue"
+if [ ! -d "$catalogue/node_modules" ] && command -v npm >/dev/null; then
+  (cd "$catalogue" && npm ci --silent --no-audit --no-fund)
+fi
+
 results="$root/TestResults"
 rm -rf "$results"
 set +e

@@ -38,11 +38,25 @@ static class ImportCommand
         {
             Description = "Ingest a file again even when a document already has its content, title and language (skipped with a warning otherwise).",
         };
+        var batchSize = new Option<int>("--batch-size")
+        {
+            Description = "Documents per request to the batch endpoint (one transaction each), 1 to 1000.", DefaultValueFactory = _ => 200,
+        };
+        batchSize.Validators.Add(r =>
+        {
+            if (r.GetValue(batchSize) is < 1 or > 1000) r.AddError("--batch-size must be between 1 and 1000.");
+        });
+        var cursor = new Option<string?>("--cursor")
+        {
+            Description = $"Where a folder import records its progress, so that a run again after an interruption resumes (default: {FolderImport.CursorName} in the folder).",
+        };
         var api = Options.Api();
         var key = Options.Key();
-        var command = new Command("import", "Bulk-ingest a folder or a manifest through the API.") { source, language, channel, duplicates, api, key };
-        command.SetAction((result, ct) => RunAsync(connect, result.GetValue(source)!, result.GetValue(language)!, result.GetValue(channel)!,
-            result.GetValue(duplicates), result.GetValue(api)!, result.GetValue(key)!, ct));
+        var command = new Command("import", "Bulk-ingest a folder or a manifest through the API.") { source, language, channel, duplicates, batchSize, cursor, api, key };
+        command.SetAction((result, ct) => Directory.Exists(result.GetValue(source))
+            ? RunFolderAsync(connect, result.GetValue(source)!, result.GetValue(language)!, result.GetValue(channel)!, result.GetValue(duplicates),
+                result.GetValue(batchSize), result.GetValue(cursor), result.GetValue(api)!, result.GetValue(key)!, ct)
+            : RunAsync(connect, result.GetValue(source)!, result.GetValue(duplicates), result.GetValue(api)!, result.GetValue(key)!, ct));
         return command;
     }
 
@@ -58,14 +72,56 @@ static class ImportCommand
 
     sealed record Step(string Label, Func<HttpClient, CancellationToken, Task<Result>> Run);
 
-    static async Task<int> RunAsync(Func<string, string, HttpClient> connect, string source, string language, string channel, bool allowDuplicates,
-        string api, string key, CancellationToken ct)
+    /// <summary>A folder: its files in batches through <see cref="FolderImport"/>, with a progress bar and a cursor to resume from.</summary>
+    static async Task<int> RunFolderAsync(Func<string, string, HttpClient> connect, string source, string language, string channel, bool allowDuplicates,
+        int batchSize, string? cursor, string api, string key, CancellationToken ct)
+    {
+        var files = FolderImport.FilesOf(source);
+        using var http = connect(api, key);
+        if (await ReachAsync(http, api, ct) is { } unreachable)
+        {
+            Console.Error.WriteLine(unreachable);
+            return ImportExit.Unreachable;
+        }
+        var cursorPath = Path.GetFullPath(cursor ?? Path.Combine(source, FolderImport.CursorName));
+        var import = new FolderImport(http, source, language, channel, allowDuplicates, batchSize, cursorPath);
+        var started = DateTime.UtcNow;
+        if (AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask("Importing", maxValue: Math.Max(files.Count, 1));
+                    await import.RunAsync(files, n => task.Increment(n), ct);
+                });
+        }
+        else
+        {
+            await import.RunAsync(files, _ => { }, ct);
+        }
+        var seconds = (DateTime.UtcNow - started).TotalSeconds;
+        foreach (var (file, message) in import.Warnings) Console.Error.WriteLine($"warning: {file}: {message}");
+        foreach (var (file, message) in import.Failures) Console.Error.WriteLine($"{file}: {message}");
+        if (import.ResumedAfter > 0) Console.WriteLine($"Resumed after the first {import.ResumedAfter} files (recorded in {cursorPath}).");
+        var sent = import.Imported + import.Skipped + import.Failures.Count;
+        Console.WriteLine($"Imported {import.Imported} of {files.Count} steps from {source} in {seconds:0.0} s" +
+                          (import.Imported > 0 && seconds > 0 ? $" ({import.Imported / seconds:0} documents/s)" : "") + "; " +
+                          (import.Skipped > 0 ? $"{import.Skipped} skipped as already imported, " : "") + $"{import.Failures.Count} failed.");
+        if (import.Interrupted is { } why)
+        {
+            Console.Error.WriteLine($"Interrupted after {import.ResumedAfter + sent} of {files.Count} files: {why}. Run the same command again to resume.");
+            return ImportExit.Interrupted;
+        }
+        return import.Failures.Count == 0 ? ImportExit.Done : ImportExit.SomeFailed;
+    }
+
+    static async Task<int> RunAsync(Func<string, string, HttpClient> connect, string source, bool allowDuplicates, string api, string key, CancellationToken ct)
     {
         List<Step> steps;
         try
         {
-            if (Directory.Exists(source)) steps = FolderSteps(source, language, channel, allowDuplicates);
-            else if (File.Exists(source)) steps = ManifestSteps(source, allowDuplicates);
+            if (File.Exists(source)) steps = ManifestSteps(source, allowDuplicates);
             else
             {
                 Console.Error.WriteLine($"{source}: neither a folder nor a manifest file.");
@@ -141,37 +197,7 @@ static class ImportCommand
         }
     }
 
-    static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-
-    /// <summary>Every regular file of the folder except sidecars (FILE.json beside FILE); a .json file without a partner is a document.</summary>
-    static List<Step> FolderSteps(string folder, string language, string channel, bool allowDuplicates)
-    {
-        var files = Directory.EnumerateFiles(folder).ToHashSet(StringComparer.Ordinal);
-        return files.Where(f => !(f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && files.Contains(f[..^5]))).Order(StringComparer.Ordinal)
-            .Select(file => new Step(Path.GetFileName(file), async (http, ct) =>
-            {
-                var sidecarPath = file + ".json";
-                Sidecar? sidecar;
-                try { sidecar = File.Exists(sidecarPath) ? JsonSerializer.Deserialize<Sidecar>(await File.ReadAllBytesAsync(sidecarPath, ct), Json) : null; }
-                catch (JsonException e) { return Result.Fail($"its sidecar {Path.GetFileName(sidecarPath)} is not valid JSON ({OneLine(e.Message)})."); }
-                var mediaType = sidecar?.MediaType ?? MediaTypeOf(file);
-                if (mediaType is null)
-                    return Result.Fail($"no media type for the extension '{Path.GetExtension(file)}': give one as \"mediaType\" in {Path.GetFileName(sidecarPath)}.");
-                var bytes = await File.ReadAllBytesAsync(file, ct);
-                var title = sidecar?.Title ?? Path.GetFileNameWithoutExtension(file);
-                var lang = sidecar?.Language ?? language;
-                if (!allowDuplicates && await DuplicateOfAsync(http, bytes, title, lang, ct) is { } existing)
-                    return Result.Skip($"skipped: document {existing} already has this content, title and language (--allow-duplicates imports it again).");
-                var body = new
-                {
-                    title, language = lang, contentBase64 = Convert.ToBase64String(bytes), mediaType, originalFileName = Path.GetFileName(file),
-                    sourceUri = sidecar?.SourceUri, publisher = sidecar?.Publisher, publishedAt = sidecar?.PublishedAt, channel = sidecar?.Channel ?? channel,
-                    reason = sidecar?.Reason ?? "Bulk import.",
-                };
-                using var response = await http.PostAsJsonAsync("api/documents", body, ct);
-                return response.IsSuccessStatusCode ? Result.Done : Result.Fail(await ApiClient.ProblemLineAsync(response));
-            })).ToList();
-    }
+    internal static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     /// <summary>
     /// The document that already holds these bytes (as any revision) under this exact title and language, or null. Found with the API's
@@ -315,4 +341,6 @@ static class ImportExit
     public const int Usage = 2;
     /// <summary>Nothing was sent: the API cannot be reached or refuses the key.</summary>
     public const int Unreachable = 3;
+    /// <summary>A folder import stopped part way (the API went away): its cursor is kept, and the same command run again resumes.</summary>
+    public const int Interrupted = 4;
 }

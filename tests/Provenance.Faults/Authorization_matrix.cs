@@ -11,7 +11,8 @@ namespace Provenance.Faults;
 /// </summary>
 public sealed class Authorization_matrix(FaultsFixture fixture, ITestOutputHelper output) : FaultTest(fixture, output)
 {
-    private static readonly string[] PublicPrefixes = ["/health/", "/openapi", "/docs", "/log/"]; // /log/: the public tlog-tiles log (issue 16)
+    // /log/: the public tlog-tiles log (issue 16); /api/events/schemas and /asyncapi: the event catalogue (issue 14).
+    private static readonly string[] PublicPrefixes = ["/health/", "/openapi", "/docs", "/log/", "/api/events/schemas", "/asyncapi/"];
     /// <summary>Public by design: anyone may fetch the ledger's verifier key and its latest signed checkpoint.</summary>
     private static readonly string[] PublicEndpoints = ["/api/ledger/key", "/api/ledger/checkpoint"];
     /// <summary>A fixity run appends a fixity event to every document by design; its roles are checked in-process.</summary>

@@ -8,7 +8,11 @@ using Wolverine.Http;
 
 namespace Provenance.Api.Access;
 
-public sealed record CreateApiKey(string? Name, List<string>? Roles);
+/// <summary>A new key; <c>DisplayName</c> and <c>Identifier</c> (ORCID or ISNI) describe the person whose login <c>Name</c> is.</summary>
+public sealed record CreateApiKey(string? Name, List<string>? Roles, string? DisplayName = null, string? Identifier = null);
+
+/// <summary>What the people directory says of a login: pages, PROV and PREMIS use it.</summary>
+public sealed record DescribePerson(string? DisplayName, string? Identifier);
 
 public sealed record ApiKeySummary(Guid Id, string Name, IReadOnlyList<string> Roles, string Prefix, DateTimeOffset CreatedAt,
     string CreatedBy, DateTimeOffset? RevokedAt, string? RevokedBy)
@@ -17,7 +21,8 @@ public sealed record ApiKeySummary(Guid Id, string Name, IReadOnlyList<string> R
 }
 
 /// <summary>The only response that ever contains a key: the one that created it.</summary>
-public sealed record CreatedApiKey(Guid Id, string Name, IReadOnlyList<string> Roles, string Key, string Prefix, DateTimeOffset CreatedAt);
+public sealed record CreatedApiKey(Guid Id, string Name, IReadOnlyList<string> Roles, string Key, string Prefix, DateTimeOffset CreatedAt,
+    string? DisplayName = null, string? Identifier = null);
 
 public static class KeysEndpoints
 {
@@ -32,6 +37,7 @@ public static class KeysEndpoints
         {
             if (!Roles.All.Contains(role)) errors.Add("roles", $"'{role}' is not a role; roles are {string.Join(", ", Roles.All)}.");
         }
+        PersonIdentifiers.Check(errors, command.DisplayName, command.Identifier);
         return errors;
     }
 
@@ -55,8 +61,36 @@ public static class KeysEndpoints
             CreatedBy = user.Actor(),
         };
         session.Store(key);
+        var identifier = command.Identifier is null ? null : PersonIdentifiers.Normalize(command.Identifier).Uri;
+        await PeopleDirectory.DescribeAsync(session, key.Name, command.DisplayName, identifier, request.HttpContext.RequestAborted);
         await session.SaveChangesAsync(request.HttpContext.RequestAborted);
-        return Results.Created($"/api/keys/{key.Id}", new CreatedApiKey(key.Id, key.Name, key.Roles, secret, key.Prefix, key.CreatedAt));
+        return Results.Created($"/api/keys/{key.Id}", new CreatedApiKey(key.Id, key.Name, key.Roles, secret, key.Prefix, key.CreatedAt,
+            command.DisplayName?.Trim(), identifier));
+    }
+
+    /// <summary>Names the person behind a login (a key's name or a seeded actor), for every page and report that shows it.</summary>
+    [WolverinePut("/api/people/{login}"), Authorize(Roles = Roles.Admin)]
+    public static async Task<IResult> Describe(string login, HttpRequest request, IDocumentSession session)
+    {
+        var (command, problem) = await RequestBodies.ReadJsonAsync<DescribePerson>(request, 16 * 1024);
+        if (problem is not null) return problem;
+        var errors = new FieldErrors();
+        if (login.Length > 100 || TextRules.Problem("login", login, multiLine: false) is not null) errors.Add("login", "The login must be at most 100 characters without control characters.");
+        if (command is null || (command.DisplayName is null && command.Identifier is null))
+            errors.Add("body", "A JSON body with 'displayName' and/or 'identifier' is required.");
+        var identifier = PersonIdentifiers.Check(errors, command?.DisplayName, command?.Identifier);
+        if (errors.Any) return Problems.Invalid(errors);
+        await PeopleDirectory.DescribeAsync(session, login, command!.DisplayName, identifier, request.HttpContext.RequestAborted);
+        await session.SaveChangesAsync(request.HttpContext.RequestAborted);
+        var person = await session.LoadAsync<Person>(login, request.HttpContext.RequestAborted);
+        return Results.Ok(new ReportAgent(login, person!.DisplayName, person.Identifier));
+    }
+
+    [WolverineGet("/api/people"), Authorize]
+    public static async Task<IReadOnlyList<ReportAgent>> People(IQuerySession session, CancellationToken ct)
+    {
+        var people = await session.Query<Person>().OrderBy(p => p.Id).ToListAsync(ct);
+        return people.Select(p => new ReportAgent(p.Id, p.DisplayName, p.Identifier)).ToList();
     }
 
     [WolverineGet("/api/keys"), Authorize(Roles = Roles.Admin)]

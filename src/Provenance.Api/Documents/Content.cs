@@ -89,6 +89,18 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
     /// the same row version in the same statement, so the check is made before the first byte is copied.
     /// </summary>
     /// <exception cref="ContentFixityException">The stored bytes no longer hash to <paramref name="digest"/>; nothing was copied.</exception>
+    /// <summary>Which of <paramref name="digests"/> the store holds: one primary-key lookup for a whole batch.</summary>
+    public async Task<IReadOnlySet<string>> ExistingAsync(IReadOnlyCollection<string> digests, CancellationToken ct)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        if (digests.Count == 0) return found;
+        await using var command = dataSource.CreateCommand($"select digest from {Table} where digest = any($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = digests.Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) found.Add(reader.GetString(0));
+        return found;
+    }
+
     public async Task<bool> CopyToAsync(string digest, Stream destination, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"select 'sha256:' || encode(sha256(bytes), 'hex'), bytes from {Table} where digest = $1");

@@ -1,64 +1,80 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+
 namespace Provenance.Api.Documents;
 
 // One event stream per document. Events are facts, named in the past tense; their shape only ever grows.
 
 /// <summary>A document entered the ledger as revision 1.</summary>
+[Description("A document entered the ledger as revision 1.")]
 public sealed record DocumentIngested(
-    Guid DocumentId,
+    [property: Description("The document's id (the CloudEvent's subject).")] Guid DocumentId,
     string Title,
-    string Language,
+    [property: Description("BCP 47 language tag of the document's own language.")] string Language,
     string MediaType,
-    string ContentDigest,
-    long Size,
+    [property: Description(EventFacets.Digest), RegularExpression(EventFacets.DigestPattern)] string ContentDigest,
+    [property: Description("Content length in bytes.")] long Size,
     string? OriginalFileName,
     string? SourceUri,
     string? Publisher,
     DateTimeOffset? PublishedAt,
-    string Channel,
-    string Actor,
+    [property: Description("How it arrived: api, web, batch, seed, import, ...")] string Channel,
+    [property: Description(EventFacets.Actor)] string Actor,
     string? Reason);
 
 /// <summary>A new revision of the document's own-language content.</summary>
+[Description("A new revision of the document's own-language content.")]
 public sealed record DocumentEdited(
     Guid DocumentId,
-    int Revision,
-    int BaseRevision,
+    [property: Description("The revision this edit created (2, 3, ...).")] int Revision,
+    [property: Description("The revision the editor started from (If-Match).")] int BaseRevision,
     string MediaType,
-    string ContentDigest,
-    long Size,
+    [property: Description(EventFacets.Digest), RegularExpression(EventFacets.DigestPattern)] string ContentDigest,
+    [property: Description("Content length in bytes.")] long Size,
     int LinesAdded,
     int LinesRemoved,
-    string Actor,
+    [property: Description(EventFacets.Actor)] string Actor,
     string Reason);
 
 /// <summary>A translation of one revision into another language.</summary>
+[Description("A translation of one revision into another language.")]
 public sealed record DocumentTranslated(
     Guid DocumentId,
-    string Language,
-    int SourceRevision,
+    [property: Description("BCP 47 language tag of the translation.")] string Language,
+    [property: Description("The revision that was translated.")] int SourceRevision,
     string MediaType,
-    string ContentDigest,
-    long Size,
+    [property: Description(EventFacets.Digest), RegularExpression(EventFacets.DigestPattern)] string ContentDigest,
+    [property: Description("Content length in bytes.")] long Size,
     string Translator,
-    string Method,
-    string Actor,
+    [property: Description("human, machine or machine+post-edit.")] string Method,
+    [property: Description(EventFacets.Actor)] string Actor,
     string? Reason);
 
 /// <summary>A verdict on a revision (or one of its translations), on the whole text or one quoted claim.</summary>
+[Description("A verdict on a revision (or one of its translations), on the whole text or one quoted claim.")]
 public sealed record DocumentVerified(
     Guid DocumentId,
-    int Revision,
-    string? Language,
-    VerifiedClaim? Claim,
+    [property: Description("The revision verified.")] int Revision,
+    [property: Description("The translation verified, if not the document's own language.")] string? Language,
+    [property: Description("The quoted claim verified; null for the whole text.")] VerifiedClaim? Claim,
     string Method,
-    string Verdict,
-    IReadOnlyList<string> Evidence,
+    [property: Description("verified, disputed, ...")] string Verdict,
+    [property: Description("Evidence URLs.")] IReadOnlyList<string> Evidence,
     string? Notes,
-    string Actor,
+    [property: Description(EventFacets.Actor)] string Actor,
     string? Reason);
 
 /// <summary>A quoted claim: the exact text and its UTF-16 span [Start, End) in the verified content.</summary>
+[Description("A quoted claim: the exact text and its UTF-16 span [start, end) in the verified content.")]
 public sealed record VerifiedClaim(string Quote, int Start, int End);
+
+/// <summary>Descriptions shared by the events' members, for the event catalogue's schemas.</summary>
+public static class EventFacets
+{
+    public const string Digest = "SHA-256 of the content bytes: the key of the content store.";
+    public const string DigestPattern = "^sha256:[0-9a-f]{64}$";
+    public const string Actor = "Who recorded it: the API key's name.";
+}
 
 /// <summary>The document's event types, in the order a document's life goes.</summary>
 public static class DocumentEventTypes

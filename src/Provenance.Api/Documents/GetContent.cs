@@ -9,15 +9,16 @@ public static class ContentEndpoint
 {
     /// <summary>
     /// The bytes of a revision (default: current) or, with <c>language</c>, of the latest translation into it
-    /// (of that source revision when <c>revision</c> is given), with an RFC 9530 <c>Repr-Digest</c>; sandboxed and, unless passive,
-    /// an attachment (<see cref="ServedContent"/>); hashed before the first byte leaves.
+    /// (of that source revision when <c>revision</c> is given; the one recorded at stream <c>version</c> when given), with an
+    /// RFC 9530 <c>Repr-Digest</c>; sandboxed and, unless passive, an attachment (<see cref="ServedContent"/>); hashed before the
+    /// first byte leaves. With <c>revision</c> or <c>version</c> it is an RFC 7089 Memento; without, the original and its TimeGate.
     /// </summary>
     [WolverineGet("/api/documents/{id}/content"), Authorize]
-    public static async Task<IResult> Get(Guid id, int? revision, string? language, HttpContext context, IQuerySession session, ContentStore contents,
-        DocumentRecords records)
+    public static async Task<IResult> Get(Guid id, int? revision, string? language, long? version, HttpContext context, IQuerySession session,
+        ContentStore contents, DocumentRecords records)
     {
         ServedContent.Protect(context.Response);
-        if (revision is null && Mementos.AcceptDatetime(context.Request) is { } acceptDatetime)
+        if (revision is null && version is null && Mementos.AcceptDatetime(context.Request) is { } acceptDatetime)
         {
             return await Mementos.NegotiateAsync(id, language, acceptDatetime, context, session, contents, records);
         }
@@ -30,26 +31,40 @@ public static class ContentEndpoint
         }
 
         string digest, mediaType, contentLanguage, fileName;
+        string? variant = null;
+        DateTimeOffset recordedAt;
         if (language is null || Languages.Matches(language, view.Language))
         {
+            if (version is not null)
+            {
+                const string error = "'version' selects one translation: name its 'language' too.";
+                return Problems.Result(Problems.Validation, error, new Dictionary<string, string[]> { ["version"] = [error] });
+            }
             var record = await records.RevisionAsync(id, revision ?? view.Revision, ct);
             if (record is null) return Problems.Result(Problems.NotFound, $"Revision {revision ?? view.Revision} has no stored content.");
-            (digest, mediaType, contentLanguage) = (record.ContentDigest, record.MediaType, view.Language);
+            (digest, mediaType, contentLanguage, recordedAt) = (record.ContentDigest, record.MediaType, view.Language, record.RecordedAt);
             fileName = ServedContent.FileName(id, view.OriginalFileName, record.Revision, null, mediaType);
         }
         else
         {
             var (tag, error) = Languages.Parse(language);
             if (error is not null) return Problems.Result(Problems.Validation, error, new Dictionary<string, string[]> { ["language"] = [error] });
-            var translation = await LatestTranslationAsync(records, id, tag!, revision, exact: false, ct);
+            var translation = version is { } v
+                ? (await records.TranslationsAsync(id, ct)).FirstOrDefault(t => t.Version == v && Languages.Matches(tag!, t.Language)
+                    && (revision is null || t.SourceRevision == revision))
+                : await LatestTranslationAsync(records, id, tag!, revision, exact: false, ct);
             if (translation is null)
             {
-                var of = revision is null ? "" : $" of revision {revision}";
+                var of = (revision is null ? "" : $" of revision {revision}") + (version is null ? "" : $" recorded at version {version}");
                 return Problems.Result(Problems.NotFound, $"There is no translation into '{tag}'{of}.");
             }
-            (digest, mediaType, contentLanguage) = (translation.ContentDigest, translation.MediaType, translation.Language);
+            (digest, mediaType, contentLanguage, recordedAt) = (translation.ContentDigest, translation.MediaType, translation.Language, translation.RecordedAt);
             fileName = ServedContent.FileName(id, view.OriginalFileName, translation.SourceRevision, translation.Language, mediaType);
+            variant = tag;
         }
+
+        if (revision is not null || version is not null) Mementos.DescribeMemento(context, id, variant, recordedAt);
+        else Mementos.DescribeOriginal(context, id, variant);
 
         var etag = $"\"{digest}\"";
         context.Response.Headers.ETag = etag;

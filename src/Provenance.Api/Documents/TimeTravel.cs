@@ -48,7 +48,12 @@ public static partial class TimeTravel
     }
 }
 
-/// <summary>RFC 7089 Memento: the content endpoint is its own TimeGate; each revision's content URI is a Memento.</summary>
+/// <summary>
+/// RFC 7089 Memento: the content endpoint (own language, or <c>?language=</c>) is its own TimeGate; each revision's content URI,
+/// and each translation's, is a Memento. Memento-Datetime has whole seconds; a TimeGate therefore reads an Accept-Datetime as
+/// "up to the end of that second", so a memento's own advertised datetime selects it (two mementos recorded within one second
+/// cannot be told apart by datetime: the later one is selected).
+/// </summary>
 public static class Mementos
 {
     public const string LinkFormat = "application/link-format";
@@ -64,18 +69,17 @@ public static class Mementos
         }
         var view = await session.LoadAsync<DocumentView>(id, ct);
         if (view is null) return Problems.DocumentNotFound(id);
-        // Memento-Datetime has whole seconds: a memento advertised at 09:30:05 was recorded within that second, and sending
-        // that value back as Accept-Datetime must select it, not the one before.
         var until = instant.AddSeconds(1).AddTicks(-1);
 
         string digest, mediaType, contentLanguage, memento, fileName;
+        string? variant = null;
         DateTimeOffset recordedAt;
         if (language is null || Languages.Matches(language, view.Language))
         {
             var record = (await records.RevisionsAsync(id, ct, until: until)).LastOrDefault();
             if (record is null) return Problems.Result(Problems.NotFound, $"Document {id} had no revision yet at {instant:R}.");
             (digest, mediaType, contentLanguage, recordedAt) = (record.ContentDigest, record.MediaType, view.Language, record.RecordedAt);
-            memento = $"/api/documents/{id}/content?revision={record.Revision}";
+            memento = RevisionMemento(id, record.Revision);
             fileName = ServedContent.FileName(id, view.OriginalFileName, record.Revision, null, mediaType);
         }
         else
@@ -85,19 +89,20 @@ public static class Mementos
             var translation = new DocumentRecordSet([], [], await records.TranslationsAsync(id, ct, until: until)).LatestTranslation(tag!, null, exact: false);
             if (translation is null) return Problems.Result(Problems.NotFound, $"There was no translation into '{tag}' yet at {instant:R}.");
             (digest, mediaType, contentLanguage, recordedAt) = (translation.ContentDigest, translation.MediaType, translation.Language, translation.RecordedAt);
-            memento = $"/api/documents/{id}/content?language={Uri.EscapeDataString(translation.Language)}&revision={translation.SourceRevision}";
+            memento = TranslationMemento(id, translation);
             fileName = ServedContent.FileName(id, view.OriginalFileName, translation.SourceRevision, translation.Language, mediaType);
+            variant = tag;
         }
 
         var headers = context.Response.Headers;
-        var original = Absolute(context.Request, $"/api/documents/{id}/content");
-        headers["Memento-Datetime"] = recordedAt.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);
+        var (original, timemap) = Resources(context.Request, id, variant);
+        headers["Memento-Datetime"] = Date(recordedAt);
         headers.Vary = "accept-datetime";
         headers.ContentLocation = memento;
         headers.Link = string.Join(", ",
             $"<{original}>; rel=\"original timegate\"",
-            $"<{Absolute(context.Request, $"/api/documents/{id}/timemap")}>; rel=\"timemap\"; type=\"{LinkFormat}\"",
-            $"<{Absolute(context.Request, memento)}>; rel=\"memento\"; datetime=\"{recordedAt.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture)}\"");
+            $"<{timemap}>; rel=\"timemap\"; type=\"{LinkFormat}\"",
+            $"<{Absolute(context.Request, memento)}>; rel=\"memento\"; datetime=\"{Date(recordedAt)}\"");
         headers.ETag = $"\"{digest}\"";
         headers["Repr-Digest"] = ContentDigest.ReprDigestHeader(digest);
         headers.ContentLanguage = contentLanguage;
@@ -107,28 +112,78 @@ public static class Mementos
             : ServedContent.Bytes(context.Response, bytes, mediaType, fileName);
     }
 
-    /// <summary>The RFC 7089 TimeMap of the document's own-language content, in RFC 6690 link format.</summary>
+    /// <summary>RFC 7089 §4 headers of a Memento (URI-M): when it was recorded, and its original, TimeGate and TimeMap.</summary>
+    /// <param name="language">The translation language asked for; null for the document's own.</param>
+    public static void DescribeMemento(HttpContext context, Guid id, string? language, DateTimeOffset recordedAt)
+    {
+        var (original, timemap) = Resources(context.Request, id, language);
+        var headers = context.Response.Headers;
+        headers["Memento-Datetime"] = Date(recordedAt);
+        headers.Link = $"<{original}>; rel=\"original\", <{original}>; rel=\"timegate\", <{timemap}>; rel=\"timemap\"; type=\"{LinkFormat}\"";
+    }
+
+    /// <summary>The original resource (URI-R) is its own TimeGate: its responses vary with Accept-Datetime and name the TimeMap.</summary>
+    public static void DescribeOriginal(HttpContext context, Guid id, string? language)
+    {
+        var (original, timemap) = Resources(context.Request, id, language);
+        var headers = context.Response.Headers;
+        headers.Vary = "accept-datetime";
+        headers.Link = $"<{original}>; rel=\"original timegate\", <{timemap}>; rel=\"timemap\"; type=\"{LinkFormat}\"";
+    }
+
+    public static string RevisionMemento(Guid id, int revision) => $"/api/documents/{id}/content?revision={revision}";
+
+    /// <summary>A translation's own URI: its stream version tells it from a later translation of the same revision.</summary>
+    public static string TranslationMemento(Guid id, TranslationRecord translation)
+        => $"/api/documents/{id}/content?language={Uri.EscapeDataString(translation.Language)}&revision={translation.SourceRevision}&version={translation.Version}";
+
+    /// <summary>
+    /// The RFC 7089 TimeMap, in RFC 6690 link format: of the document's own-language content (every revision), or with
+    /// <c>language</c> of its translations into that language (every one recorded).
+    /// </summary>
     [WolverineGet("/api/documents/{id}/timemap"), Authorize]
-    public static async Task<IResult> TimeMap(Guid id, HttpContext context, DocumentRecords records)
+    public static async Task<IResult> TimeMap(Guid id, string? language, HttpContext context, IQuerySession session, DocumentRecords records)
     {
         var ct = context.RequestAborted;
-        var revisions = await records.RevisionsAsync(id, ct);
-        if (revisions.Count == 0) return Problems.DocumentNotFound(id);
+        string? variant = null;
+        List<(string Uri, DateTimeOffset At)> mementos;
+        if (language is not null && await session.LoadAsync<DocumentView>(id, ct) is { } view && !Languages.Matches(language, view.Language))
+        {
+            var (tag, error) = Languages.Parse(language);
+            if (error is not null) return Problems.Result(Problems.Validation, error, new Dictionary<string, string[]> { ["language"] = [error] });
+            mementos = (await records.TranslationsAsync(id, ct)).Where(t => Languages.Matches(tag!, t.Language))
+                .Select(t => (Absolute(context.Request, TranslationMemento(id, t)), t.RecordedAt)).ToList();
+            if (mementos.Count == 0) return Problems.Result(Problems.NotFound, $"There is no translation into '{tag}'.");
+            variant = tag;
+        }
+        else
+        {
+            mementos = (await records.RevisionsAsync(id, ct)).Select(r => (Absolute(context.Request, RevisionMemento(id, r.Revision)), r.RecordedAt)).ToList();
+            if (mementos.Count == 0) return Problems.DocumentNotFound(id);
+        }
 
-        static string Date(DateTimeOffset t) => t.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);
-        var request = context.Request;
+        var (original, timemap) = Resources(context.Request, id, variant);
         var links = new List<string>
         {
-            $"<{Absolute(request, $"/api/documents/{id}/content")}>;rel=\"original\"",
-            $"<{Absolute(request, $"/api/documents/{id}/timemap")}>;rel=\"self\";type=\"{LinkFormat}\";from=\"{Date(revisions[0].RecordedAt)}\";until=\"{Date(revisions[^1].RecordedAt)}\"",
-            $"<{Absolute(request, $"/api/documents/{id}/content")}>;rel=\"timegate\"",
+            $"<{original}>;rel=\"original\"",
+            $"<{timemap}>;rel=\"self\";type=\"{LinkFormat}\";from=\"{Date(mementos[0].At)}\";until=\"{Date(mementos[^1].At)}\"",
+            $"<{original}>;rel=\"timegate\"",
         };
-        for (var i = 0; i < revisions.Count; i++)
+        for (var i = 0; i < mementos.Count; i++)
         {
-            var rel = (i == 0 ? "first " : "") + (i == revisions.Count - 1 ? "last " : "") + "memento";
-            links.Add($"<{Absolute(request, $"/api/documents/{id}/content?revision={revisions[i].Revision}")}>;rel=\"{rel}\";datetime=\"{Date(revisions[i].RecordedAt)}\"");
+            var rel = (i == 0 ? "first " : "") + (i == mementos.Count - 1 ? "last " : "") + "memento";
+            links.Add($"<{mementos[i].Uri}>;rel=\"{rel}\";datetime=\"{Date(mementos[i].At)}\"");
         }
         return Results.Text(string.Join(",\n", links) + "\n", LinkFormat, Encoding.UTF8);
+    }
+
+    private static string Date(DateTimeOffset t) => t.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);
+
+    /// <summary>The original resource (URI-R, also the TimeGate) and the TimeMap of the content in one language (null: its own).</summary>
+    private static (string Original, string TimeMap) Resources(HttpRequest request, Guid id, string? language)
+    {
+        var query = language is null ? "" : "?language=" + Uri.EscapeDataString(language);
+        return (Absolute(request, $"/api/documents/{id}/content{query}"), Absolute(request, $"/api/documents/{id}/timemap{query}"));
     }
 
     private static string Absolute(HttpRequest request, string pathAndQuery) => $"{request.Scheme}://{request.Host}{pathAndQuery}";

@@ -6,7 +6,9 @@ namespace Provenance.Api.Feed;
 
 /// <summary>
 /// One ledger event as a CloudEvents 1.0 structured-mode JSON object. <c>id</c> is the event's own id (stable across
-/// reads, replays and nodes); <c>sequence</c> (the CloudEvents sequence extension) is its global position.
+/// reads, replays and nodes); <c>sequence</c> (the CloudEvents sequence extension) is its global position, zero-padded to
+/// <see cref="SequenceDigits"/> digits so that, as the extension requires, the strings sort in the order of the numbers;
+/// <c>dataschema</c> is the absolute URL of the JSON Schema of <c>data</c> (<see cref="EventCatalogue"/>).
 /// </summary>
 public sealed record CloudEvent(
     [property: JsonPropertyName("specversion")] string SpecVersion,
@@ -16,6 +18,7 @@ public sealed record CloudEvent(
     [property: JsonPropertyName("subject")] string Subject,
     [property: JsonPropertyName("time")] string Time,
     [property: JsonPropertyName("datacontenttype")] string DataContentType,
+    [property: JsonPropertyName("dataschema")] string DataSchema,
     [property: JsonPropertyName("sequence")] string Sequence,
     [property: JsonPropertyName("streamversion")] long StreamVersion,
     [property: JsonPropertyName("data")] JsonElement Data)
@@ -24,9 +27,16 @@ public sealed record CloudEvent(
 
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static CloudEvent From(FeedEvent e, string source) => new("1.0", e.Id.ToString(), source, e.CloudEventType, e.StreamId.ToString(),
-        e.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture), "application/json",
-        e.Sequence.ToString(CultureInfo.InvariantCulture), e.Version, JsonDocument.Parse(e.Data).RootElement.Clone());
+    /// <summary>Wide enough for any <see cref="long"/> (19 digits), with one to spare.</summary>
+    public const int SequenceDigits = 20;
+
+    /// <param name="baseUrl">The absolute base of <c>dataschema</c> (<see cref="PublicBaseUrl"/>).</param>
+    public static CloudEvent From(FeedEvent e, string source, string baseUrl) => new("1.0", e.Id.ToString(), source, e.CloudEventType,
+        e.StreamId.ToString(), e.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
+        "application/json", EventCatalogue.SchemaUrl(baseUrl, e.CloudEventType), SequenceOf(e.Sequence), e.Version,
+        JsonDocument.Parse(e.Data).RootElement.Clone());
+
+    public static string SequenceOf(long position) => position.ToString("D" + SequenceDigits, CultureInfo.InvariantCulture);
 
     public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 }
@@ -36,9 +46,6 @@ public static class CloudEventTypes
 {
     public const string Prefix = "org.provenance.";
     public const string Version = ".v1";
-
-    /// <summary>Marten's own bookkeeping events (sequence-gap tombstones) are not part of the feed.</summary>
-    public static bool IsInternal(string alias) => alias is "tombstone" || alias.StartsWith("mt_", StringComparison.Ordinal);
 
     public static string FromAlias(string alias)
     {

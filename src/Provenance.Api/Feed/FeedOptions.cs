@@ -11,6 +11,17 @@ public sealed class FeedOptions
     [Required, RegularExpression("^/.*|^[a-z][a-z0-9+.-]*:.+", ErrorMessage = "Feed:Source must be a URI reference.")]
     public string Source { get; set; } = "/provenance";
 
+    /// <summary>
+    /// The API's public base URL (<c>https://ledger.example.org</c>, no trailing slash): the prefix of each event's absolute
+    /// <c>dataschema</c> and of the AsyncAPI document's server. Unset, the feed and the SSE stream use the request's scheme and
+    /// host, and webhooks the address the server listens on.
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
+    public static bool IsValidPublicUrl(string? url)
+        => url is null || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Query.Length == 0
+            && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0 && !url.EndsWith('/'));
+
     /// <summary>How often an idle SSE stream sends a <c>: keep-alive</c> comment.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);

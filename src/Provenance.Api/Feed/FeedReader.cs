@@ -1,4 +1,3 @@
-using Marten;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -29,7 +28,7 @@ public sealed record FeedSlice(IReadOnlyList<FeedEvent> Events, long Next, long 
 /// or after a failed append filled it with a tombstone. A reader that has moved past position P can thus never be handed an
 /// event below P later. The price is latency: events appear when the daemon's high-water poll sees them.
 /// </summary>
-public sealed class FeedReader(NpgsqlDataSource dataSource, IOptions<ProvenanceOptions> options)
+public sealed class FeedReader(NpgsqlDataSource dataSource, IOptions<ProvenanceOptions> options, EventCatalogue catalogue)
 {
     public const int MaxPage = 500;
     private string Schema => options.Value.Schema;
@@ -46,16 +45,16 @@ public sealed class FeedReader(NpgsqlDataSource dataSource, IOptions<ProvenanceO
         var highWater = await HighWaterMarkAsync(ct);
         if (highWater <= after) return new FeedSlice([], after, highWater);
 
-        var aliases = filter.Types?.Select(t => CloudEventTypes.ToAlias(t)!).ToArray();
+        // Only catalogued types: never Marten's tombstones nor JasperFx's stream lifecycle events (see EventCatalogue).
+        var aliases = filter.Types?.Select(t => CloudEventTypes.ToAlias(t)!).ToArray() ?? catalogue.Aliases.ToArray();
         await using var command = dataSource.CreateCommand($"""
             select seq_id, id, stream_id, version, type, data::text, timestamp from {Schema}.mt_events
-            where seq_id > $1 and seq_id <= $2 and type <> 'tombstone' and type not like 'mt\_%'
-              and ($3::text[] is null or type = any($3)) and ($4::uuid is null or stream_id = $4)
+            where seq_id > $1 and seq_id <= $2 and type = any($3) and ($4::uuid is null or stream_id = $4)
             order by seq_id limit $5
             """);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = highWater });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)aliases ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = aliases, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.Document ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
 
@@ -72,9 +71,4 @@ public sealed class FeedReader(NpgsqlDataSource dataSource, IOptions<ProvenanceO
         var next = events.Count == limit ? events[^1].Sequence : highWater;
         return new FeedSlice(events, next, highWater);
     }
-
-    /// <summary>The CloudEvents types of every event the store knows, for validating <c>types</c> filters.</summary>
-    public static IReadOnlySet<string> KnownTypes(IDocumentStore store)
-        => store.Options.Events.AllKnownEventTypes().Select(t => t.EventTypeName).Where(a => !CloudEventTypes.IsInternal(a))
-            .Select(CloudEventTypes.FromAlias).ToHashSet(StringComparer.Ordinal);
 }

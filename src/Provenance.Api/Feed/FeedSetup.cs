@@ -9,12 +9,17 @@ public static class FeedSetup
     /// <summary>The change feed, its SSE stream and webhooks: options, tables, the daemon subscription and the dispatcher.</summary>
     public static IServiceCollection AddProvenanceFeed(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<FeedOptions>().Bind(configuration.GetSection(FeedOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FeedOptions>().Bind(configuration.GetSection(FeedOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => FeedOptions.IsValidPublicUrl(o.PublicUrl),
+                "Provenance:Feed:PublicUrl must be an absolute http(s) URL without a trailing slash, query or fragment.")
+            .ValidateOnStart();
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations()
             .Validate(o => o.AllowedHosts.All(h => !string.IsNullOrWhiteSpace(h)), "Provenance:Webhooks:AllowedHosts has an empty entry.")
             .Validate(o => o.InitialBackoff <= o.MaxBackoff, "Provenance:Webhooks:InitialBackoff must not exceed MaxBackoff.")
             .ValidateOnStart();
 
+        services.AddSingleton<EventCatalogue>();
+        services.AddSingleton<PublicBaseUrl>();
         services.AddSingleton<FeedReader>();
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<WebhookTargets>();

@@ -43,7 +43,7 @@ public sealed record FeedRequest(long After, int Limit, FeedFilter Filter)
 
     public static void CheckTypes(string field, IReadOnlyCollection<string> types, IDocumentStore store, FieldErrors errors)
     {
-        var known = FeedReader.KnownTypes(store);
+        var known = new EventCatalogue(store).Types;
         foreach (var unknown in types.Where(t => !known.Contains(t)))
         {
             errors.Add(field, $"'{unknown}' is not an event type; known types: {string.Join(", ", known.Order())}.");
@@ -59,7 +59,7 @@ public static class GetFeedEndpoint
     /// </summary>
     [WolverineGet("/api/feed"), Authorize(Roles = Roles.Integrator)]
     public static async Task<IResult> Get(string? after, int? limit, string? types, Guid? document, HttpContext context,
-        IDocumentStore store, FeedReader feed, IOptions<FeedOptions> options)
+        IDocumentStore store, FeedReader feed, IOptions<FeedOptions> options, PublicBaseUrl baseUrl)
     {
         var (request, problem) = FeedRequest.Parse(after, limit, types, document, store);
         if (problem is not null) return problem;
@@ -69,7 +69,7 @@ public static class GetFeedEndpoint
         var query = context.Request.Query.Where(p => p.Key != "after").Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value.ToString())}")
             .Append($"after={next}");
         context.Response.Headers.Link = $"<{context.Request.Path}?{string.Join('&', query)}>; rel=\"next\"";
-        var source = options.Value.Source;
-        return Results.Ok(new FeedPage(slice.Events.Select(e => CloudEvent.From(e, source)).ToList(), next, Cursors.Encode(slice.HighWaterMark)));
+        var (source, schemas) = (options.Value.Source, baseUrl.For(context.Request));
+        return Results.Ok(new FeedPage(slice.Events.Select(e => CloudEvent.From(e, source, schemas)).ToList(), next, Cursors.Encode(slice.HighWaterMark)));
     }
 }

@@ -21,7 +21,7 @@ public static class StreamFeedEndpoint
     /// </summary>
     [WolverineGet("/api/feed/stream"), Authorize(Roles = Roles.Integrator)]
     public static async Task Get(string? after, string? types, Guid? document, HttpContext context, IDocumentStore store, FeedReader feed,
-        IOptions<FeedOptions> options)
+        IOptions<FeedOptions> options, PublicBaseUrl baseUrl)
     {
         var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
         var resume = lastEventId.Length > 0 ? lastEventId : after;
@@ -34,6 +34,7 @@ public static class StreamFeedEndpoint
 
         var ct = context.RequestAborted;
         var settings = options.Value;
+        var schemas = baseUrl.For(context.Request);
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
@@ -52,7 +53,7 @@ public static class StreamFeedEndpoint
                 var slice = await feed.ReadAsync(position, PageSize, request.Filter, ct);
                 foreach (var e in slice.Events)
                 {
-                    var json = Encoding.UTF8.GetString(CloudEvent.From(e, settings.Source).ToUtf8Json());
+                    var json = Encoding.UTF8.GetString(CloudEvent.From(e, settings.Source, schemas).ToUtf8Json());
                     await body.WriteAsync(Encoding.UTF8.GetBytes($"id: {Cursors.Encode(e.Sequence)}\nevent: {e.CloudEventType}\ndata: {json}\n\n"), ct);
                 }
                 position = slice.Next;

@@ -12,7 +12,7 @@ namespace Provenance.Api.Feed;
 /// without retry. Too many failures in a row disable the subscription (its deliveries wait, pending, until it is resumed).
 /// </summary>
 public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<ProvenanceOptions> provenance, IOptions<WebhookOptions> options,
-    IOptions<FeedOptions> feed, WebhookSender sender, WebhookSignal signal, Identifiers ids, TimeProvider time,
+    IOptions<FeedOptions> feed, WebhookSender sender, PublicBaseUrl baseUrl, WebhookSignal signal, Identifiers ids, TimeProvider time,
     IHostApplicationLifetime lifetime, ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     public const string ClientName = "webhooks";
@@ -119,7 +119,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
 
     private async Task DeliverAsync(Claimed delivery, CancellationToken stoppingToken)
     {
-        var body = CloudEvent.From(delivery.Event, feed.Value.Source).ToUtf8Json();
+        var body = CloudEvent.From(delivery.Event, feed.Value.Source, baseUrl.WithoutRequest()).ToUtf8Json();
         var sent = await sender.SendAsync(delivery.Url, delivery.Secrets, WebhookId(delivery.Id), body, stoppingToken);
         var attempt = sent.Attempt;
         if (stoppingToken.IsCancellationRequested && attempt.StatusCode is null) return;

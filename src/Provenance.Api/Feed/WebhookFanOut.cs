@@ -29,7 +29,7 @@ public sealed partial class WebhookFanOut : SubscriptionBase
     public override Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller, IDocumentOperations operations,
         CancellationToken cancellationToken)
     {
-        var events = page.Events.Where(e => !CloudEventTypes.IsInternal(e.EventTypeName)).ToList();
+        var events = page.Events.Where(e => EventCatalogue.IsPublished(e.EventType)).ToList();
         if (events.Count > 0)
         {
             operations.QueueSqlCommand($"""

@@ -20,7 +20,14 @@ namespace Provenance.Api.Ledger;
 /// A PREMIS fixity check of one stored content of a document: the bytes were re-hashed and did (<c>pass</c>) or did not
 /// (<c>fail</c>) match the digest the document's events name. A failure is evidence; nothing repairs it.
 /// </summary>
-public sealed record FixityChecked(Guid DocumentId, string ContentDigest, string Outcome, string? Detail, string Actor);
+[System.ComponentModel.Description("A fixity check re-hashed stored content the document names and recorded the outcome.")]
+public sealed record FixityChecked(
+    Guid DocumentId,
+    [property: System.ComponentModel.Description(Documents.EventFacets.Digest),
+        System.ComponentModel.DataAnnotations.RegularExpression(Documents.EventFacets.DigestPattern)] string ContentDigest,
+    [property: System.ComponentModel.Description("pass or fail.")] string Outcome,
+    string? Detail,
+    [property: System.ComponentModel.Description(Documents.EventFacets.Actor)] string Actor);
 
 public static class FixityOutcomes
 {

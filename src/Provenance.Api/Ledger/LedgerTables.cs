@@ -263,6 +263,63 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
         await transaction.CommitAsync(ct);
     }
 
+    /// <summary>
+    /// Nodes at tree level 8 and above, once read: a stored node is a perfect subtree, so its hash never changes. A proof then reads
+    /// its leaf and that leaf's level-0 hash tile in one query and takes the rest from here (about N/128 hashes for N leaves).
+    /// </summary>
+    readonly System.Collections.Concurrent.ConcurrentDictionary<NodeId, byte[]> _upperNodes = new();
+    const int UpperNodeLimit = 200_000;
+
+    /// <summary>
+    /// The inclusion proof of the event at <paramref name="sequence"/> in the tree of <paramref name="treeSize"/> leaves, and its leaf
+    /// (null when the event has no leaf yet, or is not among the first <paramref name="treeSize"/>): one round trip reads the leaf with
+    /// its level-0 hash tile (the siblings below level 8), the nodes above come from <see cref="_upperNodes"/>, and only those not seen
+    /// before cost a second query.
+    /// </summary>
+    public async Task<(StoredLeaf? Leaf, InclusionProof? Proof)> InclusionAsync(long sequence, long treeSize, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"select {LeafColumns}, t.hashes from {T(LedgerTables.Leaves)} l " +
+            $"left join {T(LedgerTables.Tiles)} t on t.level = 0 and t.idx = l.leaf_index >> 8 where l.seq_id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = sequence });
+        var rows = await ReadAllAsync(command, r => (ReadLeaf(r), r.IsDBNull(r.GetOrdinal("hashes")) ? null : (byte[])r["hashes"]), ct);
+        if (rows.Count == 0) return (null, null);
+        var (leaf, tile) = rows[0];
+        if (leaf.LeafIndex >= treeSize) return (leaf, null);
+        var plan = ProofPlan.ForInclusion(leaf.LeafIndex, treeSize);
+        var hashes = new byte[plan.Nodes.Count][];
+        var missing = new List<int>();
+        for (var i = 0; i < plan.Nodes.Count; i++)
+        {
+            var id = plan.Nodes[i];
+            if (id.Level < TlogTiles.Height && FromTile(tile, leaf.LeafIndex >> TlogTiles.Height, id) is { } fromTile) hashes[i] = fromTile;
+            else if (_upperNodes.TryGetValue(id, out var cached)) hashes[i] = cached;
+            else missing.Add(i);
+        }
+        if (missing.Count > 0)
+        {
+            var found = await FindNodesAsync(missing.Select(i => plan.Nodes[i]).ToList(), ct);
+            foreach (var i in missing)
+            {
+                var id = plan.Nodes[i];
+                hashes[i] = found.TryGetValue(id, out var hash) ? hash : throw new KeyNotFoundException($"Merkle node {id} is not stored.");
+                if (id.Level >= TlogTiles.Height && _upperNodes.Count < UpperNodeLimit) _upperNodes.TryAdd(id, hash);
+            }
+        }
+        return (leaf, plan.Assemble(hashes));
+    }
+
+    /// <summary>Node <paramref name="id"/> (below level 8) recomputed from the level-0 tile it lies in, when that tile holds all its leaves.</summary>
+    static byte[]? FromTile(byte[]? tile, long tileIndex, NodeId id)
+    {
+        if (tile is null) return null;
+        var first = id.Index << id.Level;
+        if (first >> TlogTiles.Height != tileIndex) return null;
+        var position = (int)(first & (TlogTiles.Width - 1));
+        var count = 1 << id.Level;
+        return (position + count) * MerkleHash.Size <= tile.Length ? TlogTiles.SubtreeHash(tile, position, count) : null;
+    }
+
     public byte[] GetNode(int level, long index) =>
         GetNodesAsync([new NodeId(level, index)]).AsTask().GetAwaiter().GetResult()[0];
 

@@ -30,16 +30,19 @@ public static class ProofEndpoints
         if (format is not (null or "json" or TlogProofFormat)) errors.Add("format", $"'format' is json (the default) or {TlogProofFormat}.");
         if (errors.Any) return Problems.Invalid(errors);
 
-        var leaf = await ledger.LeafBySequenceAsync(sequence!.Value, ct);
-        if (leaf is null) return Problems.Result(Problems.NotFound, $"No leaf for sequence {sequence}: no such event, or the daemon has not reached it yet.");
+        // The latest checkpoint's size is in the tree by construction; only a size the client names is checked against the tree.
         var size = treeSize ?? (await checkpoints.LatestAsync(ct))?.TreeSize;
         if (size is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet; name a treeSize.");
-        var (current, _) = await ledger.TreeStateAsync(ct);
-        if (size > current) return Problems.Invalid(new FieldErrors().Add("treeSize", $"The tree has {current} leaves, fewer than {size}."));
-        if (leaf.LeafIndex >= size)
+        if (treeSize is not null)
+        {
+            var (current, _) = await ledger.TreeStateAsync(ct);
+            if (size > current) return Problems.Invalid(new FieldErrors().Add("treeSize", $"The tree has {current} leaves, fewer than {size}."));
+        }
+        var (leaf, proof) = await ledger.InclusionAsync(sequence!.Value, size.Value, ct);
+        if (leaf is null) return Problems.Result(Problems.NotFound, $"No leaf for sequence {sequence}: no such event, or the daemon has not reached it yet.");
+        if (proof is null)
             return Problems.Invalid(new FieldErrors().Add("treeSize", $"Leaf {leaf.LeafIndex} is not in a tree of {size} leaves."));
 
-        var proof = await ProofPlan.ForInclusion(leaf.LeafIndex, size.Value).ExecuteAsync(ledger, ct);
         if (format == TlogProofFormat)
         {
             var signed = await checkpoints.AtSizeAsync(size.Value, ct);

@@ -110,7 +110,7 @@ public sealed class CollectionReports(LedgerDatabase ledger, ProvenanceReports r
         if (leaves.Count == 0) return null;
         var checkpoint = await checkpoints.EarliestCoveringAsync(leaves.Max(l => l.LeafIndex) + 1, ct) ?? await checkpoints.LatestAsync(ct);
         var proof = await proofs.AgainstAsync(id, leaves, checkpoint!, ct);
-        return ProvenanceReports.Build(events, proof, period.To);
+        return await reports.DescribeAgentsAsync(ProvenanceReports.Build(events, proof, period.To), ct);
     }
 
     static byte[] CsvRows(ProvenanceReport report, ReportPeriod period)

@@ -206,7 +206,7 @@ public static class PdfReport
             const int shown = 8;
             foreach (var v in report.Verifications.Take(shown))
                 layout.Block(layout.Wrap($"• {v.Verdict.ToUpperInvariant()} by {v.Method}, revision {v.Revision}{(v.Language is null ? "" : $" ({v.Language})")}"
-                                         + (v.Claim is null ? "" : $": “{Shorten(v.Claim.Quote, 90)}”") + $" — {v.Actor}", 9, dx: 8, width: Content - 8), 1);
+                                         + (v.Claim is null ? "" : $": “{Shorten(v.Claim.Quote, 90)}”") + $" — {report.Label(v.Actor)}", 9, dx: 8, width: Content - 8), 1);
             if (report.Verifications.Count > shown) layout.Text($"and {report.Verifications.Count - shown} more (see Verifications).", 9, color: Muted);
         }
 
@@ -263,7 +263,7 @@ public static class PdfReport
                 [.. layout.Wrap(EventName(e.Kind), 8.5f, bold: true, width: columns[1].Item2 - 6),
                     .. layout.Wrap(e.EventType, 7, width: columns[1].Item2 - 6, color: Faint),
                     .. layout.Wrap($"seq {e.Sequence}, v{e.Version}", 7, width: columns[1].Item2 - 6, color: Faint)],
-                layout.Wrap(e.Actor, 8.5f, width: columns[2].Item2 - 6),
+                layout.Wrap(report.Label(e.Actor), 8.5f, width: columns[2].Item2 - 6),
                 whatLines,
             ];
         }));
@@ -290,7 +290,7 @@ public static class PdfReport
         foreach (var r in report.Revisions)
         {
             var lines = layout.Wrap($"Revision {r.Revision} — {(r.BaseRevision is null ? "original" : $"from revision {r.BaseRevision}: {Diff(r)}")}", 10, bold: true);
-            lines.AddRange(layout.Wrap($"{Time(r.RecordedAt)} by {r.Actor}; {r.MediaType}, {Bytes(r.Size)}", 9, dx: 12, width: Content - 12));
+            lines.AddRange(layout.Wrap($"{Time(r.RecordedAt)} by {report.Label(r.Actor)}; {r.MediaType}, {Bytes(r.Size)}", 9, dx: 12, width: Content - 12));
             lines.AddRange(layout.Wrap(r.ContentDigest, 8, dx: 12, width: Content - 12, color: Muted));
             layout.Block(lines);
         }
@@ -301,7 +301,7 @@ public static class PdfReport
         {
             var flags = (t.Outdated ? " — OUTDATED: its source is older than the current revision" : "") + (t.Superseded ? " — superseded" : "");
             var lines = layout.Wrap($"{t.Language} from revision {t.SourceRevision} by {t.Translator} ({MethodName(t.Method)}){flags}", 10, bold: true);
-            lines.AddRange(layout.Wrap($"{Time(t.RecordedAt)} recorded by {t.Actor}; {t.MediaType}, {Bytes(t.Size)}", 9, dx: 12, width: Content - 12));
+            lines.AddRange(layout.Wrap($"{Time(t.RecordedAt)} recorded by {report.Label(t.Actor)}; {t.MediaType}, {Bytes(t.Size)}", 9, dx: 12, width: Content - 12));
             lines.AddRange(layout.Wrap(t.ContentDigest, 8, dx: 12, width: Content - 12, color: Muted));
             if (t.Reason is not null) lines.AddRange(layout.Wrap(t.Reason, 9, dx: 12, width: Content - 12, color: Muted));
             layout.Block(lines);
@@ -315,7 +315,7 @@ public static class PdfReport
             if (v.Claim is not null) lines.AddRange(layout.Wrap($"Claim: “{v.Claim.Quote}”", 9, dx: 12, width: Content - 12));
             foreach (var evidence in v.Evidence) lines.AddRange(layout.Wrap($"Evidence: {evidence}", 9, dx: 12, width: Content - 12));
             if (v.Notes is not null) lines.AddRange(layout.Wrap($"Notes: {v.Notes}", 9, dx: 12, width: Content - 12, color: Muted));
-            lines.AddRange(layout.Wrap($"{Time(v.VerifiedAt)} by {v.Actor}", 8, dx: 12, width: Content - 12, color: Faint));
+            lines.AddRange(layout.Wrap($"{Time(v.VerifiedAt)} by {report.Label(v.Actor)}", 8, dx: 12, width: Content - 12, color: Faint));
             layout.Block(lines);
         }
 

@@ -152,7 +152,10 @@ public static class PremisReport
         {
             xml.WriteStartElement("agent", Namespace);
             Identifier(xml, "agentIdentifier", Local, name);
-            xml.WriteElementString("agentName", Namespace, name);
+            // The person's persistent identifier (ORCID or ISNI, from the people directory) beside the local login.
+            if (report.Agent(name) is { Identifier: { } uri })
+                Identifier(xml, "agentIdentifier", uri.StartsWith("https://orcid.org/", StringComparison.Ordinal) ? "ORCID" : "ISNI", uri);
+            xml.WriteElementString("agentName", Namespace, report.Label(name));
             Authority(xml, "agentType", software ? "software" : "person", "agentType", "http://id.loc.gov/vocabulary/preservation/agentType",
                 $"http://id.loc.gov/vocabulary/preservation/agentType/{(software ? "sof" : "per")}");
             xml.WriteEndElement();

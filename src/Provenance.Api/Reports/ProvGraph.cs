@@ -39,6 +39,7 @@ public sealed record ProvGraph(IReadOnlyList<ProvNode> Entities, IReadOnlyList<P
         ["pv"] = PvNamespace,
         ["doc"] = "urn:provenance:document:",
         ["agent"] = "urn:provenance:agent:",
+        ["foaf"] = "http://xmlns.com/foaf/0.1/",
     };
 
     public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
@@ -65,8 +66,12 @@ public sealed record ProvGraph(IReadOnlyList<ProvNode> Entities, IReadOnlyList<P
         var agents = new Dictionary<QName, ProvNode>();
         var relations = new List<ProvRelation>();
 
+        // A person is named by the people directory when it knows the login: foaf:name and the ORCID/ISNI URI (pv:identifier).
         void Person(string name, string role) => agents.TryAdd(Agent(name), new ProvNode(Agent(name), "agent", [Prov("Person")],
-            [("prov:label", ProvValue.Of(name)), ("pv:role", ProvValue.Of(role))]));
+            [("prov:label", ProvValue.Of(report.Label(name))), ("pv:role", ProvValue.Of(role)),
+             .. role == "actor" ? [("pv:login", ProvValue.Of(name))] : Array.Empty<(string, ProvValue)>(),
+             .. report.Agent(name) is { DisplayName: { Length: > 0 } display } ? [("foaf:name", ProvValue.Of(display))] : Array.Empty<(string, ProvValue)>(),
+             .. report.Agent(name) is { Identifier: { } uri } ? [("pv:identifier", new ProvValue(uri, "xsd:anyURI"))] : Array.Empty<(string, ProvValue)>()]));
         void Tool(string name) => agents.TryAdd(Agent(name), new ProvNode(Agent(name), "agent", [Prov("SoftwareAgent")],
             [("prov:label", ProvValue.Of(name)), ("pv:role", ProvValue.Of("tool"))]));
         void Act(ReportEvent e, string type, params (string, ProvValue)[] extra)

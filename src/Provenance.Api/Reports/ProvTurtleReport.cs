@@ -19,7 +19,7 @@ public static class ProvTurtleReport
     public static string Write(ProvGraph graph)
     {
         var text = new StringBuilder();
-        foreach (var (prefix, ns) in ProvGraph.Prefixes.Where(p => p.Key is "prov" or "xsd" or "pv")) text.Append($"@prefix {prefix}: <{ns}> .\n");
+        foreach (var (prefix, ns) in ProvGraph.Prefixes.Where(p => p.Key is "prov" or "xsd" or "pv" or "foaf")) text.Append($"@prefix {prefix}: <{ns}> .\n");
         text.Append("@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n");
         var bySubject = graph.Relations.ToLookup(r => r.Subject);
         foreach (var (node, klass) in graph.Entities.Select(n => (n, "prov:Entity")).Concat(graph.Activities.Select(n => (n, "prov:Activity")))

@@ -21,7 +21,16 @@ public sealed record ProvenanceReport(
     IReadOnlyList<ReportVerdict> Verifications,
     IReadOnlyList<ReportFixityCheck> FixityChecks,
     ReportLineage Lineage,
-    ReportIntegrity Integrity);
+    ReportIntegrity Integrity)
+{
+    /// <summary>The people (and tools) the events name, as the people directory describes them when the report is made.</summary>
+    public IReadOnlyList<Access.ReportAgent> Agents { get; init; } = [];
+
+    /// <summary>How the report names a login: its display name, or the login itself.</summary>
+    public string Label(string login) => Agents.FirstOrDefault(a => a.Name == login)?.Label ?? login;
+
+    public Access.ReportAgent? Agent(string login) => Agents.FirstOrDefault(a => a.Name == login);
+}
 
 public sealed record ReportDocument(Guid Id, string Title, string Language, string MediaType, int CurrentRevision, string ContentDigest, long Size,
     string? OriginalFileName, string? SourceUri, string? Publisher, DateTimeOffset? PublishedAt, string Channel,
@@ -79,7 +88,7 @@ public sealed record StoredEvent(long Sequence, Guid StreamId, long Version, str
 }
 
 /// <summary>Reads a document's events with plain SQL and builds its <see cref="ProvenanceReport"/>.</summary>
-public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proofs, CheckpointWriter checkpoints, TimeProvider time)
+public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proofs, CheckpointWriter checkpoints, TimeProvider time, Marten.IDocumentStore store)
 {
     public const string Format = ReportVerifier.Format;
 
@@ -109,7 +118,14 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
                 $"Event {newest.Sequence} of this document is not in the ledger's tree yet. Try again shortly.",
                 extensions: new Dictionary<string, object?> { ["sequence"] = newest.Sequence }));
         }
-        return (Build(events, await proofs.AgainstAsync(id, leaves, checkpoint, ct), time.GetUtcNow()), null);
+        return (await DescribeAgentsAsync(Build(events, await proofs.AgainstAsync(id, leaves, checkpoint, ct), time.GetUtcNow()), ct), null);
+    }
+
+    /// <summary>The report with its <see cref="ProvenanceReport.Agents"/>: one query of the people directory for the logins its events name.</summary>
+    public async Task<ProvenanceReport> DescribeAgentsAsync(ProvenanceReport report, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        return report with { Agents = await Access.PeopleDirectory.DescribeAsync(session, report.Events.Select(e => e.Actor), ct) };
     }
 
     public async Task<IReadOnlyList<StoredEvent>> EventsOfAsync(Guid id, CancellationToken ct)

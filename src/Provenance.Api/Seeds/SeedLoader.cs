@@ -8,7 +8,10 @@ using Provenance.Api.Documents;
 namespace Provenance.Api.Seeds;
 
 /// <summary>A corpus's provenance story, as data: per document, the steps people took, in order (seeds/manifest.json).</summary>
-public sealed record SeedManifest(string Corpus, string? Description, List<SeedDocument> Documents);
+public sealed record SeedManifest(string Corpus, string? Description, List<SeedDocument> Documents, List<SeedPerson>? People = null);
+
+/// <summary>The person behind a login the steps name (the people directory, <see cref="Access.PeopleDirectory"/>).</summary>
+public sealed record SeedPerson(string Login, string? DisplayName, string? Identifier);
 
 public sealed record SeedDocument(string Key, List<SeedStep> Steps);
 
@@ -55,6 +58,7 @@ public sealed class SeedLoader(IDocumentStore store, IMessageBus bus, ILogger<Se
         var manifest = JsonSerializer.Deserialize<SeedManifest>(await File.ReadAllBytesAsync(manifestPath, ct), json)
                        ?? throw new InvalidDataException($"{manifestPath} is empty.");
         var folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
+        await DescribePeopleAsync(manifest, ct);
 
         await using (var query = store.QuerySession())
         {
@@ -78,6 +82,21 @@ public sealed class SeedLoader(IDocumentStore store, IMessageBus bus, ILogger<Se
         await session.SaveChangesAsync(ct);
         logger.LogInformation("Seed corpus {Corpus} loaded: {Count} documents", manifest.Corpus, loaded.Documents.Count);
         return loaded;
+    }
+
+    /// <summary>The manifest's people, validated like the API's <c>PUT /api/people/{login}</c>; re-run on every start (it only replaces what they say).</summary>
+    private async Task DescribePeopleAsync(SeedManifest manifest, CancellationToken ct)
+    {
+        if (manifest.People is not { Count: > 0 } people) return;
+        await using var session = store.LightweightSession();
+        foreach (var person in people)
+        {
+            var errors = new Http.FieldErrors();
+            var identifier = Access.PersonIdentifiers.Check(errors, person.DisplayName, person.Identifier);
+            if (errors.Any) throw new InvalidDataException($"people entry '{person.Login}': {errors.Summary()}");
+            await Access.PeopleDirectory.DescribeAsync(session, person.Login, person.DisplayName, identifier, ct);
+        }
+        await session.SaveChangesAsync(ct);
     }
 
     public static Guid DocumentId(string corpus, string key)

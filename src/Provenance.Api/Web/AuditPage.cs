@@ -59,6 +59,7 @@ public static class AuditPage
             var ids = page.Select(e => e.DocumentId).Distinct().ToArray();
             var titles = ids.Length == 0 ? new Dictionary<Guid, DocumentView>()
                 : (await session.LoadManyAsync<DocumentView>(http.RequestAborted, ids)).ToDictionary(d => d.Id);
+            await ui.KnowPeopleAsync(session, page.Select(e => e.Actor));
             results = Table(ui, page, next, titles);
         }
         var q = http.Request.Query;
@@ -121,7 +122,7 @@ public static class AuditPage
                 <td data-label="{ui.T("audit.when")}" class="when">{Time(e.Timestamp, ui)}</td>
                 <td data-label="{ui.T("audit.type")}">{ui.T("type." + e.Type)}</td>
                 <td data-label="{ui.T("audit.document")}">{title} <span class="hint">· r{e.Revision}{(e.Language is null ? "" : " · " + e.Language)}</span></td>
-                <td data-label="{ui.T("audit.actor")}">{e.Actor}</td>
+                <td data-label="{ui.T("audit.actor")}">{ui.Person(e.Actor)}</td>
                 <td data-label="{ui.T("doc.reason")}"{(e.Reason is { Length: > ReasonLength } ? H($" title=\"{e.Reason}\"") : Markup.Empty)}>{(e.Reason is null ? "" : DocumentPage.Shorten(e.Reason, ReasonLength))}{(e.Verdict is null ? Markup.Empty : H($" {DocumentsPage.VerdictBadge(ui, e.Verdict)}"))}</td>
                 </tr>
                 """);

@@ -94,6 +94,7 @@ public static class DocumentPage
         var readOnly = asOf is not null;
         var action = ui.Http.Request.Query["action"].ToString();
         var translationRecords = records.Translations.Where(t => t.Version <= view.Version).ToList();
+        await ui.KnowPeopleAsync(session, history.Select(h => h.Actor).Concat(revisions.Select(r => r.Actor)).Concat(translationRecords.Select(t => t.Actor)));
         var errorSummary = form is null ? Markup.Empty : Layout.Errors(ui, form.Errors, form.Message, FormPrefix(form.Form));
         var body = H($"""
             {errorSummary}
@@ -317,7 +318,7 @@ public static class DocumentPage
                     <td data-label="{ui.T("doc.source-revision")}"><a href="/documents/{view.Id}?revision={t.SourceRevision}#text">{ui.T("doc.revision-n", t.SourceRevision)}</a></td>
                     <td data-label="{ui.T("doc.status")}">{status}</td>
                     <td data-label="{ui.T("doc.translator")}">{t.Translator} <span class="hint">({ui.T("method." + t.Method)})</span></td>
-                    <td data-label="{ui.T("doc.recorded")}">{Time(t.RecordedAt, ui)} · {t.Actor}</td>
+                    <td data-label="{ui.T("doc.recorded")}">{Time(t.RecordedAt, ui)} · {ui.Person(t.Actor)}</td>
                     <td data-label="{ui.T("doc.links")}">{Join(links.Select((l, k) => k == 0 ? l : H($" · {l}")))}</td>
                     </tr>
                     """);
@@ -375,7 +376,7 @@ public static class DocumentPage
             return H($"""
                 <li id="event-{h.Version}">
                 <p class="what">{what}{(h.Language is not null && h.Type == "document_ingested" ? H($" <span class=\"hint\">({h.Language})</span>") : Markup.Empty)}{(unproved.Contains(h.Version) ? H($" <span class=\"badge bad\">{ui.T("event.ledger-mismatch")}</span>") : Markup.Empty)}</p>
-                <p class="meta">{Time(h.Timestamp, ui)} · {ui.T("event.by")} <strong>{h.Actor}</strong></p>
+                <p class="meta">{Time(h.Timestamp, ui)} · {ui.T("event.by")} <strong>{ui.Person(h.Actor)}</strong></p>
                 {(h.Reason is null ? Markup.Empty : H($"<p class=\"why\"><span class=\"visually-hidden\">{ui.T("event.why")} </span>“{h.Reason}”</p>"))}
                 {(h.ClaimQuote is null ? Markup.Empty : H($"<p>{ui.T("doc.claim")}: <q lang=\"{h.Language ?? view.Language}\">{h.ClaimQuote}</q></p>"))}
                 <p>{links}</p>
@@ -390,7 +391,7 @@ public static class DocumentPage
         var rows = revisions.Select(r => H($"""
             <tr>
             <th scope="row"><a href="/documents/{view.Id}?revision={r.Revision}#text">{ui.T("doc.revision-n", r.Revision)}</a></th>
-            <td data-label="{ui.T("doc.recorded")}">{Time(r.RecordedAt, ui)} · {r.Actor}</td>
+            <td data-label="{ui.T("doc.recorded")}">{Time(r.RecordedAt, ui)} · {ui.Person(r.Actor)}</td>
             <td data-label="{ui.T("doc.changes")}">{(r.Revision == 1 ? "—" : $"+{r.LinesAdded} −{r.LinesRemoved}")}</td>
             <td data-label="{ui.T("doc.reason")}">{r.Reason}</td>
             <td data-label="{ui.T("doc.links")}"><a href="{ContentLink(view.Id, r.Revision, null)}" download>{ui.T("doc.download")}</a></td>

@@ -33,6 +33,26 @@ public sealed class UiContext
 
     public string T(string key, params object[] args) => string.Format(Culture, Strings.Get(Language, key), args);
 
+    /// <summary>What the people directory says of the logins this page names (<see cref="KnowPeopleAsync"/>); empty until asked.</summary>
+    public IReadOnlyDictionary<string, ReportAgent> People { get; private set; } = new Dictionary<string, ReportAgent>();
+
+    /// <summary>One query for every login the page will show.</summary>
+    public async Task KnowPeopleAsync(Marten.IQuerySession session, IEnumerable<string> logins)
+        => People = (await PeopleDirectory.DescribeAsync(session, logins, Http.RequestAborted)).ToDictionary(a => a.Name, StringComparer.Ordinal);
+
+    /// <summary>
+    /// A person as pages show them: the display name (a link to the ORCID or ISNI record when there is one) with the login
+    /// beside it, or the login alone when the directory does not know it.
+    /// </summary>
+    public Markup Person(string login)
+    {
+        if (!People.TryGetValue(login, out var agent) || agent.DisplayName is not { Length: > 0 } name || name == login) return Html.H($"{login}");
+        var shown = agent.Identifier is { } uri
+            ? Html.H($"<a class=\"person\" href=\"{uri}\" rel=\"noopener noreferrer\">{name}</a>")
+            : Html.H($"<span class=\"person\">{name}</span>");
+        return Html.H($"{shown} <span class=\"hint login\">({login})</span>");
+    }
+
     public string FormatTime(DateTimeOffset at) => at.UtcDateTime.ToString(Language == "fr" ? "d MMM yyyy HH:mm 'UTC'" : "d MMM yyyy HH:mm 'UTC'", Culture);
 
     /// <summary>The hidden antiforgery field every form that changes something carries.</summary>

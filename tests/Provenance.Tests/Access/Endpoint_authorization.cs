@@ -13,7 +13,8 @@ namespace Provenance.Tests.Access;
 /// </summary>
 public sealed class Endpoint_authorization(AppFixture fixture) : IntegrationContext(fixture)
 {
-    private static readonly string[] PublicPrefixes = ["/health/", "/openapi", "/docs"];
+    /// <summary>Public by design: the event catalogue's schemas (and the AsyncAPI document, outside /api/) describe the API, not data.</summary>
+    private static readonly string[] PublicPrefixes = ["/health/", "/openapi", "/docs", "/api/events/schemas"];
     /// <summary>Public by design: anyone may fetch the ledger's verifier key and its latest signed checkpoint.</summary>
     private static readonly string[] PublicEndpoints = ["/api/ledger/key", "/api/ledger/checkpoint"];
 

@@ -19,6 +19,8 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
         { "POST", "/api/keys", [Roles.Admin] },
         { "GET", "/api/keys", [Roles.Admin] },
         { "DELETE", "/api/keys/{id}", [Roles.Admin] },
+        { "PUT", "/api/people/{login}", [Roles.Admin] },
+        { "GET", "/api/people", Roles.All.ToArray() },
         { "GET", "/api/documents/{id}/history", Roles.All.ToArray() },
         { "GET", "/api/documents/{id}/revisions", Roles.All.ToArray() },
         { "GET", "/api/documents/{id}/revisions/{n}", Roles.All.ToArray() },
@@ -57,7 +59,7 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
     [Theory, MemberData(nameof(Endpoints))]
     public async Task Without_a_key_every_endpoint_is_401_and_with_the_wrong_role_403(string method, string template, string[] allowed)
     {
-        var url = template.Replace("{id}", Guid.NewGuid().ToString()).Replace("{deliveryId}", Guid.NewGuid().ToString()).Replace("{n}", "1");
+        var url = template.Replace("{id}", Guid.NewGuid().ToString()).Replace("{deliveryId}", Guid.NewGuid().ToString()).Replace("{n}", "1").Replace("{login}", "someone");
         var events = await EventCountAsync();
 
         var anonymous = await Host.Scenario(s =>
@@ -96,6 +98,7 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
             case "GET": s.Get.Url(url); break;
             case "DELETE": s.Delete.Url(url); break;
             case "PATCH": s.Patch.Json(new { }).ToUrl(url); break;
+            case "PUT": s.Put.Json(new { }).ToUrl(url); break;
             default: s.Post.Json(new { }).ToUrl(url); break;
         }
     }

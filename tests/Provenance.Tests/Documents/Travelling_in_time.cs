@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Provenance.Api.Documents;
 using Shouldly;
 
@@ -108,6 +109,133 @@ public sealed class Travelling_in_time(AppFixture fixture) : ArchiveContext(fixt
             $"<{baseUri}/api/documents/{id}/content?revision=1>;rel=\"first memento\";datetime=\"{Rfc1123(t)}\"",
             $"<{baseUri}/api/documents/{id}/content?revision=2>;rel=\"last memento\";datetime=\"{Rfc1123(t.AddMinutes(30))}\"") + "\n");
         await ShouldBeProblemAsync(await GetAsync($"/api/documents/{Guid.NewGuid()}/timemap"), 404, "not-found");
+    }
+}
+
+/// <summary>RFC 7089 §4: every memento says when it was recorded and links to its original, its TimeGate and its TimeMap.</summary>
+public sealed class Reading_mementos(AppFixture fixture) : ArchiveContext(fixture)
+{
+    private const string Base = "http://localhost";
+    private static string Rfc1123(DateTimeOffset t) => t.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);
+
+    /// <summary>The links of a <c>Link</c> header (RFC 8288) or a TimeMap (RFC 6690): target, rel and datetime.</summary>
+    private static List<(string Target, string[] Rels, string? Datetime)> Links(string header)
+        => Regex.Matches(header, "<([^>]*)>((?:\\s*;\\s*[a-z]+=\"[^\"]*\")*)").Select(m => (
+            m.Groups[1].Value,
+            Regex.Match(m.Groups[2].Value, "rel=\"([^\"]*)\"").Groups[1].Value.Split(' '),
+            Regex.Match(m.Groups[2].Value, "datetime=\"([^\"]*)\"") is { Success: true } d ? d.Groups[1].Value : null)).ToList();
+
+    private static string Target(IEnumerable<(string Target, string[] Rels, string? Datetime)> links, string rel)
+        => links.Where(l => l.Rels.Contains(rel)).ShouldHaveSingleItem($"one rel=\"{rel}\"").Target;
+
+    /// <summary>Steps the clock to just after the next whole second: each memento in a second of its own, less than a second apart.</summary>
+    private void NextSecond(int milliseconds)
+    {
+        var now = Now;
+        Fixture.Clock.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerSecond - now.Ticks % TimeSpan.TicksPerSecond) + TimeSpan.FromMilliseconds(milliseconds));
+    }
+
+    private async Task<(Guid Id, DateTimeOffset Ingested, DateTimeOffset Edited, DateTimeOffset Translated)> StoryAsync()
+    {
+        NextSecond(900);
+        var ingested = Now;
+        var doc = await IngestAsync("Memento, first.\n", "en", "Memento story");
+        NextSecond(100);
+        var translated = Now;
+        await TranslateAsync(doc.Id, "fr", "Memento, premier.\n");
+        NextSecond(650);
+        var edited = Now;
+        await EditAsync(doc.Id, 1, "Memento, second.\n");
+        NextSecond(0);
+        return (doc.Id, ingested, edited, translated);
+    }
+
+    [Fact]
+    public async Task A_memento_answers_with_its_datetime_and_links_to_its_original_timegate_and_timemap()
+    {
+        var (id, ingested, edited, translated) = await StoryAsync();
+        var original = $"{Base}/api/documents/{id}/content";
+
+        foreach (var (revision, at) in new[] { (1, ingested), (2, edited) })
+        {
+            var memento = await GetAsync($"/api/documents/{id}/content?revision={revision}");
+            memento.Context.Response.StatusCode.ShouldBe(200);
+            var headers = memento.Context.Response.Headers;
+            headers["Memento-Datetime"].ToString().ShouldBe(Rfc1123(at));
+            var links = Links(headers.Link.ToString());
+            Target(links, "original").ShouldBe(original);
+            Target(links, "timegate").ShouldBe(original);
+            Target(links, "timemap").ShouldBe($"{Base}/api/documents/{id}/timemap");
+        }
+
+        var translation = await GetAsync($"/api/documents/{id}/content?language=fr&revision=1");
+        (await translation.ReadAsTextAsync()).ShouldBe("Memento, premier.\n");
+        translation.Context.Response.Headers["Memento-Datetime"].ToString().ShouldBe(Rfc1123(translated));
+        var translationLinks = Links(translation.Context.Response.Headers.Link.ToString());
+        Target(translationLinks, "original").ShouldBe($"{original}?language=fr");
+        Target(translationLinks, "timegate").ShouldBe($"{original}?language=fr");
+        Target(translationLinks, "timemap").ShouldBe($"{Base}/api/documents/{id}/timemap?language=fr");
+
+        // The original resource is its own TimeGate and names its TimeMap; it is no memento.
+        var current = await GetAsync($"/api/documents/{id}/content");
+        current.Context.Response.Headers.ContainsKey("Memento-Datetime").ShouldBeFalse();
+        current.Context.Response.Headers.Vary.ToString().ShouldContain("accept-datetime");
+        var currentLinks = Links(current.Context.Response.Headers.Link.ToString());
+        Target(currentLinks, "timegate").ShouldBe(original);
+        Target(currentLinks, "timemap").ShouldBe($"{Base}/api/documents/{id}/timemap");
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("fr")]
+    public async Task Each_mementos_advertised_datetime_sent_back_as_accept_datetime_selects_that_memento(string? language)
+    {
+        var (id, _, _, _) = await StoryAsync();
+        if (language is not null)
+        {
+            // A second translation of revision 1 is a memento of its own, then one of revision 2.
+            NextSecond(300);
+            await TranslateAsync(id, "fr", "Memento, premier, retraduit.\n", sourceRevision: 1);
+            NextSecond(300);
+            await TranslateAsync(id, "fr", "Memento, deuxième.\n", sourceRevision: 2);
+            NextSecond(0);
+        }
+        var query = language is null ? "" : $"?language={language}";
+
+        var timemap = await GetAsync($"/api/documents/{id}/timemap{query}");
+        timemap.Context.Response.StatusCode.ShouldBe(200, await timemap.ReadAsTextAsync());
+        var mementos = Links(await timemap.ReadAsTextAsync()).Where(l => l.Rels.Contains("memento")).ToList();
+        mementos.Count.ShouldBe(language is null ? 2 : 3);
+        mementos.Select(m => m.Target).Distinct().Count().ShouldBe(mementos.Count, "each memento has a URI of its own");
+
+        foreach (var (uri, _, datetime) in mementos)
+        {
+            var memento = await GetAsync(uri[Base.Length..]);
+            memento.Context.Response.StatusCode.ShouldBe(200);
+            var advertised = memento.Context.Response.Headers["Memento-Datetime"].ToString();
+            advertised.ShouldBe(datetime, "the TimeMap and the memento agree on its datetime");
+
+            var selected = await GetAsync($"/api/documents/{id}/content{query}", headers: ("Accept-Datetime", advertised));
+            selected.Context.Response.StatusCode.ShouldBe(200);
+            (Base + selected.Context.Response.Headers.ContentLocation).ShouldBe(uri);
+            selected.Context.Response.Headers["Memento-Datetime"].ToString().ShouldBe(advertised);
+            (await selected.ReadAsTextAsync()).ShouldBe(await memento.ReadAsTextAsync());
+        }
+    }
+
+    [Fact]
+    public async Task A_translation_memento_is_named_by_its_version_and_bad_memento_queries_are_problems()
+    {
+        var (id, _, _, _) = await StoryAsync();
+        await ShouldBeProblemAsync(await GetAsync($"/api/documents/{id}/content?version=2"), 422, "validation");
+        await ShouldBeProblemAsync(await GetAsync($"/api/documents/{id}/content?language=fr&version=999"), 404, "not-found");
+        await ShouldBeProblemAsync(await GetAsync($"/api/documents/{id}/content?language=fr&revision=2&version=2"), 404, "not-found");
+        await ShouldBeProblemAsync(await GetAsync($"/api/documents/{id}/timemap?language=de"), 404, "not-found");
+        await ShouldBeProblemAsync(await GetAsync($"/api/documents/{id}/timemap?language=not_a_tag!"), 422, "validation");
+
+        // The document's own language asked by name is the own-language TimeMap.
+        (await (await GetAsync($"/api/documents/{id}/timemap?language=en")).ReadAsTextAsync())
+            .ShouldBe(await (await GetAsync($"/api/documents/{id}/timemap")).ReadAsTextAsync());
     }
 }
 

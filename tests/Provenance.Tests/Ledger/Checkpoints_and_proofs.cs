@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Provenance.Api.Ledger;
 using System.Text.Json;
 using Npgsql;
 using Provenance.Api.Access;
@@ -77,6 +79,38 @@ public sealed class Checkpoints_and_proofs(AppFixture fixture) : LedgerContext(f
             single.GetProperty("leafIndex").GetInt64().ShouldBe(leafIndex);
             single.GetProperty("auditPath").EnumerateArray().Select(Bytes).ShouldBe(path);
         }
+    }
+
+    [Fact]
+    public async Task Inclusion_proofs_read_from_the_leafs_hash_tile_and_cached_upper_nodes_equal_proofs_from_the_stored_nodes_at_every_tile_edge()
+    {
+        // Enough leaves for two full level-0 tiles and a partial third, whatever other tests appended before.
+        var batch = Enumerable.Range(0, 300).Select(i => new { title = $"Tile edge {i}", language = "en", content = $"Leaf text {i}.\n" }).ToArray();
+        (await As(Roles.Contributor, s => s.Post.Json(new { documents = batch }).ToUrl("/api/documents/batch"))).Context.Response.StatusCode.ShouldBe(201);
+        await WaitForLedgerAsync();
+        var ledger = Host.Services.GetRequiredService<LedgerDatabase>();
+        var (size, _) = await ledger.TreeStateAsync(CancellationToken.None);
+        size.ShouldBeGreaterThan(520);
+
+        var leaves = await ledger.LeafPageAsync(0, (int)size, CancellationToken.None);
+        var checkedProofs = 0;
+        foreach (var leaf in leaves.Where(l => l.LeafIndex % 256 is 0 or 1 or 127 or 128 or 254 or 255 || l.LeafIndex >= size - 3))
+        {
+            foreach (var treeSize in new[] { leaf.LeafIndex + 1, leaf.LeafIndex + 2, (leaf.LeafIndex / 256 + 1) * 256, (leaf.LeafIndex / 256 + 1) * 256 + 1, size }
+                         .Where(n => n > leaf.LeafIndex && n <= size).Distinct())
+            {
+                var root = await ProofPlan.ForRoot(treeSize).ExecuteAsync(ledger);
+                var expected = await ProofPlan.ForInclusion(leaf.LeafIndex, treeSize).ExecuteAsync(ledger);
+                var served = await GetJsonAsync(Roles.Reader, $"/api/ledger/proofs/inclusion?sequence={leaf.Sequence}&treeSize={treeSize}");
+                var path = served.GetProperty("auditPath").EnumerateArray().Select(Bytes).ToList();
+                path.ShouldBe(expected.AuditPath, $"leaf {leaf.LeafIndex} in a tree of {treeSize}");
+                IndependentVerifier.VerifyInclusion(leaf.LeafIndex, treeSize, leaf.LeafHash, path, root).ShouldBeTrue($"leaf {leaf.LeafIndex} in a tree of {treeSize}");
+                checkedProofs++;
+            }
+        }
+        checkedProofs.ShouldBeGreaterThan(40);
+        await ShouldBeProblemAsync(await As(Roles.Reader, s => s.Get.Url($"/api/ledger/proofs/inclusion?sequence={leaves[^1].Sequence}&treeSize={leaves[^1].LeafIndex}")),
+            422, "validation");
     }
 
     [Fact]
