@@ -31,6 +31,11 @@ contract="$root/tests/Provenance.Tests/Contract/client"
 if [ ! -x "$contract/node_modules/.bin/redocly" ] && command -v npm >/dev/null; then
   (cd "$contract" && npm ci --silent --no-audit --no-fund)
 fi
+# The Standard Webhooks reference verifier (npm standardwebhooks) that checks our webhook signatures.
+swh="$root/tests/Provenance.Tests/Feed/standardwebhooks"
+if [ ! -f "$swh/node_modules/standardwebhooks/package.json" ] && command -v npm >/dev/null; then
+  (cd "$swh" && npm ci --silent --no-audit --no-fund)
+fi
 
 # ajv, the CloudEvents SDK and the AsyncAPI parser for the event catalogue's tests (package-lock.json pins them).
 catalogue="$root/tests/Provenance.Tests/Feed/catalogue"

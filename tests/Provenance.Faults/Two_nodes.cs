@@ -434,6 +434,27 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
             audit.ShouldBe(nonTombstone);
             auditWithoutEvent.ShouldBe(0);
             lost.ShouldBe(0);
+
+            // The attempt log was written with the delivery's state: every success has its 2xx attempt, no attempt outlived its
+            // delivery, and a delivery never shows more logged attempts than it made (a crash may cost a log entry, never add one).
+            var successWithoutAttempt = await ScalarAsync<long>("""
+                select count(*) from {schema}.webhook_deliveries d where d.subscription_id = $1 and d.status = 'succeeded'
+                and not exists (select 1 from {schema}.webhook_attempts a where a.delivery_id = d.id and a.status_code between 200 and 299)
+                """, subscription.Id);
+            var attemptsWithoutDelivery = await ScalarAsync<long>("""
+                select count(*) from {schema}.webhook_attempts a where a.delivery_id is not null
+                and not exists (select 1 from {schema}.webhook_deliveries d where d.id = a.delivery_id)
+                """);
+            var overLogged = await ScalarAsync<long>("""
+                select count(*) from {schema}.webhook_deliveries d
+                where (select count(*) from {schema}.webhook_attempts a where a.delivery_id = d.id) > d.attempts
+                """);
+            var logged = await ScalarAsync<long>("select count(*) from {schema}.webhook_attempts");
+            say($"attempt log: {logged} attempts; {successWithoutAttempt} successes without their attempt, {attemptsWithoutDelivery} attempts"
+                + $" without a delivery, {overLogged} deliveries with more logged attempts than made");
+            successWithoutAttempt.ShouldBe(0);
+            attemptsWithoutDelivery.ShouldBe(0);
+            overLogged.ShouldBe(0);
         }
 
         /// <summary>Stops both nodes and keeps what they logged under the temp folder, for a failed run's post-mortem.</summary>

@@ -57,6 +57,8 @@ public sealed class WebFixture : IAsyncLifetime
         builder.Configuration["Provenance:ConnectionString"] = connectionString;
         builder.Configuration["Provenance:Schema"] = schema;
         builder.Configuration["Provenance:AdminKey"] = AdminKey;
+        // The integrator portal's tests run their webhook receivers on loopback.
+        builder.Configuration["Provenance:Webhooks:AllowedHosts:0"] = "127.0.0.1";
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddProvenance();
         builder.Services.RunWolverineInSoloMode();

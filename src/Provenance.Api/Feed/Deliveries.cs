@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -8,7 +9,6 @@ using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Wolverine.Http;
-using Microsoft.AspNetCore.Mvc;
 using Provenance.Api.Contract;
 
 namespace Provenance.Api.Feed;
@@ -19,6 +19,16 @@ public sealed record DeliveryResource(Guid Id, string WebhookId, Guid EventId, s
     DateTimeOffset NextAttemptAt, DateTimeOffset? DeliveredAt, DateTimeOffset CreatedAt);
 
 public sealed record DeliveryList(IReadOnlyList<DeliveryResource> Items);
+
+/// <summary>One delivery with its attempt log, oldest attempt first (the newest <see cref="WebhookDispatcher.MaxAttemptsKept"/>).</summary>
+/// <param name="AttemptCount">Attempts made so far (the list's <c>attempts</c> field); a node that stopped mid-attempt counts one it could not log.</param>
+public sealed record DeliveryDetail(Guid Id, string WebhookId, Guid EventId, string Cursor, long Sequence, Guid DocumentId, string Type,
+    string Status, int AttemptCount, DateTimeOffset NextAttemptAt, DateTimeOffset? DeliveredAt, DateTimeOffset CreatedAt,
+    IReadOnlyList<DeliveryAttempt> Attempts)
+{
+    public static DeliveryDetail Of(DeliveryResource d, IReadOnlyList<DeliveryAttempt> attempts) => new(d.Id, d.WebhookId, d.EventId, d.Cursor,
+        d.Sequence, d.DocumentId, d.Type, d.Status, d.Attempts, d.NextAttemptAt, d.DeliveredAt, d.CreatedAt, attempts);
+}
 
 public sealed record ReplayResult(int Replayed, string From, string Until);
 
@@ -45,6 +55,34 @@ public static class DeliveriesEndpoint
         return Results.Ok(new DeliveryList(await QueryAsync(db, schema, id, null, status, limit ?? 100, context.RequestAborted)));
     }
 
+    /// <summary>One delivery and every attempt at it: time, status code, latency, kept response headers, the first 4 KB of the body, or the error.</summary>
+    [WolverineGet("/api/subscriptions/{id}/deliveries/{deliveryId}", OperationId = "getDelivery"), Authorize(Roles = Roles.Integrator)]
+    [Tags(ApiTags.Webhooks), EndpointSummary("One delivery with every attempt at it")]
+    [ProducesResponseType<DeliveryDetail>(200, "application/json"), ProblemResponses(404)]
+    public static async Task<IResult> GetOne(Guid id, Guid deliveryId, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
+        ClaimsPrincipal user)
+        => await FindAsync(db, options.Value.Schema, id, deliveryId, SubscriptionViewer.Of(user), context.RequestAborted) is { } found
+            ? Results.Ok(found)
+            : DeliveryNotFound(id, deliveryId);
+
+    /// <summary>The delivery with its attempts, or null when it does not exist or its subscription is not the viewer's.</summary>
+    public static async Task<DeliveryDetail?> FindAsync(NpgsqlDataSource db, string schema, Guid subscription, Guid delivery, SubscriptionViewer viewer,
+        CancellationToken ct)
+    {
+        if (await SubscriptionsEndpoint.FindAsync(db, schema, subscription, viewer, ct) is null) return null;
+        if ((await QueryAsync(db, schema, subscription, delivery, null, 1, ct)).SingleOrDefault() is not { } found) return null;
+        return DeliveryDetail.Of(found, await AttemptLog.ReadAsync(db, schema, subscription, delivery, WebhookDispatcher.MaxAttemptsKept, ct));
+    }
+
+    /// <summary>The newest deliveries of a subscription the viewer may see (null when it may not), optionally of one status.</summary>
+    public static async Task<List<DeliveryResource>?> ListAsync(NpgsqlDataSource db, string schema, Guid subscription, string? status, int limit,
+        SubscriptionViewer viewer, CancellationToken ct)
+        => await SubscriptionsEndpoint.FindAsync(db, schema, subscription, viewer, ct) is null
+            ? null
+            : await QueryAsync(db, schema, subscription, null, status, limit, ct);
+
+    private static IResult DeliveryNotFound(Guid id, Guid deliveryId) => Problems.Result(Problems.NotFound, $"No delivery {deliveryId} for webhook subscription {id}.");
+
     /// <summary>Send one delivery again now (also a failed one); later events of its document wait behind it while it is pending.</summary>
     [WolverinePost("/api/subscriptions/{id}/deliveries/{deliveryId}/retry", OperationId = "retryDelivery"), Authorize(Roles = Roles.Integrator)]
     [Tags(ApiTags.Webhooks), EndpointSummary("Deliver one event again")]
@@ -54,7 +92,7 @@ public static class DeliveriesEndpoint
     {
         var schema = options.Value.Schema;
         await using var update = db.CreateCommand($"""
-            update {schema}.{WebhookTables.Deliveries} d set status = 'pending', next_attempt_at = $3
+            update {schema}.{WebhookTables.Deliveries} d set status = 'pending', next_attempt_at = $3, generation = d.generation + 1
             from {schema}.{WebhookTables.Subscriptions} s
             where d.id = $2 and d.subscription_id = $1 and s.id = d.subscription_id and {SubscriptionViewer.Sees("s.owner_key_id", 4)}
             """);
@@ -62,34 +100,43 @@ public static class DeliveriesEndpoint
         update.Parameters.AddWithValue(deliveryId);
         update.Parameters.AddWithValue(time.GetUtcNow());
         SubscriptionViewer.Of(user).Bind(update);
-        if (await update.ExecuteNonQueryAsync(context.RequestAborted) == 0)
-        {
-            return Problems.Result(Problems.NotFound, $"No delivery {deliveryId} for webhook subscription {id}.");
-        }
+        if (await update.ExecuteNonQueryAsync(context.RequestAborted) == 0) return DeliveryNotFound(id, deliveryId);
         signal.Wake();
         return Results.Accepted($"/api/subscriptions/{id}/deliveries",
             (await QueryAsync(db, schema, id, deliveryId, null, 1, context.RequestAborted)).Single());
     }
 
-    /// <summary>Deliver every matching event after <c>from</c> (a feed cursor; all history when absent) again, up to the safe high-water mark.</summary>
+    /// <summary>
+    /// Deliver every matching event after <c>from</c> (a feed cursor; all history when absent) again, up to the safe high-water mark;
+    /// with <c>status=failed</c>, only the deliveries after <c>from</c> that failed (nothing else is sent again).
+    /// </summary>
     [WolverinePost("/api/subscriptions/{id}/replay", OperationId = "replayDeliveries"), Authorize(Roles = Roles.Integrator)]
-    [Tags(ApiTags.Webhooks), EndpointSummary("Deliver every event after a cursor again")]
+    [Tags(ApiTags.Webhooks), EndpointSummary("Deliver every event after a cursor again, or only the failed deliveries")]
     [ProducesResponseType<ReplayResult>(202, "application/json"), ResponseHeaders(202, "Location"), ProblemResponses(404, 422)]
-    public static async Task<IResult> Replay(Guid id, string? from, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
-        FeedReader feed, TimeProvider time, WebhookSignal signal, ClaimsPrincipal user)
+    public static async Task<IResult> Replay(Guid id, string? from, string? status, HttpContext context, NpgsqlDataSource db,
+        IOptions<ProvenanceOptions> options, FeedReader feed, TimeProvider time, WebhookSignal signal, ClaimsPrincipal user)
     {
         long after = 0;
+        var errors = new FieldErrors();
         if (!string.IsNullOrEmpty(from))
         {
             if (Cursors.Decode(from) is { } position) after = position;
-            else return Problems.Invalid(new FieldErrors().Add("from", "'from' is not a cursor this API issued."));
+            else errors.Add("from", "'from' is not a cursor this API issued.");
         }
+        if (status is not null && status != "failed") errors.Add("status", "'status' must be 'failed' (redeliver only failed deliveries), or be left out.");
+        if (errors.Any) return Problems.Invalid(errors);
         var ct = context.RequestAborted;
         var schema = options.Value.Schema;
         if (await SubscriptionsEndpoint.FindAsync(db, schema, id, SubscriptionViewer.Of(user), ct) is null) return SubscriptionsEndpoint.NotFound(id);
 
         var until = await feed.HighWaterMarkAsync(ct);
         var now = time.GetUtcNow();
+        if (status == "failed")
+        {
+            var retried = await ReplayFailedAsync(db, schema, id, after, now, ct);
+            signal.Wake();
+            return Results.Accepted($"/api/subscriptions/{id}/deliveries", new ReplayResult(retried, Cursors.Encode(after), Cursors.Encode(Math.Max(after, until))));
+        }
         // Types are stored as CloudEvents types; the store keeps Marten aliases, so compare through the same mapping the feed uses.
         await using var insert = db.CreateCommand($"""
             insert into {schema}.{WebhookTables.Deliveries}
@@ -101,7 +148,8 @@ public static class DeliveriesEndpoint
             where e.seq_id > $2 and e.seq_id <= $3 and e.type <> 'tombstone' and e.type not like 'mt\_%'
               and (cardinality(s.types) = 0 or ('org.provenance.' || regexp_replace(e.type, '_', '.') || '.v1') = any(s.types))
               and (s.document_id is null or s.document_id = e.stream_id)
-            on conflict (subscription_id, event_seq) do update set status = 'pending', next_attempt_at = excluded.next_attempt_at
+            on conflict (subscription_id, event_seq) do update set status = 'pending', next_attempt_at = excluded.next_attempt_at,
+                generation = {schema}.{WebhookTables.Deliveries}.generation + 1
             """);
         insert.Parameters.AddWithValue(id);
         insert.Parameters.AddWithValue(after);
@@ -110,6 +158,19 @@ public static class DeliveriesEndpoint
         var replayed = await insert.ExecuteNonQueryAsync(ct);
         signal.Wake();
         return Results.Accepted($"/api/subscriptions/{id}/deliveries", new ReplayResult(replayed, Cursors.Encode(after), Cursors.Encode(Math.Max(after, until))));
+    }
+
+    /// <summary>Failed deliveries after <paramref name="after"/> become pending again, due now; they keep their <c>webhook-id</c> and log.</summary>
+    public static async Task<int> ReplayFailedAsync(NpgsqlDataSource db, string schema, Guid subscription, long after, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var update = db.CreateCommand($"""
+            update {schema}.{WebhookTables.Deliveries} set status = 'pending', next_attempt_at = $3, generation = generation + 1
+            where subscription_id = $1 and status = 'failed' and event_seq > $2
+            """);
+        update.Parameters.AddWithValue(subscription);
+        update.Parameters.AddWithValue(after);
+        update.Parameters.AddWithValue(now);
+        return await update.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task<List<DeliveryResource>> QueryAsync(NpgsqlDataSource db, string schema, Guid subscription, Guid? delivery,

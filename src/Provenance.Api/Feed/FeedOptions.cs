@@ -72,6 +72,13 @@ public sealed class WebhookOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// After a secret is rotated, deliveries are signed with the new and the previous secret for this long (Standard Webhooks
+    /// allows several signatures), so a receiver can switch secrets without rejecting a delivery; afterwards only the new one signs.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
+    public TimeSpan RotationGracePeriod { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Deliveries claimed per round by one node.</summary>
     [Range(1, 1000)]
     public int BatchSize { get; set; } = 32;

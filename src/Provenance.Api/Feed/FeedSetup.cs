@@ -24,6 +24,8 @@ public static class FeedSetup
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<WebhookTargets>();
         services.AddSingleton<WebhookSecrets>();
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<WebhookSubscriptions>();
         services.AddHttpClient(WebhookDispatcher.ClientName, c =>
             {
                 c.Timeout = Timeout.InfiniteTimeSpan;

@@ -22,8 +22,10 @@ public sealed record CreateSubscription(string? Url, IReadOnlyList<string>? Type
 public sealed record UpdateSubscription(string? Status, bool? RotateSecret, string? Url, IReadOnlyList<string>? Types);
 
 /// <param name="OwnerKeyId">The API key that created it and may manage it (with admins); null for one created before owners were recorded: admins only.</param>
+/// <param name="PreviousSecretExpiresAt">After a rotation: until when the replaced secret still signs deliveries beside the new one.</param>
 public sealed record SubscriptionResource(Guid Id, string Url, IReadOnlyList<string> Types, Guid? Document, string Status, string? StatusReason,
     int ConsecutiveFailures, DateTimeOffset CreatedAt, string CreatedBy, Guid? OwnerKeyId, DateTimeOffset UpdatedAt,
+    DateTimeOffset? PreviousSecretExpiresAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Secret = null);
 
 public sealed record SubscriptionList(IReadOnlyList<SubscriptionResource> Items);
@@ -62,46 +64,12 @@ public static class SubscriptionsEndpoint
     [Tags(ApiTags.Webhooks), EndpointSummary("Subscribe a URL to the change feed (its secret is shown once)")]
     [AcceptsBody(typeof(CreateSubscription), "application/json", RequiredMembers = ["url"])]
     [ProducesResponseType<SubscriptionResource>(201, "application/json"), ResponseHeaders(201, "Location")]
-    public static async Task<IResult> Post(HttpRequest request, NpgsqlDataSource db, IOptions<ProvenanceOptions> options, IDocumentStore store,
-        IQuerySession session, WebhookTargets targets, WebhookSecrets secrets, Identifiers ids, TimeProvider time, ClaimsPrincipal user)
+    public static async Task<IResult> Post(HttpRequest request, WebhookSubscriptions subscriptions, ClaimsPrincipal user)
     {
-        var ct = request.HttpContext.RequestAborted;
         var (command, problem) = await RequestBodies.ReadJsonAsync<CreateSubscription>(request, 64 * 1024);
         if (problem is not null) return problem;
-
-        var errors = new FieldErrors();
-        if (string.IsNullOrWhiteSpace(command!.Url)) errors.Add("url", "'url' is required.");
-        else if (await targets.RefusalAsync(command.Url.Trim(), ct) is { } refusal) errors.Add("url", refusal);
-        var types = CheckTypes(command.Types, store, errors);
-        if (command.Document is { } document && await session.LoadAsync<DocumentView>(document, ct) is null)
-        {
-            errors.Add("document", $"No document with id {document}.");
-        }
-        if (errors.Any) return Problems.Invalid(errors);
-
-        var secret = WebhookSecrets.NewSecret();
-        var id = ids.NewId();
-        var now = time.GetUtcNow();
-        var schema = options.Value.Schema;
-        // Deliveries start after the newest event committed now: a new subscription is not flooded with history (replay is explicit).
-        await using var insert = db.CreateCommand($"""
-            insert into {schema}.{WebhookTables.Subscriptions}
-                (id, url, types, document_id, secret, status, consecutive_failures, start_seq, created_at, created_by, owner_key_id, updated_at)
-            values ($1, $2, $3, $4, $5, 'active', 0, (select coalesce(max(seq_id), 0) from {schema}.mt_events), $6, $7, $8, $6)
-            """);
-        insert.Parameters.AddWithValue(id);
-        insert.Parameters.AddWithValue(command.Url!.Trim());
-        insert.Parameters.AddWithValue(types.ToArray());
-        insert.Parameters.Add(new NpgsqlParameter { Value = (object?)command.Document ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        insert.Parameters.AddWithValue(secrets.Protect(secret));
-        insert.Parameters.AddWithValue(now);
-        insert.Parameters.AddWithValue(user.Actor());
-        var viewer = SubscriptionViewer.Of(user);
-        insert.Parameters.Add(new NpgsqlParameter { Value = (object?)viewer.KeyId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        await insert.ExecuteNonQueryAsync(ct);
-
-        var created = (await FindAsync(db, schema, id, viewer, ct))! with { Secret = secret };
-        return Results.Created($"/api/subscriptions/{id}", created);
+        var (created, errors) = await subscriptions.CreateAsync(command!, user, request.HttpContext.RequestAborted);
+        return created is null ? Problems.Invalid(errors) : Results.Created($"/api/subscriptions/{created.Id}", created);
     }
 
     [WolverineGet("/api/subscriptions", OperationId = "listSubscriptions"), Authorize(Roles = Roles.Integrator)]
@@ -120,50 +88,12 @@ public static class SubscriptionsEndpoint
     [Tags(ApiTags.Webhooks), EndpointSummary("Pause, resume, re-target or rotate the secret of a subscription")]
     [AcceptsBody(typeof(UpdateSubscription), "application/json")]
     [ProducesResponseType<SubscriptionResource>(200, "application/json"), ProblemResponses(404)]
-    public static async Task<IResult> Patch(Guid id, HttpRequest request, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
-        IDocumentStore store, WebhookTargets targets, WebhookSecrets secrets, WebhookSignal signal, TimeProvider time, ClaimsPrincipal user)
+    public static async Task<IResult> Patch(Guid id, HttpRequest request, WebhookSubscriptions subscriptions, ClaimsPrincipal user)
     {
-        var ct = request.HttpContext.RequestAborted;
-        var schema = options.Value.Schema;
-        var viewer = SubscriptionViewer.Of(user);
         var (command, problem) = await RequestBodies.ReadJsonAsync<UpdateSubscription>(request, 64 * 1024);
         if (problem is not null) return problem;
-        if (await FindAsync(db, schema, id, viewer, ct) is null) return NotFound(id);
-
-        var errors = new FieldErrors();
-        if (command!.Status is not null and not SubscriptionStatus.Active and not SubscriptionStatus.Paused)
-        {
-            errors.Add("status", "'status' must be 'active' (resume) or 'paused'.");
-        }
-        if (command.Url is not null && await targets.RefusalAsync(command.Url.Trim(), ct) is { } refusal) errors.Add("url", refusal);
-        var types = command.Types is null ? null : CheckTypes(command.Types, store, errors);
-        if (command.Status is null && command.RotateSecret is not true && command.Url is null && command.Types is null)
-        {
-            errors.Add("status", "Send at least one of 'status', 'rotateSecret', 'url' or 'types'.");
-        }
-        if (errors.Any) return Problems.Invalid(errors);
-
-        var secret = command.RotateSecret is true ? WebhookSecrets.NewSecret() : null;
-        await using var update = db.CreateCommand($"""
-            update {schema}.{WebhookTables.Subscriptions} set
-                status = coalesce($2, status),
-                status_reason = case when $2 is null then status_reason else null end,
-                consecutive_failures = case when $2 = 'active' then 0 else consecutive_failures end,
-                secret = coalesce($3, secret), url = coalesce($4, url), types = coalesce($5, types), updated_at = $6
-            where id = $1 and {SubscriptionViewer.Sees("owner_key_id", 7)}
-            """);
-        update.Parameters.AddWithValue(id);
-        update.Parameters.Add(new NpgsqlParameter { Value = (object?)command.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        update.Parameters.Add(new NpgsqlParameter { Value = secret is null ? DBNull.Value : secrets.Protect(secret), NpgsqlDbType = NpgsqlDbType.Text });
-        update.Parameters.Add(new NpgsqlParameter { Value = (object?)command.Url?.Trim() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        update.Parameters.Add(new NpgsqlParameter { Value = (object?)types?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        update.Parameters.AddWithValue(time.GetUtcNow());
-        viewer.Bind(update);
-        if (await update.ExecuteNonQueryAsync(ct) == 0) return NotFound(id);
-        if (command.Status == SubscriptionStatus.Active) signal.Wake();
-
-        var updated = (await FindAsync(db, schema, id, viewer, ct))!;
-        return Results.Ok(secret is null ? updated : updated with { Secret = secret });
+        var (updated, errors) = await subscriptions.UpdateAsync(id, command!, SubscriptionViewer.Of(user), request.HttpContext.RequestAborted);
+        return updated is not null ? Results.Ok(updated) : errors.Any ? Problems.Invalid(errors) : NotFound(id);
     }
 
     [WolverineDelete("/api/subscriptions/{id}", OperationId = "deleteSubscription"), Authorize(Roles = Roles.Integrator)]
@@ -175,7 +105,8 @@ public static class SubscriptionsEndpoint
         // Its deliveries go with it; the dispatcher joins on the subscription, so a row the daemon adds concurrently is never sent.
         await using var delete = db.CreateCommand($"""
             with target as (select id from {schema}.{WebhookTables.Subscriptions} where id = $1 and {SubscriptionViewer.Sees("owner_key_id", 2)}),
-                 gone as (delete from {schema}.{WebhookTables.Deliveries} where subscription_id in (select id from target))
+                 gone as (delete from {schema}.{WebhookTables.Deliveries} where subscription_id in (select id from target)),
+                 attempts as (delete from {schema}.{WebhookTables.Attempts} where subscription_id in (select id from target))
             delete from {schema}.{WebhookTables.Subscriptions} where id in (select id from target)
             """);
         delete.Parameters.AddWithValue(id);
@@ -185,7 +116,7 @@ public static class SubscriptionsEndpoint
 
     public static IResult NotFound(Guid id) => Problems.Result(Problems.NotFound, $"No webhook subscription with id {id}.");
 
-    private static List<string> CheckTypes(IReadOnlyList<string>? types, IDocumentStore store, FieldErrors errors)
+    public static List<string> CheckTypes(IReadOnlyList<string>? types, IDocumentStore store, FieldErrors errors)
     {
         var list = (types ?? []).Select(t => t?.Trim() ?? "").Distinct(StringComparer.Ordinal).ToList();
         if (list.Count > MaxSubscriptionTypes) errors.Add("types", $"At most {MaxSubscriptionTypes} types.");
@@ -197,11 +128,12 @@ public static class SubscriptionsEndpoint
     public static async Task<SubscriptionResource?> FindAsync(NpgsqlDataSource db, string schema, Guid id, SubscriptionViewer viewer, CancellationToken ct)
         => (await QueryAsync(db, schema, id, viewer, ct)).SingleOrDefault();
 
-    private static async Task<List<SubscriptionResource>> QueryAsync(NpgsqlDataSource db, string schema, Guid? id, SubscriptionViewer viewer,
+    public static async Task<List<SubscriptionResource>> QueryAsync(NpgsqlDataSource db, string schema, Guid? id, SubscriptionViewer viewer,
         CancellationToken ct)
     {
         await using var command = db.CreateCommand($"""
-            select id, url, types, document_id, status, status_reason, consecutive_failures, created_at, created_by, owner_key_id, updated_at
+            select id, url, types, document_id, status, status_reason, consecutive_failures, created_at, created_by, owner_key_id, updated_at,
+                   previous_secret_expires_at
             from {schema}.{WebhookTables.Subscriptions}
             where ($1::uuid is null or id = $1) and {SubscriptionViewer.Sees("owner_key_id", 2)}
             order by created_at, id
@@ -215,7 +147,7 @@ public static class SubscriptionsEndpoint
             list.Add(new SubscriptionResource(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<string[]>(2),
                 reader.IsDBNull(3) ? null : reader.GetGuid(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
                 reader.GetInt32(6), reader.GetFieldValue<DateTimeOffset>(7), reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetGuid(9),
-                reader.GetFieldValue<DateTimeOffset>(10)));
+                reader.GetFieldValue<DateTimeOffset>(10), reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11)));
         }
         return list;
     }

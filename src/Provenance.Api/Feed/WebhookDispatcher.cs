@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Provenance.Api.Hosting;
@@ -16,7 +12,7 @@ namespace Provenance.Api.Feed;
 /// without retry. Too many failures in a row disable the subscription (its deliveries wait, pending, until it is resumed).
 /// </summary>
 public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<ProvenanceOptions> provenance, IOptions<WebhookOptions> options,
-    IOptions<FeedOptions> feed, IHttpClientFactory clients, PublicBaseUrl baseUrl, WebhookSecrets secrets, WebhookSignal signal, TimeProvider time,
+    IOptions<FeedOptions> feed, WebhookSender sender, PublicBaseUrl baseUrl, WebhookSignal signal, Identifiers ids, TimeProvider time,
     IHostApplicationLifetime lifetime, ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     public const string ClientName = "webhooks";
@@ -69,7 +65,9 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
         }
     }
 
-    private sealed record Claimed(Guid Id, Guid SubscriptionId, string Url, string Secret, int Attempts, FeedEvent Event);
+    /// <param name="Secrets">Protected secrets that sign: the current one, then the previous one while its rotation grace period lasts.</param>
+    /// <param name="Generation">The delivery's generation when claimed: a retry or replay during the attempt bumps it.</param>
+    private sealed record Claimed(Guid Id, Guid SubscriptionId, string Url, IReadOnlyList<string> Secrets, int Attempts, int Generation, FeedEvent Event);
 
     private async Task<List<Claimed>> ClaimAsync(CancellationToken ct)
     {
@@ -93,10 +91,11 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
             ), leased as (
                 update {Schema}.{WebhookTables.Deliveries} d set leased_until = $2, attempts = d.attempts + 1, last_attempt_at = $1
                 from claimable c where d.id = c.id
-                returning d.id, d.subscription_id, d.attempts, d.event_seq
+                returning d.id, d.subscription_id, d.attempts, d.event_seq, d.generation
             )
             select l.id, l.subscription_id, s.url, s.secret, l.attempts,
-                   e.seq_id, e.id, e.stream_id, e.version, e.type, e.data::text, e.timestamp
+                   e.seq_id, e.id, e.stream_id, e.version, e.type, e.data::text, e.timestamp,
+                   case when s.previous_secret_expires_at > $1 then s.previous_secret end, l.generation
             from leased l
             join {Schema}.{WebhookTables.Subscriptions} s on s.id = l.subscription_id
             join {Schema}.mt_events e on e.seq_id = l.event_seq
@@ -108,7 +107,8 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            claimed.Add(new Claimed(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+            var signing = reader.IsDBNull(12) ? new[] { reader.GetString(3) } : [reader.GetString(3), reader.GetString(12)];
+            claimed.Add(new Claimed(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), signing, reader.GetInt32(4), reader.GetInt32(13),
                 new FeedEvent(reader.GetInt64(5), reader.GetGuid(6), reader.GetGuid(7), reader.GetInt64(8), reader.GetString(9),
                     reader.GetString(10), reader.GetFieldValue<DateTimeOffset>(11))));
         }
@@ -120,56 +120,22 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
     private async Task DeliverAsync(Claimed delivery, CancellationToken stoppingToken)
     {
         var body = CloudEvent.From(delivery.Event, feed.Value.Source, baseUrl.WithoutRequest()).ToUtf8Json();
-        var webhookId = WebhookId(delivery.Id);
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        int? status = null;
-        string? error = null;
-        TimeSpan? retryAfter = null;
-        var watch = Stopwatch.StartNew();
-        try
-        {
-            var signature = WebhookSecrets.Sign(secrets.Unprotect(delivery.Secret), webhookId, timestamp, body);
-            using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url) { Content = new ByteArrayContent(body) };
-            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(CloudEvent.MediaType + "; charset=utf-8");
-            request.Headers.TryAddWithoutValidation("webhook-id", webhookId);
-            request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
-            request.Headers.TryAddWithoutValidation("webhook-signature", signature);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            timeout.CancelAfter(options.Value.Timeout);
-            using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            status = (int)response.StatusCode;
-            retryAfter = response.Headers.RetryAfter?.Delta;
-            if (!response.IsSuccessStatusCode) error = $"HTTP {status} {response.ReasonPhrase}";
-        }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
-            error = $"Timed out after {options.Value.Timeout.TotalSeconds:0.###} s.";
-        }
-        catch (HttpRequestException e)
-        {
-            error = "Connection failed: " + e.Message;
-        }
-        catch (System.Security.Cryptography.CryptographicException)
-        {
-            error = "The subscription's secret cannot be decrypted with this node's key ring.";
-        }
-        catch (Exception e) when (e is InvalidOperationException or UriFormatException or NotSupportedException or IOException)
-        {
-            error = "Request failed: " + e.Message;
-        }
-        watch.Stop();
-        if (stoppingToken.IsCancellationRequested && status is null) return;
+        var sent = await sender.SendAsync(delivery.Url, delivery.Secrets, WebhookId(delivery.Id), body, stoppingToken);
+        var attempt = sent.Attempt;
+        if (stoppingToken.IsCancellationRequested && attempt.StatusCode is null) return;
 
-        var outcome = status is >= 200 and < 300 ? "succeeded"
-            : status is null or 408 or 429 or >= 500 ? "pending"
+        var outcome = sent.Succeeded ? "succeeded"
+            : attempt.StatusCode is null or 408 or 429 or >= 500 ? "pending"
             : "failed";
         var now = time.GetUtcNow();
-        var next = outcome == "pending" ? now + Backoff(delivery.Attempts, retryAfter) : now;
-        await RecordAsync(delivery, outcome, status, (int)watch.ElapsedMilliseconds, error, now, next, stoppingToken);
+        var next = outcome == "pending" ? now + Backoff(delivery.Attempts, sent.RetryAfter) : now;
+        // A receiver that answered is recorded even while the node stops: otherwise an acknowledged delivery would be sent again.
+        using var recording = new CancellationTokenSource(options.Value.Timeout);
+        await RecordAsync(delivery, outcome, attempt, next, now, recording.Token);
         if (outcome != "succeeded")
         {
             logger.LogInformation("Webhook delivery {Delivery} of event {Sequence} attempt {Attempt}: {Error}", delivery.Id,
-                delivery.Event.Sequence, delivery.Attempts, error);
+                delivery.Event.Sequence, delivery.Attempts, attempt.Error);
         }
         else
         {
@@ -188,23 +154,40 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
         return TimeSpan.FromMilliseconds(jittered);
     }
 
-    private async Task RecordAsync(Claimed delivery, string outcome, int? status, int latency, string? error, DateTimeOffset now,
-        DateTimeOffset next, CancellationToken ct)
+    /// <summary>The most attempts the log keeps per delivery (the newest); the delivery's own counter keeps counting.</summary>
+    public const int MaxAttemptsKept = 100;
+
+    /// <summary>
+    /// The attempt's log entry, the delivery's new state and the subscription's health in one batch, which Npgsql runs as one implicit
+    /// transaction: either all of it is recorded or none (the lease then runs out and the delivery is attempted again), so the log never
+    /// shows an outcome the delivery does not have, and a pending delivery is never lost.
+    /// </summary>
+    private async Task RecordAsync(Claimed delivery, string outcome, DeliveryAttempt attempt, DateTimeOffset next, DateTimeOffset now,
+        CancellationToken ct)
     {
         await using var batch = dataSource.CreateBatch();
         var update = new NpgsqlBatchCommand($"""
-            update {Schema}.{WebhookTables.Deliveries} set status = $2, last_status_code = $3, last_latency_ms = $4, last_error = $5,
-                next_attempt_at = $6, leased_until = null, delivered_at = case when $2 = 'succeeded' then $7 else delivered_at end
+            update {Schema}.{WebhookTables.Deliveries} set
+                status = case when generation = $8 then $2 else 'pending' end,
+                last_status_code = $3, last_latency_ms = $4, last_error = $5,
+                next_attempt_at = case when generation = $8 then $6 else $7 end, leased_until = null,
+                delivered_at = case when $2 = 'succeeded' then $7 else delivered_at end
             where id = $1
             """);
         update.Parameters.AddWithValue(delivery.Id);
         update.Parameters.AddWithValue(outcome);
-        update.Parameters.Add(new NpgsqlParameter<int?> { TypedValue = status, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
-        update.Parameters.AddWithValue(latency);
-        update.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = error, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        update.Parameters.Add(new NpgsqlParameter<int?> { TypedValue = attempt.StatusCode, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+        update.Parameters.AddWithValue(attempt.LatencyMs);
+        update.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = attempt.Error, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         update.Parameters.AddWithValue(next);
         update.Parameters.AddWithValue(now);
+        update.Parameters.AddWithValue(delivery.Generation);
         batch.BatchCommands.Add(update);
+
+        // Only if the delivery still exists (its subscription may have been deleted during the attempt).
+        batch.BatchCommands.Add(AttemptLog.Insert(Schema, ids.NewId(), delivery.SubscriptionId, delivery.Id, attempt,
+            $"exists (select 1 from {Schema}.{WebhookTables.Deliveries} where id = $2)"));
+        if (delivery.Attempts > MaxAttemptsKept) batch.BatchCommands.Add(AttemptLog.Prune(Schema, delivery.SubscriptionId, delivery.Id, MaxAttemptsKept));
 
         var health = outcome == "succeeded"
             ? new NpgsqlBatchCommand($"update {Schema}.{WebhookTables.Subscriptions} set consecutive_failures = 0 where id = $1 and consecutive_failures <> 0")
@@ -219,7 +202,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
         if (outcome != "succeeded")
         {
             health.Parameters.AddWithValue(options.Value.MaxConsecutiveFailures);
-            health.Parameters.AddWithValue($"Disabled after {options.Value.MaxConsecutiveFailures} consecutive failed deliveries; last: {error}");
+            health.Parameters.AddWithValue($"Disabled after {options.Value.MaxConsecutiveFailures} consecutive failed deliveries; last: {attempt.Error}");
             health.Parameters.AddWithValue(now);
         }
         batch.BatchCommands.Add(health);

@@ -5,7 +5,7 @@ using Weasel.Postgresql.Tables;
 namespace Provenance.Api.Feed;
 
 /// <summary>
-/// Webhook state lives in plain tables beside Marten's: subscriptions, one delivery row per (subscription, event), and the
+/// Webhook state lives in plain tables beside Marten's: subscriptions, one delivery row per (subscription, event), its attempts, and the
 /// Data Protection key ring that encrypts the signing secrets. Created by Marten's schema management with everything else.
 /// </summary>
 public static class WebhookTables
@@ -13,6 +13,7 @@ public static class WebhookTables
     public const string Subscriptions = "webhook_subscriptions";
     public const string Deliveries = "webhook_deliveries";
     public const string ProtectionKeys = "webhook_protection_keys";
+    public const string Attempts = "webhook_attempts";
 
     public static IEnumerable<ISchemaObject> All(string schema)
     {
@@ -31,6 +32,9 @@ public static class WebhookTables
         // The API key that owns it. Added to existing tables as null: a subscription from before owners were recorded is admins' only.
         subscriptions.AddColumn("owner_key_id", "uuid");
         subscriptions.AddColumn("updated_at", "timestamptz").NotNull();
+        // After a rotation the replaced secret still signs (beside the new one) until it expires: receivers switch without a gap.
+        subscriptions.AddColumn("previous_secret", "text");
+        subscriptions.AddColumn("previous_secret_expires_at", "timestamptz");
         yield return subscriptions;
 
         var deliveries = new Table(new PostgresqlObjectName(schema, Deliveries, SchemaUtils.IdentifierUsage.General));
@@ -50,6 +54,8 @@ public static class WebhookTables
         deliveries.AddColumn("last_error", "text");
         deliveries.AddColumn("delivered_at", "timestamptz");
         deliveries.AddColumn("created_at", "timestamptz").NotNull();
+        // Bumped by every retry and replay: an attempt in flight meanwhile is logged but does not settle the delivery asked for again.
+        deliveries.AddColumn("generation", "integer").NotNull().DefaultValueByExpression("0");
         deliveries.Indexes.Add(new IndexDefinition($"ux_{Deliveries}_subscription_event") { Columns = ["subscription_id", "event_seq"], IsUnique = true });
         // The dispatcher's head-of-line scan: the oldest pending delivery per (subscription, document).
         deliveries.Indexes.Add(new IndexDefinition($"ix_{Deliveries}_pending")
@@ -58,6 +64,21 @@ public static class WebhookTables
             Predicate = "status = 'pending'",
         });
         yield return deliveries;
+
+        // The per-attempt log, written in the same transaction as the delivery's new state. A test event's attempts have no delivery.
+        var attempts = new Table(new PostgresqlObjectName(schema, Attempts, SchemaUtils.IdentifierUsage.General));
+        attempts.AddColumn<Guid>("id").AsPrimaryKey();
+        attempts.AddColumn<Guid>("subscription_id").NotNull();
+        attempts.AddColumn("delivery_id", "uuid");
+        attempts.AddColumn("at", "timestamptz").NotNull();
+        attempts.AddColumn("status_code", "integer");
+        attempts.AddColumn("latency_ms", "integer").NotNull();
+        attempts.AddColumn("response_headers", "jsonb").NotNull();
+        attempts.AddColumn("response_body", "text");
+        attempts.AddColumn("error", "text");
+        attempts.Indexes.Add(new IndexDefinition($"ix_{Attempts}_delivery") { Columns = ["delivery_id", "at"] });
+        attempts.Indexes.Add(new IndexDefinition($"ix_{Attempts}_subscription") { Columns = ["subscription_id", "at"] });
+        yield return attempts;
 
         var keys = new Table(new PostgresqlObjectName(schema, ProtectionKeys, SchemaUtils.IdentifierUsage.General));
         keys.AddColumn("name", "text").AsPrimaryKey();

@@ -29,6 +29,7 @@ public static class Layout
                 {When(ui.Can(Roles.Auditor), NavLink("/audit", ui.T("nav.audit")))}
                 {NavLink("/integrity", ui.T("nav.integrity"))}
                 {NavLink("/verify", ui.T("nav.verify"))}
+                {When(ui.Can(Roles.Integrator), NavLink("/webhooks", ui.T("nav.webhooks")))}
                 </ul></nav>
                 """)
             : Markup.Empty;

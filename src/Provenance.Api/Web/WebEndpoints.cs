@@ -38,6 +38,19 @@ public static class WebEndpoints
         auditors.MapGet("/audit/export.csv", AuditPage.Csv);
         auditors.MapPost("/integrity/verify", IntegrityPage.Verify);
         auditors.MapGet("/documents/{id:guid}/export/signed.zip", VerifyPage.SignedExport);
+
+        // The integrator portal: subscriptions the signed-in key owns (an admin's: all), through the same decisions as the API.
+        var integrators = pages.MapGroup("").RequireAuthorization(p => p.RequireRole(Roles.Integrator));
+        integrators.MapGet("/webhooks", WebhooksPage.List);
+        integrators.MapPost("/webhooks", WebhooksPage.Create);
+        integrators.MapGet("/webhooks/{id:guid}", WebhooksPage.Get);
+        integrators.MapPost("/webhooks/{id:guid}/{status:regex(^(pause|resume)$)}", WebhooksPage.SetStatus);
+        integrators.MapPost("/webhooks/{id:guid}/rotate", WebhooksPage.Rotate);
+        integrators.MapPost("/webhooks/{id:guid}/test", WebhooksPage.Test);
+        integrators.MapPost("/webhooks/{id:guid}/replay-failed", WebhooksPage.ReplayFailed);
+        integrators.MapGet("/webhooks/{id:guid}/deliveries/{deliveryId:guid}", WebhooksPage.Delivery);
+        // A reload or language switch on a form's address lands back on the subscription.
+        integrators.MapGet("/webhooks/{id:guid}/{form:regex(^(pause|resume|rotate|test|replay-failed)$)}", (Guid id) => Results.Redirect($"/webhooks/{id}"));
         return app;
     }
 }

@@ -48,6 +48,8 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
         { "GET", "/api/subscriptions/{id}/deliveries", [Roles.Integrator, Roles.Admin] },
         { "POST", "/api/subscriptions/{id}/deliveries/{deliveryId}/retry", [Roles.Integrator, Roles.Admin] },
         { "POST", "/api/subscriptions/{id}/replay", [Roles.Integrator, Roles.Admin] },
+        { "GET", "/api/subscriptions/{id}/deliveries/{deliveryId}", [Roles.Integrator, Roles.Admin] },
+        { "POST", "/api/subscriptions/{id}/test", [Roles.Integrator, Roles.Admin] },
     };
 
     /// <summary>

@@ -109,6 +109,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly TaskCompletionSource _releaseHung = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public ConcurrentQueue<Received> Requests { get; } = new();
     public Behaviour Mode { get; set; } = Behaviour.Accept;
+    /// <summary>When set, writes the whole response itself (any status, headers and body bytes) in place of <see cref="Mode"/>.</summary>
+    public Func<HttpContext, Task>? Answer { get; set; }
     public string Url { get; }
 
     private WebhookReceiver(WebApplication app, string url)
@@ -128,11 +130,17 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             var body = await new StreamReader(context.Request.Body).ReadToEndAsync();
             var mode = receiver!.Mode;
-            var status = mode switch { Behaviour.Fail500 => 500, Behaviour.Reject400 => 400, Behaviour.Hang => 0, _ => 204 };
+            var answer = receiver.Answer;
+            var status = answer is not null ? -1 : mode switch { Behaviour.Fail500 => 500, Behaviour.Reject400 => 400, Behaviour.Hang => 0, _ => 204 };
             receiver.Requests.Enqueue(new Received(context.Request.Headers["webhook-id"].ToString(),
                 context.Request.Headers["webhook-timestamp"].ToString(), context.Request.Headers["webhook-signature"].ToString(),
                 context.Request.ContentType ?? "", body, status));
             receiver._arrived.Release();
+            if (answer is not null)
+            {
+                await answer(context);
+                return Results.Empty;
+            }
             if (mode == Behaviour.Hang)
             {
                 await Task.WhenAny(receiver._releaseHung.Task, Task.Delay(Timeout.Infinite, context.RequestAborted));

@@ -55,7 +55,8 @@ public sealed class Subscriptions_belong_to_their_owner(AppFixture fixture) : Fe
 
     public static TheoryData<string> Endpoints => new()
     {
-        "GET one", "PATCH url", "PATCH status", "PATCH rotateSecret", "PATCH types", "DELETE", "GET deliveries", "POST retry", "POST replay",
+        "GET one", "PATCH url", "PATCH status", "PATCH rotateSecret", "PATCH types", "DELETE", "GET deliveries", "GET delivery", "POST retry", "POST replay",
+        "POST replay failed", "POST test",
     };
 
     private static Action<Scenario> Request(string endpoint, Owned s) => endpoint switch
@@ -69,6 +70,9 @@ public sealed class Subscriptions_belong_to_their_owner(AppFixture fixture) : Fe
         "GET deliveries" => x => x.Get.Url($"/api/subscriptions/{s.Id}/deliveries"),
         "POST retry" => x => x.Post.Url($"/api/subscriptions/{s.Id}/deliveries/{s.DeliveryId}/retry"),
         "POST replay" => x => x.Post.Url($"/api/subscriptions/{s.Id}/replay"),
+        "GET delivery" => x => x.Get.Url($"/api/subscriptions/{s.Id}/deliveries/{s.DeliveryId}"),
+        "POST replay failed" => x => x.Post.Url($"/api/subscriptions/{s.Id}/replay?status=failed"),
+        "POST test" => x => x.Post.Url($"/api/subscriptions/{s.Id}/test"),
         _ => throw new ArgumentOutOfRangeException(nameof(endpoint)),
     };
 
