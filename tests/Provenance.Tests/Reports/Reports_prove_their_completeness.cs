@@ -107,7 +107,14 @@ public sealed class Reports_prove_their_completeness(AppFixture fixture, ITestOu
         return (bytes, signer.SignDetached(bytes).ToString(), sequence);
     }
 
+    /// <summary>verify-report's output with the console's line wrapping undone.</summary>
     async Task<(int Exit, string Output)> VerifyAsync(byte[] report, string signature, params string[] options)
+    {
+        var (exit, text) = await VerifyWrappedAsync(report, signature, options);
+        return (exit, System.Text.RegularExpressions.Regex.Replace(text, @"[ \t]*\r?\n", " "));
+    }
+
+    async Task<(int Exit, string Output)> VerifyWrappedAsync(byte[] report, string signature, string[] options)
     {
         var folder = Directory.CreateTempSubdirectory("provenance-completeness-");
         try
@@ -196,19 +203,29 @@ public sealed class Reports_prove_their_completeness(AppFixture fixture, ITestOu
         var completeness = integrity.GetProperty("completeness").GetRawText();
         var key = await LedgerKeyAsync();
 
-        ReportVerifier.Verify(body, signature, key).Passed.ShouldBeTrue();
-        var clock = Stopwatch.StartNew();
         var verification = ReportVerifier.Verify(body, signature, key);
-        var whole = clock.Elapsed;
-        clock.Restart();
-        var without = ReportVerifier.Verify(body, signature, key, checkCompleteness: false);
-        var rest = clock.Elapsed;
-        verification.Checks.Single(c => c.Name == "completeness").Passed.ShouldBeTrue();
-        without.Checks.ShouldNotContain(c => c.Name == "completeness");
-        var perEvent = integrity.GetProperty("events")[0];
-        output.WriteLine($"10,000-event report: {body.Length:N0} bytes; completeness proof {Encoding.UTF8.GetByteCount(completeness):N0} bytes of JSON " +
-                         $"({integrity.GetProperty("completeness").GetProperty("siblings").GetArrayLength()} siblings), beside the per-event chain links the " +
-                         $"report carries anyway ({Encoding.UTF8.GetByteCount(perEvent.GetProperty("chainPrev").GetRawText())} bytes each); verify-report " +
-                         $"{whole.TotalMilliseconds:0} ms with completeness, {rest.TotalMilliseconds:0} ms without (completeness {(whole - rest).TotalMilliseconds:0.0} ms)");
+        verification.Passed.ShouldBeTrue();
+        verification.Checks.Single(c => c.Name == "completeness").Detail.ShouldContain("All 10000 events");
+
+        // The completeness check alone, on what the verifier reads from the report: the map proof and each event's chain link.
+        var report = JsonDocument.Parse(body).RootElement;
+        var versions = report.GetProperty("events").EnumerateArray().ToDictionary(e => e.GetProperty("sequence").GetInt64(), e => e.GetProperty("version").GetInt64());
+        var listed = integrity.GetProperty("events").EnumerateArray().Select(e => new ListedEvent(e.GetProperty("sequence").GetInt64(),
+            versions[e.GetProperty("sequence").GetInt64()], e.GetProperty("leafIndex").GetInt64(), Bytes(e.GetProperty("leafHash")),
+            Bytes(e.GetProperty("chainPrev")), e.GetProperty("inCheckpoint").GetBoolean(), HasData: true)).ToList();
+        var checkpoint = Checkpoint.ParseNoteBody(SignedNote.Parse(integrity.GetProperty("checkpoint").GetString()!).Text);
+        var proof = JsonSerializer.Deserialize<CompletenessProof>(completeness, LedgerJson.Options)!;
+        var times = new List<double>();
+        for (var i = 0; i < 7; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            Completeness.Check(id, checkpoint, proof, listed).IsValid.ShouldBeTrue();
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        var whole = Stopwatch.StartNew();
+        ReportVerifier.Verify(body, signature, key).Passed.ShouldBeTrue();
+        output.WriteLine($"10,000-event report: {body.Length:N0} bytes; its completeness proof {Encoding.UTF8.GetByteCount(completeness):N0} bytes of JSON " +
+                         $"({proof.Siblings.Count} map siblings), using the chain link (chainPrev) every event's proof carries anyway; " +
+                         $"completeness check {times.Order().ElementAt(3):0.00} ms (median of 7), the whole verify-report {whole.Elapsed.TotalMilliseconds:0} ms");
     }
 }
