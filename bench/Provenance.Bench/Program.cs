@@ -25,6 +25,7 @@ var all = new Dictionary<string, Func<Scenario>>
     ["history-read"] = () => new HistoryRead(10_000, 7),
     ["proof-1m"] = () => new ProofMillion(int.Parse(Env("BENCH_PROOF_LEAVES", "1000000")), 2000),
     ["integrity-overhead"] = () => new IntegrityOverhead(8, int.Parse(Env("BENCH_INTEGRITY_EVENTS", "2000"))),
+    ["ledger-cost"] = () => new LedgerCost(8, int.Parse(Env("BENCH_LEDGER_COST_EVENTS", "4000")), int.Parse(Env("BENCH_PLAIN_PORT", "5096"))),
     ["rebuild"] = () => new Rebuild(int.Parse(Env("BENCH_REBUILD_EVENTS", "50000"))),
     ["memory"] = () => new ApiMemory(workers, TimeSpan.FromSeconds(httpSeconds), int.Parse(Env("BENCH_MEMORY_PORT", "5093"))),
     ["bulk-import"] = () => new BulkImport(int.Parse(Env("BENCH_IMPORT_DOCUMENTS", "20000")), int.Parse(Env("BENCH_IMPORT_BATCH", "500"))),

@@ -18,19 +18,23 @@ static class VerifyReportCommand
         {
             Description = "Check the report against the key it names itself. Proves only consistency: the result is UNTRUSTED KEY (exit 3), never verified.",
         };
+        var skipCompleteness = new Option<bool>("--skip-completeness")
+        {
+            Description = "Do not check that the report holds every event of its document in the checkpoint (for reports made before the document map).",
+        };
         var key = new TrustedKey();
         var command = new Command("verify-report",
-            "Verify an exported JSON report against the ledger's key: signature, checkpoint, every leaf and inclusion proof. Exit 0 verified, 1 not, 2 cannot verify, 3 untrusted key.")
+            "Verify an exported JSON report against the ledger's key: signature, checkpoint, every leaf and inclusion proof, and that no event of the document in the checkpoint is left out. Exit 0 verified, 1 not, 2 cannot verify, 3 untrusted key.")
         {
-            file, signature, trustEmbedded,
+            file, signature, trustEmbedded, skipCompleteness,
         };
         key.AddTo(command);
-        command.SetAction((result, ct) => RunAsync(result, result.GetValue(file)!, result.GetValue(signature), key, result.GetValue(trustEmbedded), connect, ct));
+        command.SetAction((result, ct) => RunAsync(result, result.GetValue(file)!, result.GetValue(signature), key, result.GetValue(trustEmbedded), !result.GetValue(skipCompleteness), connect, ct));
         return command;
     }
 
     static async Task<int> RunAsync(ParseResult result, FileInfo file, FileInfo? signatureFile, TrustedKey keys, bool trustEmbedded,
-        Func<string, string, HttpClient> connect, CancellationToken ct)
+        bool completeness, Func<string, string, HttpClient> connect, CancellationToken ct)
     {
         if (!file.Exists) return ExitCodes.Cannot($"{file.FullName} does not exist.");
         var bytes = await File.ReadAllBytesAsync(file.FullName, ct);
@@ -50,7 +54,8 @@ static class VerifyReportCommand
 
         var sigPath = signatureFile?.FullName ?? file.FullName + ".sig";
         var signature = File.Exists(sigPath) ? (await File.ReadAllTextAsync(sigPath, ct)).Trim() : null;
-        var verification = trusted is null ? ReportVerifier.VerifyWithEmbeddedKey(bytes, signature) : ReportVerifier.Verify(bytes, signature, trusted);
+        var verification = trusted is null ? ReportVerifier.VerifyWithEmbeddedKey(bytes, signature, completeness)
+            : ReportVerifier.Verify(bytes, signature, trusted, completeness);
         foreach (var check in verification.Checks)
         {
             var mark = !check.Passed ? "[red]FAIL[/]" : check.Name == "key" && !verification.KeyTrusted ? "[yellow]UNTRUSTED[/]" : "[green]PASS[/]";

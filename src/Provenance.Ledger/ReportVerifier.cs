@@ -44,14 +44,16 @@ public static class ReportVerifier
 
     /// <param name="signature">The <see cref="DetachedSignature"/> text; null fails the signature check.</param>
     /// <param name="trustedKey">The verifier key the caller trusts (published by the ledger, e.g. <c>GET /api/ledger/key</c>).</param>
-    public static ReportVerification Verify(ReadOnlySpan<byte> report, string? signature, NoteVerifier trustedKey)
-        => Check(report, signature, trustedKey ?? throw new ArgumentNullException(nameof(trustedKey)));
+    /// <param name="checkCompleteness">Whether to check that the report holds every event of its document in the checkpoint (README.md §8).</param>
+    public static ReportVerification Verify(ReadOnlySpan<byte> report, string? signature, NoteVerifier trustedKey, bool checkCompleteness = true)
+        => Check(report, signature, trustedKey ?? throw new ArgumentNullException(nameof(trustedKey)), checkCompleteness);
 
     /// <summary>
     /// Checks the report against the key it names itself. The result is never <see cref="ReportVerification.Passed"/>: anyone can
     /// sign a self-consistent report with a key of their own, so at best it is consistent, with an untrusted key.
     /// </summary>
-    public static ReportVerification VerifyWithEmbeddedKey(ReadOnlySpan<byte> report, string? signature) => Check(report, signature, null);
+    public static ReportVerification VerifyWithEmbeddedKey(ReadOnlySpan<byte> report, string? signature, bool checkCompleteness = true) =>
+        Check(report, signature, null, checkCompleteness);
 
     /// <summary>True when the bytes are a JSON object of format <see cref="Format"/> (not another export, not JSON Lines).</summary>
     public static bool IsReport(ReadOnlySpan<byte> bytes)
@@ -69,7 +71,7 @@ public static class ReportVerifier
         }
     }
 
-    static ReportVerification Check(ReadOnlySpan<byte> report, string? signature, NoteVerifier? trustedKey)
+    static ReportVerification Check(ReadOnlySpan<byte> report, string? signature, NoteVerifier? trustedKey, bool checkCompleteness)
     {
         var checks = new List<ReportCheck>();
         var events = new List<ReportEventCheck>();
@@ -88,7 +90,7 @@ public static class ReportVerifier
         {
             try
             {
-                VerifyParsed(report, json.RootElement, signature, trustedKey, checks, events);
+                VerifyParsed(report, json.RootElement, signature, trustedKey, checkCompleteness, checks, events);
             }
             catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
             {
@@ -98,7 +100,7 @@ public static class ReportVerifier
         return new ReportVerification(checks, trustedKey is not null) { Events = events };
     }
 
-    static void VerifyParsed(ReadOnlySpan<byte> bytes, JsonElement root, string? signature, NoteVerifier? trustedKey, List<ReportCheck> checks,
+    static void VerifyParsed(ReadOnlySpan<byte> bytes, JsonElement root, string? signature, NoteVerifier? trustedKey, bool checkCompleteness, List<ReportCheck> checks,
         List<ReportEventCheck> eventChecks)
     {
         if (root.GetProperty("format").GetString() != Format)
@@ -147,16 +149,21 @@ public static class ReportVerifier
         byte[]? previous = null;
         long verified = 0, pending = 0;
         var failures = new List<string>();
+        var listed = new List<ListedEvent>();
         foreach (var proof in integrity.GetProperty("events").EnumerateArray())
         {
             var sequence = proof.GetProperty("sequence").GetInt64();
             var leafHash = proof.GetProperty("leafHash").GetBytesFromBase64();
             var chainPrev = proof.GetProperty("chainPrev").GetBytesFromBase64();
             var where = $"event {sequence}";
+            var leafIndex = proof.GetProperty("leafIndex").GetInt64();
+            var inCheckpoint = proof.GetProperty("inCheckpoint").GetBoolean();
 
             if (!events.TryGetValue(sequence, out var e))
             {
                 failures.Add($"{where}: the integrity section names an event the report does not contain.");
+                listed.Add(new ListedEvent(sequence, proof.TryGetProperty("version", out var named) ? named.GetInt64() : null, leafIndex, leafHash, chainPrev,
+                    inCheckpoint, HasData: false));
                 continue;
             }
             var version = e.GetProperty("version").GetInt64();
@@ -184,16 +191,17 @@ public static class ReportVerifier
                 failures.Add($"{where}: the event data hashes to {Convert.ToBase64String(recomputed)}, not the leaf {Convert.ToBase64String(leafHash)}.");
             }
             previous = leafHash;
+            listed.Add(new ListedEvent(sequence, version, leafIndex, leafHash, chainPrev, inCheckpoint, HasData: true));
 
             bool? included = null;
-            if (!proof.GetProperty("inCheckpoint").GetBoolean())
+            if (!inCheckpoint)
             {
                 pending++;
             }
             else
             {
                 var path = proof.GetProperty("auditPath").EnumerateArray().Select(p => p.GetBytesFromBase64()).ToList();
-                var inclusion = new InclusionProof(proof.GetProperty("leafIndex").GetInt64(), checkpoint.TreeSize, path).Verify(leafHash, checkpoint.RootHash);
+                var inclusion = new InclusionProof(leafIndex, checkpoint.TreeSize, path).Verify(leafHash, checkpoint.RootHash);
                 included = inclusion.IsValid;
                 if (inclusion.IsValid) verified++;
                 else failures.Add($"{where}: inclusion proof fails: {inclusion.Reason}");
@@ -208,6 +216,22 @@ public static class ReportVerifier
             ? string.Create(CultureInfo.InvariantCulture,
                 $"{events.Count} events: every leaf hash recomputed from the event data and chained; {verified} inclusion proofs verify against the checkpoint root{(pending > 0 ? $"; {pending} newer than the checkpoint" : "")}.")
             : string.Join(Environment.NewLine, failures)));
+
+        if (checkCompleteness)
+        {
+            var completeness = Completeness.Check(streamId, checkpoint, ReadCompleteness(integrity), listed);
+            checks.Add(new ReportCheck("completeness", completeness.IsValid, completeness.Detail));
+        }
+    }
+
+    static CompletenessProof? ReadCompleteness(JsonElement integrity)
+    {
+        if (!integrity.TryGetProperty("completeness", out var c) || c.ValueKind != JsonValueKind.Object) return null;
+        static byte[]? Bytes(JsonElement e, string name) =>
+            e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetBytesFromBase64() : null;
+        return new CompletenessProof(c.GetProperty("treeSize").GetInt64(), Bytes(c, "mapRoot") ?? throw new FormatException("completeness.mapRoot is missing."),
+            Bytes(c, "key") ?? throw new FormatException("completeness.key is missing."), Bytes(c, "value"),
+            c.GetProperty("siblings").EnumerateArray().Select(s => s.GetBytesFromBase64()).ToList(), Bytes(c, "otherKey"), Bytes(c, "otherValue"));
     }
 
     static string ActorOf(JsonElement data) =>

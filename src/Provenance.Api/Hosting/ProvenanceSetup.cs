@@ -27,7 +27,11 @@ namespace Provenance.Api.Hosting;
 
 public static class ProvenanceSetup
 {
-    public static WebApplicationBuilder AddProvenance(this WebApplicationBuilder builder)
+    /// <param name="withLedger">
+    /// False leaves out the ledger's work on the write path (the Merkle subscription: chain, tree, tiles; automatic checkpoints: the
+    /// document map) so a benchmark can measure the same appends without it. Only bench/ passes false; the API always has its ledger.
+    /// </param>
+    public static WebApplicationBuilder AddProvenance(this WebApplicationBuilder builder, bool withLedger = true)
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
@@ -67,7 +71,7 @@ public static class ProvenanceSetup
         // agent (audit log, Merkle ledger, webhook fan-out) to exactly one live node. Marten's own HotCold mode would need the
         // patched DistributedLock package (see ops/nuget-standins/README.md), so it is not offered.
         var distributed = settings.Daemon == DaemonHosting.Distributed;
-        var marten = services.AddMarten(sp => ConfigureMarten(sp, settings))
+        var marten = services.AddMarten(sp => ConfigureMarten(sp, settings, withLedger))
             .UseNpgsqlDataSource()
             .UseLightweightSessions()
             .IntegrateWithWolverine(w => w.UseWolverineManagedEventSubscriptionDistribution = distributed);
@@ -112,7 +116,7 @@ public static class ProvenanceSetup
         services.AddAuthorization();
         services.AddOpenApi(Contract.OpenApiContract.Configure);
         services.AddProvenanceHealthChecks();
-        services.AddProvenanceLedger(settings);
+        services.AddProvenanceLedger(settings, withLedger);
         services.AddScoped<SeedLoader>();
         services.AddSingleton<Reports.ProvenanceReports>();
         services.AddSingleton<Reports.CollectionReports>();
@@ -163,7 +167,7 @@ public static class ProvenanceSetup
         json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
     }
 
-    private static StoreOptions ConfigureMarten(IServiceProvider sp, ProvenanceOptions settings)
+    private static StoreOptions ConfigureMarten(IServiceProvider sp, ProvenanceOptions settings, bool withLedger)
     {
         var opts = new StoreOptions();
         opts.DatabaseSchemaName = settings.Schema;
@@ -202,7 +206,7 @@ public static class ProvenanceSetup
 
         opts.Storage.ExtendedSchemaObjects.Add(ContentStore.SchemaObject(settings.Schema));
         opts.Storage.ExtendedSchemaObjects.Add(IdempotentResponses.SchemaObject(settings.Schema));
-        opts.ConfigureLedger(sp, settings);
+        if (withLedger) opts.ConfigureLedger(sp, settings);
         Audit.ArchiveStorage.Configure(opts, settings.Schema);
         return opts;
     }

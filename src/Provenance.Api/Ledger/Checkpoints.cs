@@ -70,7 +70,11 @@ public sealed class LedgerKeyring(LedgerDatabase ledger, IOptions<ProvenanceOpti
 public sealed record SignedCheckpoint(string Origin, long TreeSize, byte[] RootHash, string Note, DateTimeOffset CreatedAt);
 
 /// <summary>Signs and stores C2SP tlog-checkpoints of the tree as the daemon has built it.</summary>
-public sealed class CheckpointWriter(LedgerDatabase ledger, LedgerKeyring keyring, TimeProvider time)
+/// <remarks>
+/// Each checkpoint commits, in an extension line, to the document map over the same leaves (<see cref="DocumentMapStore"/>); the map's
+/// new nodes and the checkpoint commit in one transaction, so a checkpoint is stored only with its map.
+/// </remarks>
+public sealed class CheckpointWriter(LedgerDatabase ledger, DocumentMapStore map, LedgerKeyring keyring, TimeProvider time)
 {
     readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -86,18 +90,23 @@ public sealed class CheckpointWriter(LedgerDatabase ledger, LedgerKeyring keyrin
             if (size == 0 || (latest is not null && latest.TreeSize >= size)) return latest;
 
             var root = await ProofPlan.ForRoot(size).ExecuteAsync(ledger, ct);
+            var (mapRoot, mapNodes, changed) = await map.ComputeAsync(size, ct);
             var signer = await keyring.SignerAsync(ct);
-            var checkpoint = new Checkpoint(keyring.Origin, size, root);
+            var checkpoint = new Checkpoint(keyring.Origin, size, root) { Extensions = [DocumentMap.ExtensionLine(mapRoot)] };
             var note = signer.SignCheckpoint(checkpoint);
             var created = time.GetUtcNow();
-            await using var command = ledger.DataSource.CreateCommand(
+            // One batch is one implicit transaction: the map version and the checkpoint commit together or not at all.
+            await using var batch = ledger.DataSource.CreateBatch();
+            map.AddWrites(batch, size, mapRoot, mapNodes, changed);
+            var command = new NpgsqlBatchCommand(
                 $"insert into {ledger.Schema}.{LedgerTables.Checkpoints} (tree_size, root_hash, note, created_at) values ($1, $2, $3, $4) " +
                 "on conflict (tree_size) do nothing");
             command.Parameters.Add(new NpgsqlParameter { Value = size });
             command.Parameters.Add(new NpgsqlParameter { Value = root });
             command.Parameters.Add(new NpgsqlParameter { Value = note });
             command.Parameters.Add(new NpgsqlParameter { Value = created });
-            await command.ExecuteNonQueryAsync(ct);
+            batch.BatchCommands.Add(command);
+            await batch.ExecuteNonQueryAsync(ct);
             return await LatestAsync(ct);
         }
         finally

@@ -17,11 +17,18 @@ public sealed record DocumentEventProof(long Sequence, long Version, long LeafIn
     public string? TlogProof { get; init; }
 }
 
+/// <summary>
+/// <c>Completeness</c> is the document map proof at the checkpoint (null for a checkpoint signed before the map existed): with the
+/// events' chain links it shows these are all of the document's events among the checkpoint's leaves.
+/// </summary>
 public sealed record DocumentProofResource(Guid DocumentId, CheckpointResource Checkpoint, IReadOnlyList<DocumentEventProof> Events,
-    long PendingEvents);
+    long PendingEvents)
+{
+    public CompletenessProof? Completeness { get; init; }
+}
 
 /// <summary>Every event of a document with its leaf and an inclusion proof against the latest checkpoint: the proof endpoint and reports share it.</summary>
-public sealed class DocumentProofs(LedgerDatabase ledger, CheckpointWriter checkpoints, LedgerKeyring keyring)
+public sealed class DocumentProofs(LedgerDatabase ledger, DocumentMapStore map, CheckpointWriter checkpoints, LedgerKeyring keyring)
 {
     /// <summary>
     /// The proof, or the problem that prevents it: the document is not in the ledger yet, nothing was signed yet, or one of its events
@@ -60,7 +67,10 @@ public sealed class DocumentProofs(LedgerDatabase ledger, CheckpointWriter check
         {
             TlogProof = proof is null ? null : new TlogProof(proof.LeafIndex, proof.AuditPath, checkpoint.Note, entries.GetValueOrDefault(l.LeafIndex)).Format(),
         }).ToList();
-        return new DocumentProofResource(id, await CheckpointEndpoints.ResourceAsync(checkpoint, keyring, ct), events, events.Count(e => !e.InCheckpoint));
+        return new DocumentProofResource(id, await CheckpointEndpoints.ResourceAsync(checkpoint, keyring, ct), events, events.Count(e => !e.InCheckpoint))
+        {
+            Completeness = await map.ProveAsync(id, checkpoint.TreeSize, ct),
+        };
     }
 }
 

@@ -8,16 +8,17 @@ namespace Provenance.Api.Ledger;
 /// <summary>Registers the tamper-evidence layer: tables, the Merkle subscription, checkpoints, proofs, verification and fixity.</summary>
 public static class LedgerSetup
 {
-    public static IServiceCollection AddProvenanceLedger(this IServiceCollection services, ProvenanceOptions settings)
+    public static IServiceCollection AddProvenanceLedger(this IServiceCollection services, ProvenanceOptions settings, bool withLedger = true)
     {
         services.AddSingleton<IValidateOptions<ProvenanceOptions>, LedgerOptionsValidation>();
         services.AddSingleton(sp => new LedgerDatabase(sp.GetRequiredService<NpgsqlDataSource>(), settings.Schema));
         services.AddSingleton<LedgerKeyring>();
+        services.AddSingleton(sp => new DocumentMapStore(sp.GetRequiredService<LedgerDatabase>()));
         services.AddSingleton<CheckpointWriter>();
         services.AddSingleton<DocumentProofs>();
         services.AddSingleton<LedgerVerifier>();
         services.AddSingleton<FixityChecker>();
-        services.AddHostedService<AutomaticCheckpoints>();
+        if (withLedger) services.AddHostedService<AutomaticCheckpoints>();
         services.AddHostedService<ScheduledFixity>();
         services.AddHealthChecks().AddCheck<FixityHealthCheck>("fixity", tags: ["ready"]);
         services.AddExceptionHandler<FixityFailureHandler>();
@@ -27,7 +28,8 @@ public static class LedgerSetup
 
     public static void ConfigureLedger(this StoreOptions opts, IServiceProvider sp, ProvenanceOptions settings)
     {
-        foreach (var table in LedgerTables.SchemaObjects(settings.Schema)) opts.Storage.ExtendedSchemaObjects.Add(table);
+        foreach (var table in LedgerTables.SchemaObjects(settings.Schema).Concat(DocumentMapStore.SchemaObjects(settings.Schema)))
+            opts.Storage.ExtendedSchemaObjects.Add(table);
         opts.Events.AddEventType<FixityChecked>();
         opts.Events.Subscribe(new MerkleSubscription(sp.GetRequiredService<LedgerDatabase>(), settings.Ledger.PageSize));
     }

@@ -61,9 +61,15 @@ public sealed record LineageNode(string Id, string Kind, string Label, DateTimeO
 /// <summary>An edge: <c>Relation</c> is revisionOf, translationOf or verifies.</summary>
 public sealed record LineageEdge(string From, string To, string Relation);
 
-/// <summary>The signed checkpoint the proofs are against, its verifier key, and per event its leaf and inclusion proof.</summary>
+/// <summary>
+/// The signed checkpoint the proofs are against, its verifier key, per event its leaf and inclusion proof, and the document map proof
+/// that these are all the document's events in the checkpoint.
+/// </summary>
 public sealed record ReportIntegrity(string Origin, long TreeSize, byte[] RootHash, string Checkpoint, string VerifierKey, DateTimeOffset CheckpointCreatedAt,
-    long PendingEvents, IReadOnlyList<DocumentEventProof> Events);
+    long PendingEvents, IReadOnlyList<DocumentEventProof> Events)
+{
+    public CompletenessProof? Completeness { get; init; }
+}
 
 public static class ReportKinds
 {
@@ -241,7 +247,10 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
             current.Size, ingest.OriginalFileName, ingest.SourceUri, ingest.Publisher, ingest.PublishedAt, ingest.Channel, createdAt, ingest.Actor,
             updated.At, updated.By);
         var c = proof.Checkpoint;
-        var integrity = new ReportIntegrity(c.Origin, c.TreeSize, c.RootHash, c.Note, c.VerifierKey, c.CreatedAt, proof.PendingEvents, proof.Events);
+        var integrity = new ReportIntegrity(c.Origin, c.TreeSize, c.RootHash, c.Note, c.VerifierKey, c.CreatedAt, proof.PendingEvents, proof.Events)
+        {
+            Completeness = proof.Completeness,
+        };
         return new ProvenanceReport(Format, generatedAt, document, events, revisions, translations, verifications, fixity,
             new ReportLineage(nodes, edges), integrity);
     }

@@ -37,7 +37,7 @@ public sealed class Provenance_reports(AppFixture fixture, ITestOutputHelper out
         var key = await LedgerKeyAsync();
         var verification = ReportVerifier.Verify(body, signature, key);
         verification.Passed.ShouldBeTrue(string.Join("\n", verification.Checks.Select(c => $"{c.Name}: {c.Passed} {c.Detail}")));
-        verification.Checks.Select(c => c.Name).ShouldBe(["key", "signature", "checkpoint", "events"]);
+        verification.Checks.Select(c => c.Name).ShouldBe(["key", "signature", "checkpoint", "events", "completeness"]);
 
         // One byte of an actor's name changed: the signature fails, and so does the recomputed leaf.
         var at = body.AsSpan().IndexOf("\"actor\": \"editor.lavoie\""u8);

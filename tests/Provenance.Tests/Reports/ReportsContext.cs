@@ -85,13 +85,20 @@ public abstract class ReportsContext(AppFixture fixture) : LedgerContext(fixture
             leaves.Add(MerkleHash.LeafHash(entries[^1]));
         }
         var root = MerkleTree.ComputeRoot(leaves);
-        var note = signer.SignCheckpoint(new Checkpoint(signer.Name, leaves.Count, root));
+        // The document map of this tree holds the one document: its count and newest leaf.
+        var map = new InMemoryMapStore();
+        var mapValue = new MapValue(id, pinned.Count, pinned[^1].Sequence, leaves.Count - 1, leaves[^1]);
+        var mapUpdate = await MapTree.UpdateAsync(map.AsOf(0), [(DocumentMap.Key(id), mapValue.Encode())]);
+        map.Add(leaves.Count, mapUpdate.Nodes);
+        var completeness = CompletenessProof.From(leaves.Count, mapUpdate.Root, await MapTree.ProveAsync(map.AsOf(leaves.Count), DocumentMap.Key(id)));
+        var note = signer.SignCheckpoint(new Checkpoint(signer.Name, leaves.Count, root) { Extensions = [DocumentMap.ExtensionLine(mapUpdate.Root)] });
         var proofs = pinned.Select((e, i) => new DocumentEventProof(e.Sequence, e.Version, i, leaves[i], chain[i], true,
             MerkleTree.InclusionPath(i, leaves)) { TlogProof = new TlogProof(i, MerkleTree.InclusionPath(i, leaves), note, entries[i]).Format() }).ToList();
         var checkpoint = new CheckpointResource(signer.Name, leaves.Count, root, note, signer.Verifier.VerifierKey, start.AddDays(1));
         // The people directory as the seed manifest describes it, so the goldens show how persons are named.
-        return await Host.Services.GetRequiredService<ProvenanceReports>()
-            .DescribeAgentsAsync(ProvenanceReports.Build(pinned, new DocumentProofResource(id, checkpoint, proofs, 0), start.AddDays(2)), CancellationToken.None);
+        return await Host.Services.GetRequiredService<ProvenanceReports>().DescribeAgentsAsync(
+            ProvenanceReports.Build(pinned, new DocumentProofResource(id, checkpoint, proofs, 0) { Completeness = completeness }, start.AddDays(2)),
+            CancellationToken.None);
     }
 
     protected static bool XmllintAvailable()
