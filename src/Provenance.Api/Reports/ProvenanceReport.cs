@@ -54,7 +54,14 @@ public sealed record LineageEdge(string From, string To, string Relation);
 
 /// <summary>The signed checkpoint the proofs are against, its verifier key, and per event its leaf and inclusion proof.</summary>
 public sealed record ReportIntegrity(string Origin, long TreeSize, byte[] RootHash, string Checkpoint, string VerifierKey, DateTimeOffset CheckpointCreatedAt,
-    long PendingEvents, IReadOnlyList<DocumentEventProof> Events);
+    long PendingEvents, IReadOnlyList<DocumentEventProof> Events)
+{
+    /// <summary>RFC 3161 time-stamps of the checkpoint's note as the log signed it (<c>logNote</c>), from the configured authorities.</summary>
+    public IReadOnlyList<CheckpointTimestamp> Timestamps { get; init; } = [];
+
+    /// <summary>The checkpoint note exactly as the log signed it, before cosignatures: the bytes the time-stamps cover.</summary>
+    public string? LogNote { get; init; }
+}
 
 public static class ReportKinds
 {
@@ -98,7 +105,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
         var events = await EventsOfAsync(id, ct);
         if (events.Count == 0 || events[0].EventType != EventTypeName<DocumentIngested>()) return (null, Http.Problems.DocumentNotFound(id));
         if (leaves.Count == 0) return (null, DocumentProofs.NotInLedger(id));
-        var checkpoint = await checkpoints.LatestAsync(ct);
+        var checkpoint = await checkpoints.PublishedAsync(ct);
         if (checkpoint is null) return (null, DocumentProofs.NoCheckpoint());
         if (LeafCheck.Compare(events.Select(e => e.ToRow()).ToList(), leaves).FirstOrDefault() is { } mismatch) return (null, LeafCheck.Problem(mismatch));
         var inTree = leaves.Select(l => l.Sequence).ToHashSet();
@@ -109,7 +116,9 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
                 $"Event {newest.Sequence} of this document is not in the ledger's tree yet. Try again shortly.",
                 extensions: new Dictionary<string, object?> { ["sequence"] = newest.Sequence }));
         }
-        return (Build(events, await proofs.AgainstAsync(id, leaves, checkpoint, ct), time.GetUtcNow()), null);
+        var report = Build(events, await proofs.AgainstAsync(id, leaves, checkpoint, ct), time.GetUtcNow());
+        var timestamps = await CheckpointTimestamping.OfAsync(ledger, checkpoint.TreeSize, ct);
+        return (report with { Integrity = report.Integrity with { Timestamps = timestamps, LogNote = checkpoint.LogNote } }, null);
     }
 
     public async Task<IReadOnlyList<StoredEvent>> EventsOfAsync(Guid id, CancellationToken ct)
