@@ -91,10 +91,10 @@ public sealed class CosignatureSigner : IDisposable
 /// <summary>A trusted witness key: the vkey "&lt;name&gt;+&lt;hex id&gt;+base64(0x04 || Ed25519 public key)".</summary>
 public sealed class CosignatureVerifier
 {
-    readonly PublicKey key;
+    readonly NSec.Cryptography.PublicKey key;
     readonly byte[] publicKey;
 
-    CosignatureVerifier(string name, byte[] publicKey, PublicKey key)
+    CosignatureVerifier(string name, byte[] publicKey, NSec.Cryptography.PublicKey key)
     {
         Name = name;
         this.publicKey = publicKey;
@@ -106,6 +106,8 @@ public sealed class CosignatureVerifier
 
     public uint KeyId { get; }
 
+    public ReadOnlyMemory<byte> PublicKey => publicKey;
+
     public string VerifierKey => $"{Name}+{KeyId:x8}+{Convert.ToBase64String([Cosignature.SignatureType, .. publicKey])}";
 
     public override string ToString() => VerifierKey;
@@ -113,7 +115,7 @@ public sealed class CosignatureVerifier
     public static CosignatureVerifier FromPublicKey(string name, ReadOnlySpan<byte> ed25519PublicKey)
     {
         if (!NoteText.IsValidKeyName(name)) throw new ArgumentException($"\"{name}\" is not a valid key name.", nameof(name));
-        if (!PublicKey.TryImport(SignatureAlgorithm.Ed25519, ed25519PublicKey, KeyBlobFormat.RawPublicKey, out var key) || key is null)
+        if (!NSec.Cryptography.PublicKey.TryImport(SignatureAlgorithm.Ed25519, ed25519PublicKey, KeyBlobFormat.RawPublicKey, out var key) || key is null)
         {
             throw new ArgumentException("Not an Ed25519 public key of 32 bytes.", nameof(ed25519PublicKey));
         }
@@ -134,7 +136,7 @@ public sealed class CosignatureVerifier
             return false;
         }
         if (bytes[0] != Cosignature.SignatureType || bytes.Length != 1 + NoteText.Ed25519KeySize
-            || !PublicKey.TryImport(SignatureAlgorithm.Ed25519, bytes.AsSpan(1), KeyBlobFormat.RawPublicKey, out var key) || key is null)
+            || !NSec.Cryptography.PublicKey.TryImport(SignatureAlgorithm.Ed25519, bytes.AsSpan(1), KeyBlobFormat.RawPublicKey, out var key) || key is null)
         {
             error = "Unsupported witness key: only tlog-cosignature/v1 Ed25519 keys (type 0x04, 32-byte key) are accepted.";
             return false;

@@ -131,7 +131,7 @@ public sealed class WitnessPolicy
     bool Satisfied(string name, HashSet<string> cosigned) =>
         groups.TryGetValue(name, out var group) ? group.Members.Count(m => Satisfied(m, cosigned)) >= group.K : cosigned.Contains(name);
 
-    static byte[] PublicKeyOf(CosignatureVerifier w) => Convert.FromBase64String(w.VerifierKey.Split('+')[2])[1..];
+    static byte[] PublicKeyOf(CosignatureVerifier w) => w.PublicKey.ToArray();
 
     static FormatException Bad(int line, string why) => new($"Malformed policy, line {line}: {why}.");
 }
