@@ -203,9 +203,12 @@ public sealed record CheckpointResource(string Origin, long TreeSize, byte[] Roo
     public int WitnessQuorum { get; init; }
 
     public bool QuorumReached { get; init; } = true;
+
+    /// <summary>The note exactly as the log signed it, before cosignatures: what the RFC 3161 time-stamps cover.</summary>
+    public string? LogNote { get; init; }
 }
 
-/// <summary>A witness of a checkpoint: <c>cosigned</c> with the time in its cosignature; otherwise the last error the ledger saw.</summary>
+/// <summary>A witness of a checkpoint: <c>cosigned</c> with the time in its cosignature, and the last error the ledger saw from it (null once it answered).</summary>
 public sealed record CheckpointWitness(string Name, string VerifierKey, string Url, bool Cosigned, DateTimeOffset? CosignedAt, string? LastError,
     double? LastRoundTripMs);
 
@@ -240,7 +243,7 @@ public static class CheckpointEndpoints
         return resource with
         {
             Witnesses = witnesses.All.Select(w => new CheckpointWitness(w.Verifier.Name, w.Verifier.VerifierKey, w.Url, cosigned.ContainsKey(w),
-                cosigned.TryGetValue(w, out var at) ? at : null, cosigned.ContainsKey(w) ? null : w.LastError, w.LastRoundTripMs)).ToList(),
+                cosigned.TryGetValue(w, out var at) ? at : null, w.LastError, w.LastRoundTripMs)).ToList(),
             WitnessQuorum = witnesses.Quorum,
             QuorumReached = cosigned.Count >= witnesses.Quorum,
         };
@@ -257,7 +260,7 @@ public static class CheckpointEndpoints
     }
 
     internal static async Task<CheckpointResource> ResourceAsync(SignedCheckpoint c, LedgerKeyring keyring, CancellationToken ct) =>
-        new(c.Origin, c.TreeSize, c.RootHash, c.Note, (await keyring.SignerAsync(ct)).Verifier.VerifierKey, c.CreatedAt);
+        new(c.Origin, c.TreeSize, c.RootHash, c.Note, (await keyring.SignerAsync(ct)).Verifier.VerifierKey, c.CreatedAt) { LogNote = c.LogNote };
 
     static bool WantsJson(HttpRequest request)
     {
