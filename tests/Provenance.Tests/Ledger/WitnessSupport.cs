@@ -81,6 +81,7 @@ public sealed class WitnessProcess(string signerKey, string state, int port, par
 public sealed class TestTimestampAuthority : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly TimeStampResponseGenerator _responses;
     private long _serial;
     public string CaPem { get; }
     public string Url { get; }
@@ -130,7 +131,7 @@ public sealed class TestTimestampAuthority : IAsyncDisposable
 
         var tokens = new TimeStampTokenGenerator(tsaKeys.Private, tsaCert, TspAlgorithms.Sha256, "1.3.6.1.4.1.99999.1");
         tokens.SetCertificates(CollectionUtilities.CreateStore(new List<X509Certificate> { tsaCert }));
-        var responses = new TimeStampResponseGenerator(tokens, TspAlgorithms.Allowed);
+        _responses = new TimeStampResponseGenerator(tokens, TspAlgorithms.Allowed);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -140,14 +141,20 @@ public sealed class TestTimestampAuthority : IAsyncDisposable
         {
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body);
-            var request = new TimeStampRequest(body.ToArray());
-            var response = responses.Generate(request, BigInteger.ValueOf(Interlocked.Increment(ref _serial)), DateTime.UtcNow);
             Interlocked.Increment(ref Requests);
             context.Response.ContentType = "application/timestamp-reply";
-            await context.Response.Body.WriteAsync(response.GetEncoded());
+            await context.Response.Body.WriteAsync(Answer(body.ToArray()));
         });
         Url = $"http://127.0.0.1:{port}/";
     }
+
+    /// <summary>The DER TimeStampResp the authority answers to a DER TimeStampReq.</summary>
+    public byte[] Answer(byte[] request) =>
+        _responses.Generate(new TimeStampRequest(request), BigInteger.ValueOf(Interlocked.Increment(ref _serial)), DateTime.UtcNow).GetEncoded();
+
+    /// <summary>A refusal (PKIStatus rejection), as an authority answers a request it will not stamp.</summary>
+    public byte[] Refusal() =>
+        _responses.GenerateFailResponse(Org.BouncyCastle.Asn1.Cmp.PkiStatus.Rejection, Org.BouncyCastle.Asn1.Cmp.PkiFailureInfo.BadAlg, "refused").GetEncoded();
 
     public Task StartAsync() => _app.StartAsync();
 
