@@ -85,7 +85,9 @@ public sealed class WitnessedLedger : IAsyncLifetime
     }
 
     /// <summary>A new document, then a checkpoint that covers it; returns the checkpoint's size.</summary>
-    public static async Task<long> AppendAndCheckpointAsync(HttpClient http, string title)
+    public static async Task<long> AppendAndCheckpointAsync(HttpClient http, string title) => (await AppendDocumentAndCheckpointAsync(http, title)).Size;
+
+    public static async Task<(string Id, long Size)> AppendDocumentAndCheckpointAsync(HttpClient http, string title)
     {
         using var created = await http.PostAsJsonAsync("/api/documents", new { title, language = "en", content = title + "\n", reason = "witness test" });
         created.StatusCode.ShouldBe(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
@@ -101,7 +103,7 @@ public sealed class WitnessedLedger : IAsyncLifetime
             using var proof = await http.GetAsync($"/api/documents/{id}/proof");
             return proof.IsSuccessStatusCode;
         }, $"document {title} in a checkpoint");
-        return size;
+        return (id!, size);
     }
 
     public static async Task<JsonElement> CheckpointJsonAsync(HttpClient http)
@@ -167,7 +169,7 @@ public sealed class Witnessing_the_log(WitnessedLedger ledger, ITestOutputHelper
     [Fact]
     public async Task Both_witnesses_cosign_a_checkpoint_which_the_ledger_then_publishes_dated_by_a_time_stamp_that_openssl_verifies()
     {
-        var size = await WitnessedLedger.AppendAndCheckpointAsync(ledger.Http, "Cosigned");
+        var (id, size) = await WitnessedLedger.AppendDocumentAndCheckpointAsync(ledger.Http, "Cosigned");
         JsonElement checkpoint = default;
         await WitnessedLedger.Until(async () =>
         {
@@ -203,6 +205,20 @@ public sealed class Witnessing_the_log(WitnessedLedger ledger, ITestOutputHelper
         exit.ShouldBe(1, said);
         said.ShouldContain("no-quorum");
 
+        // The signed JSON report carries the cosigned checkpoint: verify-report enforces the policy too.
+        using var exported = await ledger.Http.GetAsync($"/api/documents/{id}/provenance?format=json");
+        exported.EnsureSuccessStatusCode();
+        var report = Path.Combine(ledger.Folder.FullName, $"report-{id}.json");
+        await File.WriteAllBytesAsync(report, await exported.Content.ReadAsByteArrayAsync());
+        await File.WriteAllTextAsync(report + ".sig", exported.Headers.GetValues("Provenance-Signature").Single());
+        (exit, said) = await WitnessCli.RunAsync("verify-report", report, "--key", ledger.Log.Verifier.VerifierKey, "--witness-policy", PolicyFile(2, ledger.WitnessKeys));
+        exit.ShouldBe(0, said);
+        said.ShouldContain("PASS witnesses");
+        (exit, said) = await WitnessCli.RunAsync("verify-report", report, "--key", ledger.Log.Verifier.VerifierKey,
+            "--witness", ledger.WitnessKeys[1].Verifier.VerifierKey, "--witness", stranger.Verifier.VerifierKey, "--witness-quorum", "2");
+        exit.ShouldBe(1, said);
+        said.ShouldContain("FAIL witnesses");
+
         // The time-stamp: stored once it verified, served as a base64 DER TimeStampResp over the note as the log signed it.
         var treeSize = checkpoint.GetProperty("treeSize").GetInt64();
         JsonElement stamps = default;
@@ -213,6 +229,8 @@ public sealed class Witnessing_the_log(WitnessedLedger ledger, ITestOutputHelper
         }, "the time-stamp");
         var item = stamps.GetProperty("items")[0];
         item.GetProperty("authority").GetString().ShouldBe(ledger.Authority.Url);
+        var reported = await ledger.Http.GetFromJsonAsync<JsonElement>($"/api/documents/{id}/provenance?format=json");
+        reported.GetProperty("integrity").GetProperty("timestamps")[0].GetProperty("response").GetString().ShouldBe(item.GetProperty("response").GetString());
         var logNote = checkpoint.GetProperty("logNote").GetString()!;
         note.ShouldStartWith(logNote);
         var noteFile = Path.Combine(ledger.Folder.FullName, "note.txt");
