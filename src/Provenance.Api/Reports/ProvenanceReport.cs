@@ -118,7 +118,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
         }
         var report = Build(events, await proofs.AgainstAsync(id, leaves, checkpoint, ct), time.GetUtcNow());
         var timestamps = await CheckpointTimestamping.OfAsync(ledger, checkpoint.TreeSize, ct);
-        return (report with { Integrity = report.Integrity with { Timestamps = timestamps, LogNote = checkpoint.LogNote } }, null);
+        return (report with { Integrity = report.Integrity with { Timestamps = timestamps } }, null);
     }
 
     public async Task<IReadOnlyList<StoredEvent>> EventsOfAsync(Guid id, CancellationToken ct)
@@ -234,7 +234,10 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
             current.Size, ingest.OriginalFileName, ingest.SourceUri, ingest.Publisher, ingest.PublishedAt, ingest.Channel, createdAt, ingest.Actor,
             updated.At, updated.By);
         var c = proof.Checkpoint;
-        var integrity = new ReportIntegrity(c.Origin, c.TreeSize, c.RootHash, c.Note, c.VerifierKey, c.CreatedAt, proof.PendingEvents, proof.Events);
+        var integrity = new ReportIntegrity(c.Origin, c.TreeSize, c.RootHash, c.Note, c.VerifierKey, c.CreatedAt, proof.PendingEvents, proof.Events)
+        {
+            LogNote = c.LogNote,
+        };
         return new ProvenanceReport(Format, generatedAt, document, events, revisions, translations, verifications, fixity,
             new ReportLineage(nodes, edges), integrity);
     }

@@ -48,6 +48,8 @@ public sealed class WitnessedLedger : IAsyncLifetime
     {
         var settings = new Dictionary<string, string>
         {
+            // The in-process fixture of other tests sets Provenance__* in this process's environment, which a child inherits.
+            ["Provenance__AdminKey"] = AdminKey,
             ["Provenance__Ledger__Origin"] = Origin,
             ["Provenance__Ledger__SignerKey"] = Log.ExportSignerKey(),
             ["Provenance__Ledger__CheckpointPollInterval"] = "00:00:00.200",
@@ -379,6 +381,29 @@ public sealed class Witnessing_the_log(WitnessedLedger ledger, ITestOutputHelper
             await connection.OpenAsync();
             await new NpgsqlCommand($"drop database if exists {fork} with (force)", connection).ExecuteNonQueryAsync();
         }
+    }
+
+    [Fact]
+    public async Task The_witness_process_answers_each_bad_submission_with_the_status_the_specification_names()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(ledger.Witnesses[0].Url) };
+        async Task<HttpResponseMessage> Post(string body) => await http.PostAsync("/add-checkpoint", new StringContent(body));
+        var stranger = LedgerSigner.Generate("stranger.test/log");
+        (await Post(new AddCheckpointRequest(0, [], stranger.SignCheckpoint(new Checkpoint("stranger.test/log", 1, new byte[32]))).Format())).StatusCode
+            .ShouldBe(HttpStatusCode.NotFound);
+        var impostor = LedgerSigner.Generate(WitnessedLedger.Origin);
+        (await Post(new AddCheckpointRequest(0, [], impostor.SignCheckpoint(new Checkpoint(WitnessedLedger.Origin, 1, new byte[32]))).Format())).StatusCode
+            .ShouldBe(HttpStatusCode.Forbidden);
+        (await Post("old 1\n")).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await Post("old 0\n\n" + new string('x', AddCheckpointRequest.MaxBytes))).StatusCode.ShouldBe(HttpStatusCode.RequestEntityTooLarge);
+        (await http.GetAsync($"/{new string('0', 64)}/checkpoint")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        // Nothing of this moved the witness: the ledger's next checkpoint is still cosigned.
+        var size = await WitnessedLedger.AppendAndCheckpointAsync(ledger.Http, "After bad submissions");
+        await WitnessedLedger.Until(async () =>
+        {
+            var json = await WitnessedLedger.CheckpointJsonAsync(ledger.Http);
+            return json.GetProperty("treeSize").GetInt64() >= size && json.GetProperty("quorumReached").GetBoolean();
+        }, "the next checkpoint to be cosigned");
     }
 
     static string Tool(string name) => File.Exists($"/usr/lib/postgresql/15/bin/{name}") ? $"/usr/lib/postgresql/15/bin/{name}" : name;

@@ -88,7 +88,7 @@ public abstract class ReportsContext(AppFixture fixture) : LedgerContext(fixture
         var note = signer.SignCheckpoint(new Checkpoint(signer.Name, leaves.Count, root));
         var proofs = pinned.Select((e, i) => new DocumentEventProof(e.Sequence, e.Version, i, leaves[i], chain[i], true,
             MerkleTree.InclusionPath(i, leaves)) { TlogProof = new TlogProof(i, MerkleTree.InclusionPath(i, leaves), note, entries[i]).Format() }).ToList();
-        var checkpoint = new CheckpointResource(signer.Name, leaves.Count, root, note, signer.Verifier.VerifierKey, start.AddDays(1));
+        var checkpoint = new CheckpointResource(signer.Name, leaves.Count, root, note, signer.Verifier.VerifierKey, start.AddDays(1)) { LogNote = note };
         return ProvenanceReports.Build(pinned, new DocumentProofResource(id, checkpoint, proofs, 0), start.AddDays(2));
     }
 
