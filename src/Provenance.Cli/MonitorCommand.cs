@@ -32,16 +32,20 @@ static class MonitorCommand
         var mirror = new Option<DirectoryInfo?>("--mirror") { Description = "Write a static copy of the log (checkpoint, tiles, entries) here; implies --entries." };
         var apiKey = new Option<string?>("--api-key") { Description = $"The API key for private entry bundles (default: ${ApiKeyVariable})." };
         var interval = new Option<TimeSpan>("--interval") { Description = "With --follow, the first wait between polls (doubles while nothing changes, up to 32×).", DefaultValueFactory = _ => TimeSpan.FromSeconds(10) };
+        var witnesses = new WitnessPolicyOptions();
         var command = new Command("monitor", "Audit a tiled transparency log from its tiles and entries, keeping state between runs. Exit 0 consistent, 1 a check failed, 2 cannot check.")
         {
             log, key, state, entries, follow, json, mirror, apiKey, interval,
         };
+        witnesses.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
             if (!NoteVerifier.TryParse(result.GetValue(key)!, out var verifier, out var error)) return ExitCodes.Cannot($"--key is not a verifier key: {error}");
+            var policy = witnesses.Resolve(result, out var policyError);
+            if (policyError is not null) return ExitCodes.Cannot(policyError);
             var source = LogSource.Open(result.GetValue(log)!, result.GetValue(apiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable), connect);
             var monitor = new Monitor(source, verifier!, result.GetValue(state)!, result.GetValue(mirror), result.GetValue(entries) || result.GetValue(mirror) is not null,
-                result.GetValue(json));
+                result.GetValue(json), policy);
             if (!result.GetValue(follow)) return await monitor.RunOnceAsync(ct);
 
             var wait = result.GetValue(interval);
@@ -69,7 +73,8 @@ static class MonitorCommand
         return command;
     }
 
-    sealed class Monitor(LogSource source, NoteVerifier verifier, DirectoryInfo stateDir, DirectoryInfo? mirror, bool withEntries, bool json)
+    sealed class Monitor(LogSource source, NoteVerifier verifier, DirectoryInfo stateDir, DirectoryInfo? mirror, bool withEntries, bool json,
+        WitnessPolicy? policy)
     {
         public async Task<int> RunOnceAsync(CancellationToken ct) => (await RunAsync(ct)).Exit;
 
@@ -100,6 +105,11 @@ static class MonitorCommand
             {
                 return (Report(ExitCodes.NotVerified, "bad-checkpoint", $"The checkpoint does not verify with {verifier.VerifierKey}: {checkpoint.Reason}",
                     previous, null, null, clock), previous.TreeSize);
+            }
+            if (policy?.Evaluate(note) is { Satisfied: false } unwitnessed)
+            {
+                // A checkpoint without its quorum may be a split view shown to this monitor alone: not accepted, state kept.
+                return (Report(ExitCodes.NotVerified, "no-quorum", unwitnessed.Reason!, previous, checkpoint.Checkpoint, null, clock), previous.TreeSize);
             }
 
             var progress = json ? null : new ProgressLine(Console.Error);

@@ -22,11 +22,13 @@ static class VerifyProofCommand
         var proof = new Option<string>("--proof") { Description = "The inclusion proof JSON {leafIndex, treeSize, auditPath}, or a file holding it." };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "The signed checkpoint note (GET /api/ledger/checkpoint)." };
         var key = new TrustedKey();
+        var witnesses = new WitnessPolicyOptions();
         var command = new Command("verify-proof", "Verify one inclusion proof against a signed checkpoint. Exit 0 verified, 1 not, 2 cannot verify.")
         {
             file, leafHash, proof, checkpoint,
         };
         key.AddTo(command);
+        witnesses.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
             var proofFile = result.GetValue(file);
@@ -41,14 +43,16 @@ static class VerifyProofCommand
             }
             var input = proofFile ?? parts.Checkpoint!;
             if (!input.Exists) return ExitCodes.Cannot($"{input.FullName} does not exist.");
+            var policy = witnesses.Resolve(result, out var policyError);
+            if (policyError is not null) return ExitCodes.Cannot(policyError);
             var verifier = await key.ResolveAsync(result, connect, ct);
             if (verifier is null) return ExitCodes.CannotVerify;
-            return proofFile is not null ? RunTlogProof(proofFile, verifier) : Run(parts.Leaf!, parts.Proof!, parts.Checkpoint!, verifier);
+            return proofFile is not null ? RunTlogProof(proofFile, verifier, policy) : Run(parts.Leaf!, parts.Proof!, parts.Checkpoint!, verifier, policy);
         });
         return command;
     }
 
-    static int RunTlogProof(FileInfo file, NoteVerifier verifier)
+    static int RunTlogProof(FileInfo file, NoteVerifier verifier, WitnessPolicy? policy)
     {
         if (file.Length > TlogProof.MaxBytes) return ExitCodes.Cannot($"{file.FullName} is larger than a tlog-proof can be ({TlogProof.MaxBytes} bytes).");
         TlogProof proof;
@@ -66,12 +70,13 @@ static class VerifyProofCommand
             Console.WriteLine($"PASS checkpoint: {signed.Origin} at tree size {signed.TreeSize}, signed by {verifier.Name}+{verifier.KeyId:x8}.");
         }
         if (!result.IsValid) return Fail($"FAIL {result.Reason}");
+        if (policy is not null && !WitnessPolicyOptions.Check(policy, proof.Checkpoint)) return ExitCodes.NotVerified;
         var entry = result.Entry is { } e ? $" (event {e.Sequence}, {e.EventType}, stream {e.StreamId} version {e.Version}, by {e.Actor})" : "";
         Console.WriteLine($"PASS inclusion: leaf {proof.Index}{entry} is in the tree under root {Convert.ToBase64String(result.Checkpoint!.RootHash)}.");
         return ExitCodes.Verified;
     }
 
-    static int Run(string leafHashText, string proofText, FileInfo checkpointFile, NoteVerifier verifier)
+    static int Run(string leafHashText, string proofText, FileInfo checkpointFile, NoteVerifier verifier, WitnessPolicy? policy)
     {
         var json = File.Exists(proofText) ? File.ReadAllText(proofText) : proofText;
         InclusionProof? proof;
@@ -96,9 +101,11 @@ static class VerifyProofCommand
             return Fail("The leaf hash is neither 64 hex digits nor base64.");
         }
 
-        var checkpoint = Checkpoint.Verify(File.ReadAllText(checkpointFile.FullName), verifier);
+        var note = File.ReadAllText(checkpointFile.FullName);
+        var checkpoint = Checkpoint.Verify(note, verifier);
         if (!checkpoint.IsValid) return Fail($"FAIL checkpoint: {checkpoint.Reason}");
         Console.WriteLine($"PASS checkpoint: {checkpoint.Checkpoint!.Origin} at tree size {checkpoint.Checkpoint.TreeSize}, signed by {verifier.Name}+{verifier.KeyId:x8}.");
+        if (policy is not null && !WitnessPolicyOptions.Check(policy, note)) return ExitCodes.NotVerified;
         if (proof.TreeSize != checkpoint.Checkpoint.TreeSize)
         {
             return Fail($"FAIL proof: it is for tree size {proof.TreeSize}, the checkpoint for {checkpoint.Checkpoint.TreeSize}.");

@@ -23,18 +23,25 @@ static class VerifyReportCommand
             Description = "Do not check that the report holds every event of its document in the checkpoint (for reports made before the document map).",
         };
         var key = new TrustedKey();
+        var witnesses = new WitnessPolicyOptions();
         var command = new Command("verify-report",
             "Verify an exported JSON report against the ledger's key: signature, checkpoint, every leaf and inclusion proof, and that no event of the document in the checkpoint is left out. Exit 0 verified, 1 not, 2 cannot verify, 3 untrusted key.")
         {
             file, signature, trustEmbedded, skipCompleteness,
         };
         key.AddTo(command);
-        command.SetAction((result, ct) => RunAsync(result, result.GetValue(file)!, result.GetValue(signature), key, result.GetValue(trustEmbedded), !result.GetValue(skipCompleteness), connect, ct));
+        witnesses.AddTo(command);
+        command.SetAction((result, ct) =>
+        {
+            var policy = witnesses.Resolve(result, out var policyError);
+            return policyError is not null ? Task.FromResult(ExitCodes.Cannot(policyError))
+                : RunAsync(result, result.GetValue(file)!, result.GetValue(signature), key, result.GetValue(trustEmbedded), !result.GetValue(skipCompleteness), policy, connect, ct);
+        });
         return command;
     }
 
     static async Task<int> RunAsync(ParseResult result, FileInfo file, FileInfo? signatureFile, TrustedKey keys, bool trustEmbedded,
-        bool completeness, Func<string, string, HttpClient> connect, CancellationToken ct)
+        bool completeness, WitnessPolicy? policy, Func<string, string, HttpClient> connect, CancellationToken ct)
     {
         if (!file.Exists) return ExitCodes.Cannot($"{file.FullName} does not exist.");
         var bytes = await File.ReadAllBytesAsync(file.FullName, ct);
@@ -61,7 +68,8 @@ static class VerifyReportCommand
             var mark = !check.Passed ? "[red]FAIL[/]" : check.Name == "key" && !verification.KeyTrusted ? "[yellow]UNTRUSTED[/]" : "[green]PASS[/]";
             AnsiConsole.MarkupLine($"{mark} {Markup.Escape(check.Name)}: {Markup.Escape(check.Detail)}");
         }
-        if (!verification.ChecksPassed)
+        var witnessed = policy is null || CheckWitnesses(policy, bytes);
+        if (!verification.ChecksPassed || !witnessed)
         {
             Console.WriteLine($"{file.Name}: NOT verified.");
             return ExitCodes.NotVerified;
@@ -73,5 +81,29 @@ static class VerifyReportCommand
         }
         Console.WriteLine($"{file.Name}: verified.");
         return ExitCodes.Verified;
+    }
+
+    /// <summary>The witness policy against the report's checkpoint note (its log signature is checked with the other checks).</summary>
+    static bool CheckWitnesses(WitnessPolicy policy, byte[] report)
+    {
+        string? note = null;
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(report);
+            if (json.RootElement.TryGetProperty("integrity", out var integrity) && integrity.TryGetProperty("checkpoint", out var checkpoint)
+                && checkpoint.ValueKind == System.Text.Json.JsonValueKind.String)
+            {
+                note = checkpoint.GetString();
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        var outcome = note is null ? new PolicyOutcome(false, "The report carries no checkpoint note.", []) : policy.Evaluate(note);
+        var who = outcome.Cosigned.Count == 0 ? "none" : string.Join(", ", outcome.Cosigned.Select(c => $"{c.Witness} at {c.Time:u}"));
+        AnsiConsole.MarkupLine(outcome.Satisfied
+            ? $"[green]PASS[/] witnesses: {Markup.Escape(policy.Describe())}; cosigned by {Markup.Escape(who)}"
+            : $"[red]FAIL[/] witnesses: {Markup.Escape(outcome.Reason!)}");
+        return outcome.Satisfied;
     }
 }

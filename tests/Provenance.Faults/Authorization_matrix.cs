@@ -14,7 +14,8 @@ public sealed class Authorization_matrix(FaultsFixture fixture, ITestOutputHelpe
     // /log/: the public tlog-tiles log (issue 16); /api/events/schemas and /asyncapi: the event catalogue (issue 14).
     private static readonly string[] PublicPrefixes = ["/health/", "/openapi", "/docs", "/log/", "/api/events/schemas", "/asyncapi/"];
     /// <summary>Public by design: anyone may fetch the ledger's verifier key and its latest signed checkpoint.</summary>
-    private static readonly string[] PublicEndpoints = ["/api/ledger/key", "/api/ledger/checkpoint"];
+    // A checkpoint's RFC 3161 time-stamps are as public as the checkpoint they date (issue 17).
+    private static readonly string[] PublicEndpoints = ["/api/ledger/key", "/api/ledger/checkpoint", "/api/ledger/checkpoints/{treeSize}/timestamps"];
     /// <summary>A fixity run appends a fixity event to every document by design; its roles are checked in-process.</summary>
     private static readonly string[] NotCalledWithRoles = ["/api/ledger/fixity"];
 

@@ -66,15 +66,21 @@ public sealed class LedgerKeyring(LedgerDatabase ledger, IOptions<ProvenanceOpti
     }
 }
 
-/// <summary>A signed checkpoint as stored and served.</summary>
-public sealed record SignedCheckpoint(string Origin, long TreeSize, byte[] RootHash, string Note, DateTimeOffset CreatedAt);
+/// <summary>
+/// A signed checkpoint as stored and served: <see cref="Note"/> carries the witnesses' cosignatures received so far after the log's
+/// signature; <see cref="LogNote"/> is the note exactly as the log signed it (what time-stamp authorities stamp).
+/// </summary>
+public sealed record SignedCheckpoint(string Origin, long TreeSize, byte[] RootHash, string Note, DateTimeOffset CreatedAt)
+{
+    public string LogNote { get; init; } = "";
+}
 
 /// <summary>Signs and stores C2SP tlog-checkpoints of the tree as the daemon has built it.</summary>
 /// <remarks>
 /// Each checkpoint commits, in an extension line, to the document map over the same leaves (<see cref="DocumentMapStore"/>); the map's
 /// new nodes and the checkpoint commit in one transaction, so a checkpoint is stored only with its map.
 /// </remarks>
-public sealed class CheckpointWriter(LedgerDatabase ledger, DocumentMapStore map, LedgerKeyring keyring, TimeProvider time)
+public sealed class CheckpointWriter(LedgerDatabase ledger, DocumentMapStore map, LedgerKeyring keyring, TimeProvider time, IOptions<ProvenanceOptions> options)
 {
     readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -117,6 +123,23 @@ public sealed class CheckpointWriter(LedgerDatabase ledger, DocumentMapStore map
 
     public Task<SignedCheckpoint?> LatestAsync(CancellationToken ct) => OneAsync("order by tree_size desc limit 1", null, ct);
 
+    /// <summary>
+    /// The checkpoint the log publishes: the newest one its witness quorum has cosigned, or while none has (or no witness is
+    /// configured), the newest one.
+    /// </summary>
+    public async Task<SignedCheckpoint?> PublishedAsync(CancellationToken ct)
+    {
+        var settings = options.Value.Ledger;
+        if (settings.Witnesses.Count == 0 || settings.EffectiveWitnessQuorum == 0) return await LatestAsync(ct);
+        await using var command = ledger.DataSource.CreateCommand(
+            $"select {Columns} from {ledger.Schema}.{LedgerTables.Checkpoints} c where (select count(*) from {ledger.Schema}.{LedgerTables.Cosignatures} w " +
+            "where w.tree_size = c.tree_size and w.verifier_key = any($1)) >= $2 order by tree_size desc limit 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = settings.Witnesses.Select(w => w.VerifierKey!).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = settings.EffectiveWitnessQuorum });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader) : await LatestAsync(ct);
+    }
+
     public Task<SignedCheckpoint?> AtSizeAsync(long treeSize, CancellationToken ct) => OneAsync("where tree_size = $1", treeSize, ct);
 
     /// <summary>The first checkpoint of at least <paramref name="treeSize"/> leaves: once signed, it never changes, so reports against it are reproducible.</summary>
@@ -125,8 +148,7 @@ public sealed class CheckpointWriter(LedgerDatabase ledger, DocumentMapStore map
 
     public async Task<IReadOnlyList<SignedCheckpoint>> AllAsync(CancellationToken ct)
     {
-        await using var command = ledger.DataSource.CreateCommand(
-            $"select tree_size, root_hash, note, created_at from {ledger.Schema}.{LedgerTables.Checkpoints} order by tree_size");
+        await using var command = ledger.DataSource.CreateCommand($"select {Columns} from {ledger.Schema}.{LedgerTables.Checkpoints} c order by tree_size");
         await using var reader = await command.ExecuteReaderAsync(ct);
         var list = new List<SignedCheckpoint>();
         while (await reader.ReadAsync(ct)) list.Add(Read(reader));
@@ -135,18 +157,21 @@ public sealed class CheckpointWriter(LedgerDatabase ledger, DocumentMapStore map
 
     async Task<SignedCheckpoint?> OneAsync(string clause, long? parameter, CancellationToken ct)
     {
-        await using var command = ledger.DataSource.CreateCommand(
-            $"select tree_size, root_hash, note, created_at from {ledger.Schema}.{LedgerTables.Checkpoints} {clause}");
+        await using var command = ledger.DataSource.CreateCommand($"select {Columns} from {ledger.Schema}.{LedgerTables.Checkpoints} c {clause}");
         if (parameter is { } p) command.Parameters.Add(new NpgsqlParameter { Value = p });
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? Read(reader) : null;
     }
 
+    // The log's note, then the witnesses' cosignature lines (each ends with a newline, as the note's own signature lines do).
+    string Columns => "c.tree_size, c.root_hash, c.note, c.created_at, coalesce((select string_agg(w.line, '' order by w.verifier_key) " +
+        $"from {ledger.Schema}.{LedgerTables.Cosignatures} w where w.tree_size = c.tree_size), '')";
+
     SignedCheckpoint Read(NpgsqlDataReader r)
     {
         var note = r.GetString(2);
-        return new SignedCheckpoint(Checkpoint.ParseNoteBody(SignedNote.Parse(note).Text).Origin, r.GetInt64(0), (byte[])r[1], note,
-            r.GetFieldValue<DateTimeOffset>(3));
+        return new SignedCheckpoint(Checkpoint.ParseNoteBody(SignedNote.Parse(note).Text).Origin, r.GetInt64(0), (byte[])r[1], note + r.GetString(4),
+            r.GetFieldValue<DateTimeOffset>(3)) { LogNote = note };
     }
 }
 
@@ -180,7 +205,23 @@ public sealed class AutomaticCheckpoints(CheckpointWriter writer, LedgerDatabase
     }
 }
 
-public sealed record CheckpointResource(string Origin, long TreeSize, byte[] RootHash, string Note, string VerifierKey, DateTimeOffset CreatedAt);
+public sealed record CheckpointResource(string Origin, long TreeSize, byte[] RootHash, string Note, string VerifierKey, DateTimeOffset CreatedAt)
+{
+    /// <summary>The configured witnesses and whether each cosigned this checkpoint (empty without witnesses).</summary>
+    public IReadOnlyList<CheckpointWitness> Witnesses { get; init; } = [];
+
+    /// <summary>How many cosignatures the checkpoint needs to count as witnessed (0 without witnesses).</summary>
+    public int WitnessQuorum { get; init; }
+
+    public bool QuorumReached { get; init; } = true;
+
+    /// <summary>The note exactly as the log signed it, before cosignatures: what the RFC 3161 time-stamps cover.</summary>
+    public string? LogNote { get; init; }
+}
+
+/// <summary>A witness of a checkpoint: <c>cosigned</c> with the time in its cosignature, and the last error the ledger saw from it (null once it answered).</summary>
+public sealed record CheckpointWitness(string Name, string VerifierKey, string Url, bool Cosigned, DateTimeOffset? CosignedAt, string? LastError,
+    double? LastRoundTripMs);
 
 public sealed record LedgerKeyResource(string Origin, string VerifierKey, string KeyId, string Algorithm, byte[] PublicKey);
 
@@ -195,17 +236,32 @@ public static class CheckpointEndpoints
         return new LedgerKeyResource(verifier.Name, verifier.VerifierKey, verifier.KeyId.ToString("x8"), "ed25519", verifier.PublicKey.ToArray());
     }
 
-    /// <summary>The latest signed checkpoint: the note as <c>text/plain</c>, or JSON when the client accepts only JSON.</summary>
+    /// <summary>
+    /// The published checkpoint (the newest one the witness quorum cosigned, else the newest): the note with its cosignatures as
+    /// <c>text/plain</c>, or JSON, saying which witnesses cosigned, when the client accepts only JSON.
+    /// </summary>
     [WolverineGet("/api/ledger/checkpoint", OperationId = "getLedgerCheckpoint"), AllowAnonymous]
-    [Tags(ApiTags.Ledger), EndpointSummary("The latest signed checkpoint (a signed note, or JSON when Accept asks for it)")]
+    [Tags(ApiTags.Ledger), EndpointSummary("The published checkpoint with its cosignatures (a signed note, or JSON saying which witnesses cosigned)")]
     [ProducesResponseType<CheckpointResource>(200, "text/plain", "application/json"), ProblemResponses(404)]
-    public static async Task<IResult> GetLatest(HttpRequest request, CheckpointWriter writer, LedgerKeyring keyring, CancellationToken ct)
+    public static async Task<IResult> GetLatest(HttpRequest request, CheckpointWriter writer, LedgerKeyring keyring, Witnesses witnesses, CancellationToken ct)
     {
-        var latest = await writer.LatestAsync(ct);
+        var latest = await writer.PublishedAsync(ct);
         if (latest is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet.");
         return WantsJson(request)
-            ? Results.Json(await ResourceAsync(latest, keyring, ct))
+            ? Results.Json(WithWitnesses(await ResourceAsync(latest, keyring, ct), latest, witnesses))
             : Results.Text(latest.Note, "text/plain; charset=utf-8");
+    }
+
+    internal static CheckpointResource WithWitnesses(CheckpointResource resource, SignedCheckpoint checkpoint, Witnesses witnesses)
+    {
+        var cosigned = WitnessQuorumCheck.CosignedBy(witnesses, checkpoint).ToDictionary(c => c.Witness, c => c.At);
+        return resource with
+        {
+            Witnesses = witnesses.All.Select(w => new CheckpointWitness(w.Verifier.Name, w.Verifier.VerifierKey, w.Url, cosigned.ContainsKey(w),
+                cosigned.TryGetValue(w, out var at) ? at : null, w.LastError, w.LastRoundTripMs)).ToList(),
+            WitnessQuorum = witnesses.Quorum,
+            QuorumReached = cosigned.Count >= witnesses.Quorum,
+        };
     }
 
     [WolverinePost("/api/ledger/checkpoints", OperationId = "signCheckpoint"), Authorize(Roles = Roles.Auditor + "," + Roles.Admin)]
@@ -221,7 +277,7 @@ public static class CheckpointEndpoints
     }
 
     internal static async Task<CheckpointResource> ResourceAsync(SignedCheckpoint c, LedgerKeyring keyring, CancellationToken ct) =>
-        new(c.Origin, c.TreeSize, c.RootHash, c.Note, (await keyring.SignerAsync(ct)).Verifier.VerifierKey, c.CreatedAt);
+        new(c.Origin, c.TreeSize, c.RootHash, c.Note, (await keyring.SignerAsync(ct)).Verifier.VerifierKey, c.CreatedAt) { LogNote = c.LogNote };
 
     static bool WantsJson(HttpRequest request)
     {

@@ -38,7 +38,7 @@ public sealed class DocumentProofs(LedgerDatabase ledger, DocumentMapStore map, 
     {
         var leaves = await ledger.LeavesOfStreamAsync(id, ct);
         if (leaves.Count == 0) return (null, NotInLedger(id));
-        var checkpoint = await checkpoints.LatestAsync(ct);
+        var checkpoint = await checkpoints.PublishedAsync(ct);
         if (checkpoint is null) return (null, NoCheckpoint());
         if (LeafCheck.Compare(await ledger.EventsOfStreamAsync(id, ct), leaves).FirstOrDefault() is { } mismatch) return (null, LeafCheck.Problem(mismatch));
 

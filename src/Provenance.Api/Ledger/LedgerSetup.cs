@@ -19,6 +19,13 @@ public static class LedgerSetup
         services.AddSingleton<LedgerVerifier>();
         services.AddSingleton<FixityChecker>();
         if (withLedger) services.AddHostedService<AutomaticCheckpoints>();
+        services.AddSingleton<Witnesses>();
+        services.AddSingleton<TimestampAuthorities>();
+        services.AddHttpClient(CheckpointWitnessing.ClientName);
+        services.AddHttpClient(CheckpointTimestamping.ClientName);
+        services.AddHostedService<CheckpointWitnessing>();
+        services.AddHostedService<CheckpointTimestamping>();
+        services.AddHealthChecks().AddCheck<WitnessQuorumCheck>("witnesses", tags: ["ready"]);
         services.AddHostedService<ScheduledFixity>();
         services.AddHealthChecks().AddCheck<FixityHealthCheck>("fixity", tags: ["ready"]);
         services.AddExceptionHandler<FixityFailureHandler>();

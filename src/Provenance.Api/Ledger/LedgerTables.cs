@@ -23,6 +23,8 @@ public static class LedgerTables
     public const string SigningKeys = "ledger_signing_keys";
     public const string Tiles = "ledger_tiles";
     public const string EntryBundles = "ledger_entry_bundles";
+    public const string Cosignatures = "ledger_cosignatures";
+    public const string Timestamps = "ledger_timestamps";
 
     public static IEnumerable<Table> SchemaObjects(string schema)
     {
@@ -65,6 +67,24 @@ public static class LedgerTables
         checkpoints.AddColumn<string>("note").NotNull();
         checkpoints.AddColumn("created_at", "timestamptz").NotNull();
         yield return checkpoints;
+
+        // Witness cosignatures of a checkpoint (c2sp.org/tlog-cosignature), one signature line per witness key.
+        var cosignatures = new Table(new PostgresqlObjectName(schema, Cosignatures, SchemaUtils.IdentifierUsage.General));
+        cosignatures.AddColumn<long>("tree_size").AsPrimaryKey();
+        cosignatures.AddColumn<string>("verifier_key").AsPrimaryKey();
+        cosignatures.AddColumn<string>("line").NotNull();
+        cosignatures.AddColumn("cosigned_at", "timestamptz").NotNull();
+        cosignatures.AddColumn("received_at", "timestamptz").NotNull();
+        yield return cosignatures;
+
+        // RFC 3161 TimeStampResp (DER) of a checkpoint's note as the log signed it, verified on receipt.
+        var timestamps = new Table(new PostgresqlObjectName(schema, Timestamps, SchemaUtils.IdentifierUsage.General));
+        timestamps.AddColumn<long>("tree_size").AsPrimaryKey();
+        timestamps.AddColumn<string>("authority").AsPrimaryKey();
+        timestamps.AddColumn("response", "bytea").NotNull();
+        timestamps.AddColumn("gen_time", "timestamptz").NotNull();
+        timestamps.AddColumn("received_at", "timestamptz").NotNull();
+        yield return timestamps;
 
         var keys = new Table(new PostgresqlObjectName(schema, SigningKeys, SchemaUtils.IdentifierUsage.General));
         keys.AddColumn<string>("origin").AsPrimaryKey();

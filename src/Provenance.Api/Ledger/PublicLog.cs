@@ -23,13 +23,16 @@ public static class PublicLogEndpoints
     // A partial tile stays valid, but a client should soon find the full one (the spec lets a log drop partial tiles).
     const string ShortLived = "max-age=60";
 
-    /// <summary>The latest signed checkpoint, the same note as <c>/api/ledger/checkpoint</c>; mutable, so cached for seconds only.</summary>
+    /// <summary>
+    /// The published checkpoint with its witnesses' cosignatures (the newest one the quorum cosigned), the same note as
+    /// <c>/api/ledger/checkpoint</c>; mutable, so cached for seconds only.
+    /// </summary>
     [WolverineGet(Prefix + "/checkpoint", OperationId = "getLogCheckpoint"), AllowAnonymous]
-    [Tags(ApiTags.PublicLog), EndpointSummary("The log's latest signed checkpoint (a C2SP signed note)")]
+    [Tags(ApiTags.PublicLog), EndpointSummary("The log's published checkpoint with its cosignatures (a C2SP signed note)")]
     [ProducesResponseType<string>(200, "text/plain"), ProblemResponses(404)]
     public static async Task<IResult> Checkpoint(HttpResponse response, CheckpointWriter writer, CancellationToken ct)
     {
-        var latest = await writer.LatestAsync(ct);
+        var latest = await writer.PublishedAsync(ct);
         if (latest is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet.");
         response.Headers.CacheControl = "public, max-age=5";
         return Results.Text(latest.Note, "text/plain; charset=utf-8");

@@ -69,6 +69,11 @@ public sealed record ReportIntegrity(string Origin, long TreeSize, byte[] RootHa
     long PendingEvents, IReadOnlyList<DocumentEventProof> Events)
 {
     public CompletenessProof? Completeness { get; init; }
+    /// <summary>RFC 3161 time-stamps of the checkpoint's note as the log signed it (<c>logNote</c>), from the configured authorities.</summary>
+    public IReadOnlyList<CheckpointTimestamp> Timestamps { get; init; } = [];
+
+    /// <summary>The checkpoint note exactly as the log signed it, before cosignatures: the bytes the time-stamps cover.</summary>
+    public string? LogNote { get; init; }
 }
 
 public static class ReportKinds
@@ -113,7 +118,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
         var events = await EventsOfAsync(id, ct);
         if (events.Count == 0 || events[0].EventType != EventTypeName<DocumentIngested>()) return (null, Http.Problems.DocumentNotFound(id));
         if (leaves.Count == 0) return (null, DocumentProofs.NotInLedger(id));
-        var checkpoint = await checkpoints.LatestAsync(ct);
+        var checkpoint = await checkpoints.PublishedAsync(ct);
         if (checkpoint is null) return (null, DocumentProofs.NoCheckpoint());
         if (LeafCheck.Compare(events.Select(e => e.ToRow()).ToList(), leaves).FirstOrDefault() is { } mismatch) return (null, LeafCheck.Problem(mismatch));
         var inTree = leaves.Select(l => l.Sequence).ToHashSet();
@@ -124,7 +129,9 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
                 $"Event {newest.Sequence} of this document is not in the ledger's tree yet. Try again shortly.",
                 extensions: new Dictionary<string, object?> { ["sequence"] = newest.Sequence }));
         }
-        return (await DescribeAgentsAsync(Build(events, await proofs.AgainstAsync(id, leaves, checkpoint, ct), time.GetUtcNow()), ct), null);
+        var report = Build(events, await proofs.AgainstAsync(id, leaves, checkpoint, ct), time.GetUtcNow());
+        var timestamps = await CheckpointTimestamping.OfAsync(ledger, checkpoint.TreeSize, ct);
+        return (await DescribeAgentsAsync(report with { Integrity = report.Integrity with { Timestamps = timestamps } }, ct), null);
     }
 
     /// <summary>The report with its <see cref="ProvenanceReport.Agents"/>: one query of the people directory for the logins its events name.</summary>
@@ -250,6 +257,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
         var integrity = new ReportIntegrity(c.Origin, c.TreeSize, c.RootHash, c.Note, c.VerifierKey, c.CreatedAt, proof.PendingEvents, proof.Events)
         {
             Completeness = proof.Completeness,
+            LogNote = c.LogNote,
         };
         return new ProvenanceReport(Format, generatedAt, document, events, revisions, translations, verifications, fixity,
             new ReportLineage(nodes, edges), integrity);

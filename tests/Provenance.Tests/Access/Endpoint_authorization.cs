@@ -16,7 +16,8 @@ public sealed class Endpoint_authorization(AppFixture fixture) : IntegrationCont
     /// <summary>Public by design: the event catalogue's schemas (and the AsyncAPI document, outside /api/) describe the API, not data.</summary>
     private static readonly string[] PublicPrefixes = ["/health/", "/openapi", "/docs", "/api/events/schemas"];
     /// <summary>Public by design: anyone may fetch the ledger's verifier key and its latest signed checkpoint.</summary>
-    private static readonly string[] PublicEndpoints = ["/api/ledger/key", "/api/ledger/checkpoint"];
+    // A checkpoint's RFC 3161 time-stamps are as public as the checkpoint they date (issue 17).
+    private static readonly string[] PublicEndpoints = ["/api/ledger/key", "/api/ledger/checkpoint", "/api/ledger/checkpoints/{treeSize}/timestamps"];
 
     [Fact]
     public void Every_endpoint_declares_its_roles_and_is_in_the_role_matrix()

@@ -94,7 +94,7 @@ public abstract class ReportsContext(AppFixture fixture) : LedgerContext(fixture
         var note = signer.SignCheckpoint(new Checkpoint(signer.Name, leaves.Count, root) { Extensions = [DocumentMap.ExtensionLine(mapUpdate.Root)] });
         var proofs = pinned.Select((e, i) => new DocumentEventProof(e.Sequence, e.Version, i, leaves[i], chain[i], true,
             MerkleTree.InclusionPath(i, leaves)) { TlogProof = new TlogProof(i, MerkleTree.InclusionPath(i, leaves), note, entries[i]).Format() }).ToList();
-        var checkpoint = new CheckpointResource(signer.Name, leaves.Count, root, note, signer.Verifier.VerifierKey, start.AddDays(1));
+        var checkpoint = new CheckpointResource(signer.Name, leaves.Count, root, note, signer.Verifier.VerifierKey, start.AddDays(1)) { LogNote = note };
         // The people directory as the seed manifest describes it, so the goldens show how persons are named.
         return await Host.Services.GetRequiredService<ProvenanceReports>().DescribeAgentsAsync(
             ProvenanceReports.Build(pinned, new DocumentProofResource(id, checkpoint, proofs, 0) { Completeness = completeness }, start.AddDays(2)),
