@@ -19,6 +19,7 @@ static class Commands
             VerifySignatureCommand.Create(connect),
             VerifyProofCommand.Create(connect),
             MonitorCommand.Create(connect),
+            VerifyBagCommand.Create(connect),
         };
 
     /// <summary>Runs the command line; a usage error (unknown option, missing argument) exits 2, like "cannot verify".</summary>
