@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Provenance.Ledger;
-using Spectre.Console;
 
 namespace Provenance.Cli;
 
@@ -42,13 +41,13 @@ static class VerifyBagCommand
         }
         catch (UnsafePackageException e)
         {
-            AnsiConsole.MarkupLine($"[red]FAIL[/] {Markup.Escape(e.Message)}");
+            Console.WriteLine($"FAIL {e.Message}");
             Console.WriteLine($"{path}: NOT verified (refused: unsafe package).");
             return (ExitCodes.NotVerified, null);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or FormatException)
         {
-            AnsiConsole.MarkupLine($"[red]FAIL[/] {Markup.Escape(path)}: {Markup.Escape(e.Message)}");
+            Console.WriteLine($"FAIL {path}: {e.Message}");
             Console.WriteLine($"{path}: NOT verified (unreadable package).");
             return (ExitCodes.NotVerified, null);
         }
@@ -67,7 +66,8 @@ static class VerifyBagCommand
     {
         foreach (var check in checks)
         {
-            AnsiConsole.MarkupLine($"{(check.Passed ? "[green]PASS[/]" : "[red]FAIL[/]")} {Markup.Escape(check.Subject)}: {Markup.Escape(check.Detail)}");
+            // Plain lines, never wrapped: scripts and people grep them for the file that failed.
+            Console.WriteLine($"{(check.Passed ? "PASS" : "FAIL")} {check.Subject}: {check.Detail}");
         }
     }
 }

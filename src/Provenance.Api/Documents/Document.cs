@@ -16,7 +16,9 @@ public sealed record DocumentIngested(
     DateTimeOffset? PublishedAt,
     string Channel,
     string Actor,
-    string? Reason);
+    string? Reason,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    ImportedFrom? ImportedFrom = null);
 
 /// <summary>A new revision of the document's own-language content.</summary>
 public sealed record DocumentEdited(
@@ -29,7 +31,9 @@ public sealed record DocumentEdited(
     int LinesAdded,
     int LinesRemoved,
     string Actor,
-    string Reason);
+    string Reason,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    ImportedFrom? ImportedFrom = null);
 
 /// <summary>A translation of one revision into another language.</summary>
 public sealed record DocumentTranslated(
@@ -42,7 +46,9 @@ public sealed record DocumentTranslated(
     string Translator,
     string Method,
     string Actor,
-    string? Reason);
+    string? Reason,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    ImportedFrom? ImportedFrom = null);
 
 /// <summary>A verdict on a revision (or one of its translations), on the whole text or one quoted claim.</summary>
 public sealed record DocumentVerified(
@@ -55,7 +61,16 @@ public sealed record DocumentVerified(
     IReadOnlyList<string> Evidence,
     string? Notes,
     string Actor,
-    string? Reason);
+    string? Reason,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    ImportedFrom? ImportedFrom = null);
+
+/// <summary>
+/// Where an imported event came from (<c>provenance restore</c>): its sequence, stream version, leaf hash and time in the ledger named by
+/// <c>Origin</c>, which proved it under the checkpoint of <c>TreeSize</c>; <c>ImportedBy</c> is who imported it. The rest of the event is
+/// the original's data unchanged, so the original leaf can be recomputed from it.
+/// </summary>
+public sealed record ImportedFrom(string Origin, long TreeSize, long Sequence, long Version, byte[] LeafHash, DateTimeOffset Timestamp, string ImportedBy);
 
 /// <summary>A quoted claim: the exact text and its UTF-16 span [Start, End) in the verified content.</summary>
 public sealed record VerifiedClaim(string Quote, int Start, int End);

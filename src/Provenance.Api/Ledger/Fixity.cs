@@ -20,7 +20,9 @@ namespace Provenance.Api.Ledger;
 /// A PREMIS fixity check of one stored content of a document: the bytes were re-hashed and did (<c>pass</c>) or did not
 /// (<c>fail</c>) match the digest the document's events name. A failure is evidence; nothing repairs it.
 /// </summary>
-public sealed record FixityChecked(Guid DocumentId, string ContentDigest, string Outcome, string? Detail, string Actor);
+public sealed record FixityChecked(Guid DocumentId, string ContentDigest, string Outcome, string? Detail, string Actor,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    Documents.ImportedFrom? ImportedFrom = null);
 
 public static class FixityOutcomes
 {
