@@ -20,6 +20,7 @@ static class Commands
             VerifyProofCommand.Create(connect),
             MonitorCommand.Create(connect),
             VerifyBagCommand.Create(connect),
+            RestoreCommand.Create(connect),
         };
 
     /// <summary>Runs the command line; a usage error (unknown option, missing argument) exits 2, like "cannot verify".</summary>

@@ -106,13 +106,13 @@ public static class Import
         {
             return (null, null, Problems.InvalidDetails(errors.Add("data", "'data' has members or values this ledger's event does not record the same way; it cannot be imported unchanged.")));
         }
-        var previous = source.Version == 1 ? LedgerEntry.NoPreviousHash : ImportedFromOf(stream.Previous)?.LeafHash;
+        byte[]? previous = source.Version == 1 ? new byte[MerkleHash.Size] : ImportedFromOf(stream.Previous)?.LeafHash;
         if (previous is null)
         {
             return (null, null, Problems.Details(Problems.Conflict, $"Version {source.Version - 1} of document {command.DocumentId} was not imported: an import continues only an imported history."));
         }
         var actor = command.Data.TryGetProperty("actor", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "";
-        var entry = new LedgerEntry(source.Sequence, command.DocumentId, source.Version, command.EventType, source.Timestamp, actor, original, previous.Value);
+        var entry = new LedgerEntry(source.Sequence, command.DocumentId, source.Version, command.EventType, source.Timestamp, actor, original, previous);
         if (!LeafEncoding.LeafHash(entry).AsSpan().SequenceEqual(source.LeafHash))
         {
             return (null, null, Problems.InvalidDetails(errors.Add("importedFrom.leafHash",
@@ -137,11 +137,11 @@ public static class Import
     {
         var (id, actor, content) = fact switch
         {
-            DocumentIngested i => (i.DocumentId, i.Actor, (i.ContentDigest, i.Size)),
+            DocumentIngested i => (i.DocumentId, i.Actor, ((string ContentDigest, long Size)?)(i.ContentDigest, i.Size)),
             DocumentEdited d => (d.DocumentId, d.Actor, (d.ContentDigest, d.Size)),
             DocumentTranslated t => (t.DocumentId, t.Actor, (t.ContentDigest, t.Size)),
-            DocumentVerified v => (v.DocumentId, v.Actor, ((string, long)?)null),
-            FixityChecked f => (f.DocumentId, f.Actor, null),
+            DocumentVerified v => (v.DocumentId, v.Actor, null),
+            FixityChecked f => (f.DocumentId, f.Actor, ((string ContentDigest, long Size)?)null),
             _ => throw new InvalidOperationException(),
         };
         if (id != command.DocumentId) errors.Add("data.documentId", $"'data.documentId' must be the document imported into, {command.DocumentId}.");
