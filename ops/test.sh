@@ -26,6 +26,11 @@ axe="$root/tests/Provenance.Web.Tests/axe"
 if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null; then
   (cd "$axe" && npm ci --silent --no-audit --no-fund)
 fi
+# @ocfl/ocfl-fs, the OCFL reader the OCFL export is read back with (tests/Provenance.Tests/Packages).
+ocfl="$root/tests/Provenance.Tests/Packages/ocfl"
+if [ ! -d "$ocfl/node_modules/@ocfl/ocfl-fs" ] && command -v npm >/dev/null; then
+  (cd "$ocfl" && npm ci --silent --no-audit --no-fund)
+fi
 
 results="$root/TestResults"
 rm -rf "$results"

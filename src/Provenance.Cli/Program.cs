@@ -21,6 +21,8 @@ static class Commands
             MonitorCommand.Create(connect),
             VerifyBagCommand.Create(connect),
             RestoreCommand.Create(connect),
+            ExportOcflCommand.Create(connect),
+            VerifyOcflCommand.Create(connect),
         };
 
     /// <summary>Runs the command line; a usage error (unknown option, missing argument) exits 2, like "cannot verify".</summary>
