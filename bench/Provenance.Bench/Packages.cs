@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Marten;
+using Marten.Events;
 
 namespace Provenance.Bench.Scenarios;
 

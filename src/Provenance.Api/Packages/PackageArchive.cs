@@ -23,11 +23,14 @@ public abstract class PackageArchive : IAsyncDisposable
     public abstract ValueTask DisposeAsync();
 
     public static async Task<PackageArchive> ZipAsync(Stream output, DateTimeOffset modified, CancellationToken ct)
-        => new Zip(await ZipArchive.CreateAsync(output, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: Encoding.UTF8, ct), modified);
+    {
+        var buffered = new AsyncWritesOnly(output);
+        return new Zip(await ZipArchive.CreateAsync(buffered, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: Encoding.UTF8, ct), buffered, modified);
+    }
 
     public static PackageArchive Tar(Stream output, DateTimeOffset modified) => new UstarWriter(output, modified);
 
-    sealed class Zip(ZipArchive archive, DateTimeOffset modified) : PackageArchive
+    sealed class Zip(ZipArchive archive, AsyncWritesOnly output, DateTimeOffset modified) : PackageArchive
     {
         public override async Task WriteAsync(string path, long size, Func<Stream, CancellationToken, Task> write, CancellationToken ct)
         {
@@ -35,11 +38,15 @@ public abstract class PackageArchive : IAsyncDisposable
             entry.LastWriteTime = modified;
             // Regular file, rw-r--r--: readers that honour Unix modes (unzip, Python) extract a plain file.
             entry.ExternalAttributes = unchecked((int)(0x81A4u << 16));
-            await using var stream = await entry.OpenAsync(ct);
-            await write(stream, ct);
+            await using (var stream = await entry.OpenAsync(ct)) await write(stream, ct);
+            await output.DrainAsync(ct);
         }
 
-        public override ValueTask DisposeAsync() => archive.DisposeAsync();
+        public override async ValueTask DisposeAsync()
+        {
+            await archive.DisposeAsync();
+            await output.DrainAsync(CancellationToken.None);
+        }
     }
 
     /// <summary>ustar (POSIX.1-1988) headers: names up to 255 bytes through the prefix field, sizes below 8 GiB.</summary>
@@ -104,6 +111,50 @@ public abstract class PackageArchive : IAsyncDisposable
             Encoding.ASCII.GetBytes(digits).CopyTo(header, offset);
             header[offset + length - 1] = 0;
         }
+    }
+}
+
+/// <summary>
+/// Keeps the few synchronous writes ZipArchive still makes (DeflateStream flushes its last block from a synchronous Dispose, even
+/// under DisposeAsync) until the next asynchronous write or <see cref="DrainAsync"/>: Kestrel refuses synchronous writes to a response.
+/// What it holds is one entry's tail, never a file.
+/// </summary>
+public sealed class AsyncWritesOnly(Stream inner) : Stream
+{
+    readonly MemoryStream _pending = new();
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override Task FlushAsync(CancellationToken cancellationToken) => DrainAsync(cancellationToken);
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => _pending.Write(buffer, offset, count);
+    public override void Write(ReadOnlySpan<byte> buffer) => _pending.Write(buffer);
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await DrainAsync(cancellationToken);
+        await inner.WriteAsync(buffer, cancellationToken);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public async Task DrainAsync(CancellationToken ct)
+    {
+        if (_pending.Length == 0) return;
+        await inner.WriteAsync(_pending.GetBuffer().AsMemory(0, (int)_pending.Length), ct);
+        _pending.SetLength(0);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _pending.Dispose();
+        base.Dispose(disposing);
     }
 }
 
