@@ -42,6 +42,11 @@ catalogue="$root/tests/Provenance.Tests/Feed/catalogue"
 if [ ! -d "$catalogue/node_modules" ] && command -v npm >/dev/null; then
   (cd "$catalogue" && npm ci --silent --no-audit --no-fund)
 fi
+# @ocfl/ocfl-fs, the OCFL reader the OCFL export is read back with (tests/Provenance.Tests/Packages).
+ocfl="$root/tests/Provenance.Tests/Packages/ocfl"
+if [ ! -d "$ocfl/node_modules/@ocfl/ocfl-fs" ] && command -v npm >/dev/null; then
+  (cd "$ocfl" && npm ci --silent --no-audit --no-fund)
+fi
 
 results="$root/TestResults"
 rm -rf "$results"

@@ -31,6 +31,7 @@ var all = new Dictionary<string, Func<Scenario>>
     ["bulk-import"] = () => new BulkImport(int.Parse(Env("BENCH_IMPORT_DOCUMENTS", "20000")), int.Parse(Env("BENCH_IMPORT_BATCH", "500"))),
     ["large-uploads"] = () => new LargeUploads(int.Parse(Env("BENCH_UPLOAD_PORT", "5095"))),
     ["monitor-1m"] = () => new MonitorMillion(int.Parse(Env("BENCH_MONITOR_ENTRIES", "1000000")), Env("BENCH_MONITOR_DIR", "/var/tmp/provenance/bench-monitor-log")),
+    ["packages"] = () => new Packages(),
     ["feed-lag"] = () => new FeedLag(TimeSpan.FromSeconds(httpSeconds), int.Parse(Env("BENCH_HOOK_PORT", "5092"))),
 };
 var names = args.Length == 0 ? all.Keys.ToList() : args.Distinct().ToList();

@@ -20,6 +20,10 @@ static class Commands
             VerifyProofCommand.Create(connect),
             MonitorCommand.Create(connect),
             WitnessCommand.Create(),
+            VerifyBagCommand.Create(connect),
+            RestoreCommand.Create(connect),
+            ExportOcflCommand.Create(connect),
+            VerifyOcflCommand.Create(connect),
         };
 
     /// <summary>Runs the command line; a usage error (unknown option, missing argument) exits 2, like "cannot verify".</summary>

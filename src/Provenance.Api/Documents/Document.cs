@@ -20,7 +20,9 @@ public sealed record DocumentIngested(
     DateTimeOffset? PublishedAt,
     [property: Description("How it arrived: api, web, batch, seed, import, ...")] string Channel,
     [property: Description(EventFacets.Actor)] string Actor,
-    string? Reason);
+    string? Reason,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    ImportedFrom? ImportedFrom = null);
 
 /// <summary>A new revision of the document's own-language content.</summary>
 [Description("A new revision of the document's own-language content.")]
@@ -34,7 +36,9 @@ public sealed record DocumentEdited(
     int LinesAdded,
     int LinesRemoved,
     [property: Description(EventFacets.Actor)] string Actor,
-    string Reason);
+    string Reason,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    ImportedFrom? ImportedFrom = null);
 
 /// <summary>A translation of one revision into another language.</summary>
 [Description("A translation of one revision into another language.")]
@@ -48,7 +52,9 @@ public sealed record DocumentTranslated(
     string Translator,
     [property: Description("human, machine or machine+post-edit.")] string Method,
     [property: Description(EventFacets.Actor)] string Actor,
-    string? Reason);
+    string? Reason,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    ImportedFrom? ImportedFrom = null);
 
 /// <summary>A verdict on a revision (or one of its translations), on the whole text or one quoted claim.</summary>
 [Description("A verdict on a revision (or one of its translations), on the whole text or one quoted claim.")]
@@ -62,7 +68,16 @@ public sealed record DocumentVerified(
     [property: Description("Evidence URLs.")] IReadOnlyList<string> Evidence,
     string? Notes,
     [property: Description(EventFacets.Actor)] string Actor,
-    string? Reason);
+    string? Reason,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    ImportedFrom? ImportedFrom = null);
+
+/// <summary>
+/// Where an imported event came from (<c>provenance restore</c>): its sequence, stream version, leaf hash and time in the ledger named by
+/// <c>Origin</c>, which proved it under the checkpoint of <c>TreeSize</c>; <c>ImportedBy</c> is who imported it. The rest of the event is
+/// the original's data unchanged, so the original leaf can be recomputed from it.
+/// </summary>
+public sealed record ImportedFrom(string Origin, long TreeSize, long Sequence, long Version, byte[] LeafHash, DateTimeOffset Timestamp, string ImportedBy);
 
 /// <summary>A quoted claim: the exact text and its UTF-16 span [Start, End) in the verified content.</summary>
 [Description("A quoted claim: the exact text and its UTF-16 span [start, end) in the verified content.")]

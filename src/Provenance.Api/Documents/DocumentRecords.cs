@@ -26,6 +26,8 @@ public class EventFacts
     public string? Method { get; set; }
     public string? Verdict { get; set; }
     public string? ClaimQuote { get; set; }
+    /// <summary>Set on an event imported by <c>provenance restore</c>: where it was first recorded.</summary>
+    public ImportedFrom? ImportedFrom { get; set; }
 
     public void Fill(IEvent e) => Fill(e.StreamId, e.Version, e.Sequence, e.EventTypeName, e.Timestamp, e.CorrelationId, e.Data);
 
@@ -35,16 +37,20 @@ public class EventFacts
         switch (data)
         {
             case DocumentIngested i:
+                ImportedFrom = i.ImportedFrom;
                 (Revision, Language, Actor, Reason, ContentDigest, MediaType, Size) = (1, i.Language, i.Actor, i.Reason, i.ContentDigest, i.MediaType, i.Size);
                 break;
             case DocumentEdited d:
+                ImportedFrom = d.ImportedFrom;
                 (Revision, Actor, Reason, ContentDigest, MediaType, Size) = (d.Revision, d.Actor, d.Reason, d.ContentDigest, d.MediaType, d.Size);
                 break;
             case DocumentTranslated t:
+                ImportedFrom = t.ImportedFrom;
                 (Revision, Language, Actor, Reason, ContentDigest, MediaType, Size, Method) =
                     (t.SourceRevision, t.Language, t.Actor, t.Reason, t.ContentDigest, t.MediaType, t.Size, t.Method);
                 break;
             case DocumentVerified v:
+                ImportedFrom = v.ImportedFrom;
                 (Revision, Language, Actor, Reason, Method, Verdict, ClaimQuote) = (v.Revision, v.Language, v.Actor, v.Reason, v.Method, v.Verdict, v.Claim?.Quote);
                 break;
         }

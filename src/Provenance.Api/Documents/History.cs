@@ -12,10 +12,12 @@ namespace Provenance.Api.Documents;
 
 public sealed record HistoryItem(
     long Version, long Sequence, string Type, int Revision, string? Language, string Actor, DateTimeOffset Timestamp, string? Reason,
-    string? CorrelationId, string? ContentDigest, string? MediaType, long? Size, string? Method, string? Verdict, string? ClaimQuote)
+    string? CorrelationId, string? ContentDigest, string? MediaType, long? Size, string? Method, string? Verdict, string? ClaimQuote,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    ImportedFrom? ImportedFrom = null)
 {
     public static HistoryItem From(EventFacts f) => new(f.Version, f.Sequence, f.Type, f.Revision, f.Language, f.Actor, f.Timestamp, f.Reason,
-        f.CorrelationId, f.ContentDigest, f.MediaType, f.Size, f.Method, f.Verdict, f.ClaimQuote);
+        f.CorrelationId, f.ContentDigest, f.MediaType, f.Size, f.Method, f.Verdict, f.ClaimQuote, f.ImportedFrom);
 }
 
 public sealed record HistoryPage(Guid DocumentId, IReadOnlyList<HistoryItem> Items, string? NextCursor);

@@ -59,6 +59,9 @@ public static class ServedContent
         return dot <= 0 ? originalFileName + suffix : originalFileName.Insert(dot, suffix);
     }
 
+    /// <summary>The usual file extension of a media type (with its dot), or none for a type without one.</summary>
+    public static string Extension(string mediaType) => Extensions.GetValueOrDefault(MediaTypes.Essence(mediaType), "");
+
     /// <summary>The bytes of a verified read, with their disposition; the response was already <see cref="Protect"/>ed.</summary>
     public static IResult Bytes(HttpResponse response, byte[] bytes, string mediaType, string fileName)
     {

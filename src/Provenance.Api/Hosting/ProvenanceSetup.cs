@@ -120,6 +120,7 @@ public static class ProvenanceSetup
         services.AddScoped<SeedLoader>();
         services.AddSingleton<Reports.ProvenanceReports>();
         services.AddSingleton<Reports.CollectionReports>();
+        services.AddSingleton<Packages.DocumentPackages>();
         services.AddProvenanceFeed(configuration);
         services.AddHostedService<StartupTasks>();
 

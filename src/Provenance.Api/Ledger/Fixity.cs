@@ -29,7 +29,9 @@ public sealed record FixityChecked(
         System.ComponentModel.DataAnnotations.RegularExpression(Documents.EventFacets.DigestPattern)] string ContentDigest,
     [property: System.ComponentModel.Description("pass or fail.")] string Outcome,
     string? Detail,
-    [property: System.ComponentModel.Description(Documents.EventFacets.Actor)] string Actor);
+    [property: System.ComponentModel.Description(Documents.EventFacets.Actor)] string Actor,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    Documents.ImportedFrom? ImportedFrom = null);
 
 public static class FixityOutcomes
 {

@@ -96,7 +96,8 @@ public sealed class CollectionReports(LedgerDatabase ledger, ProvenanceReports r
         if (header.Length > 0) yield return header;
     }
 
-    async Task<ProvenanceReport?> ReportAsync(Guid id, ReportPeriod period, CancellationToken ct)
+    /// <summary>One document's report of the period (its events before <c>To</c>), or null when it has none in the ledger.</summary>
+    public async Task<ProvenanceReport?> ReportAsync(Guid id, ReportPeriod period, CancellationToken ct)
     {
         var stored = await reports.EventsOfAsync(id, ct);
         var events = stored.Where(e => e.Timestamp < period.To).ToList();
