@@ -16,6 +16,8 @@ public static class ApiTags
     public const string Events = "Events";
     public const string Keys = "API keys";
     public const string People = "People";
+    public const string Packages = "Preservation packages";
+    public const string Erasure = "Erasure";
 
     public static readonly IReadOnlyList<(string Name, string Description)> All =
     [
@@ -31,6 +33,8 @@ public static class ApiTags
         (Feed, "Every change as a CloudEvents 1.0 event, in global order: pages by cursor, or a Server-Sent Events stream."),
         (Webhooks, "Subscriptions that deliver the change feed to an integrator's URL (Standard Webhooks signatures), with their delivery log."),
         (Events, "The event catalogue: the JSON Schema of the `data` of every CloudEvent type the feed and the webhooks carry."),
+        (Packages, "Each document, or a period's documents, as a signed BagIt bag carrying its own evidence; importing a restored package's events."),
+        (Erasure, "Redaction of content and named fields that keeps every proof valid, withdrawal from view (451) and legal holds."),
         (People, "The people behind logins: a display name and an ORCID or ISNI identifier, shown by pages and reports (events keep the login)."),
         (Keys, "API keys and the roles they hold (admin only). A key is shown once, when it is created."),
     ];

@@ -225,7 +225,9 @@ public static class ImportEndpoint
 
     static readonly JsonSerializerOptions FormJson = new(JsonSerializerDefaults.Web);
 
-    [WolverinePost("/api/documents/{id}/imports", OperationId = "importDocumentEvent"), Tags("Preservation packages"), Authorize(Roles = Roles.Admin)]
+    [WolverinePost("/api/documents/{id}/imports", OperationId = "importDocumentEvent"), Tags(Contract.ApiTags.Packages), Authorize(Roles = Roles.Admin)]
+    [EndpointSummary("Import one event of a restored package, with the original sequence, leaf hash and time it carries")]
+    [Contract.AcceptsBody(typeof(ImportEvent), "application/json")]
     [ProducesResponseType(typeof(ImportResult), StatusCodes.Status201Created, "application/json")]
     [ProducesResponseType(typeof(ImportResult), StatusCodes.Status200OK, "application/json")]
     [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status400BadRequest, "application/problem+json")]

@@ -111,6 +111,7 @@ public static class PackageEndpoints
     /// bag's <c>provenance.sig</c> over <c>tagmanifest-sha256.txt</c>; <c>provenance verify-bag</c> checks it offline.
     /// </summary>
     [WolverineGet("/api/documents/{id}/package", OperationId = "getDocumentPackage"), Tags(Tag), Authorize(Roles = Roles.Auditor)]
+    [EndpointSummary("A document as a signed BagIt bag (zip, or tar with Accept)")]
     [ProducesResponseType(typeof(byte[]), StatusCodes.Status200OK, PackageArchive.ZipMediaType, PackageArchive.TarMediaType)]
     [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status406NotAcceptable, "application/problem+json")]
@@ -148,6 +149,7 @@ public static class PackageEndpoints
     /// <c>provenance/{id}/</c>, its events before <c>to</c> proved as in the collection report. Streamed as the document bag is.
     /// </summary>
     [WolverineGet("/api/reports/package", OperationId = "getCollectionPackage"), Tags(Tag), Authorize(Roles = Roles.Auditor)]
+    [EndpointSummary("The documents of a period as one signed BagIt bag")]
     [ProducesResponseType(typeof(byte[]), StatusCodes.Status200OK, PackageArchive.ZipMediaType, PackageArchive.TarMediaType)]
     [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status406NotAcceptable, "application/problem+json")]
