@@ -72,10 +72,10 @@ public static class ReportKinds
 
 /// <summary>One stored event row with the metadata reports show.</summary>
 public sealed record StoredEvent(long Sequence, Guid StreamId, long Version, string EventType, DateTimeOffset Timestamp, string Data, string? CorrelationId,
-    string? CausationId)
+    string? CausationId, IReadOnlyList<FieldSeal>? Seals = null)
 {
     /// <summary>The row as the ledger hashes it.</summary>
-    public EventRow ToRow() => new(Sequence, StreamId, Version, EventType, Timestamp, Data);
+    public EventRow ToRow() => new(Sequence, StreamId, Version, EventType, Timestamp, Data, Seals);
 }
 
 /// <summary>Reads a document's events with plain SQL and builds its <see cref="ProvenanceReport"/>.</summary>
@@ -85,7 +85,8 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
 
     internal static readonly JsonSerializerOptions EventJson = new(JsonSerializerDefaults.Web);
 
-    const string Columns = "seq_id, stream_id, version, type, timestamp, data::text, correlation_id, causation_id";
+    string Columns => "e.seq_id, e.stream_id, e.version, e.type, e.timestamp, e.data::text, e.correlation_id, e.causation_id, " +
+                      LedgerTables.SealsColumn(ledger.Schema, "e");
 
     /// <summary>
     /// The report, or the problem that prevents it: unknown document, not yet in the ledger, no checkpoint, or an event whose row no
@@ -114,7 +115,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
 
     public async Task<IReadOnlyList<StoredEvent>> EventsOfAsync(Guid id, CancellationToken ct)
     {
-        await using var command = ledger.DataSource.CreateCommand($"select {Columns} from {ledger.Schema}.mt_events where stream_id = $1 order by version");
+        await using var command = ledger.DataSource.CreateCommand($"select {Columns} from {ledger.Schema}.mt_events e where e.stream_id = $1 order by e.version");
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         await using var reader = await command.ExecuteReaderAsync(ct);
         var list = new List<StoredEvent>();
@@ -123,7 +124,8 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
     }
 
     internal static StoredEvent Read(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetGuid(1), r.GetInt64(2), r.GetString(3),
-        r.GetFieldValue<DateTimeOffset>(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7));
+        r.GetFieldValue<DateTimeOffset>(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
+        r.FieldCount > 8 ? LedgerTables.ParseSeals(r.IsDBNull(8) ? null : r.GetString(8)) : null);
 
     /// <summary>Marten's default event type name: the record name in snake case.</summary>
     public static string EventTypeName<T>() => JsonNamingPolicy.SnakeCaseLower.ConvertName(typeof(T).Name);
@@ -225,7 +227,10 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
             current.Size, ingest.OriginalFileName, ingest.SourceUri, ingest.Publisher, ingest.PublishedAt, ingest.Channel, createdAt, ingest.Actor,
             updated.At, updated.By);
         var c = proof.Checkpoint;
-        var integrity = new ReportIntegrity(c.Origin, c.TreeSize, c.RootHash, c.Note, c.VerifierKey, c.CreatedAt, proof.PendingEvents, proof.Events);
+        // A verifier recomputes each format-2 leaf from the data and these seals (README of Provenance.Ledger §2a).
+        var seals = stored.ToDictionary(e => e.Sequence, e => e.Seals);
+        var proved = proof.Events.Select(p => p.Format == LeafEncoding.FormatVersion2 ? p with { Seals = seals.GetValueOrDefault(p.Sequence) ?? [] } : p).ToList();
+        var integrity = new ReportIntegrity(c.Origin, c.TreeSize, c.RootHash, c.Note, c.VerifierKey, c.CreatedAt, proof.PendingEvents, proved);
         return new ProvenanceReport(Format, generatedAt, document, events, revisions, translations, verifications, fixity,
             new ReportLineage(nodes, edges), integrity);
     }
