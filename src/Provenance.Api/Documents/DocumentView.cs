@@ -69,11 +69,7 @@ public sealed class DocumentView
 /// <summary>One redaction, as recorded by <see cref="DocumentRedacted"/>.</summary>
 public sealed record RedactionState(Guid Id, DateTimeOffset RedactedAt, string RedactedBy, string Reason, LegalBasis LegalBasis, string? Reference,
     IReadOnlyList<RedactedRevision> Revisions, IReadOnlyList<RedactedTranslation> Translations, IReadOnlyList<RedactedField> Fields,
-    string RequestDigest, long Version)
-{
-    /// <summary>What stands in for an erased value everywhere it was shown: <c>[redacted on YYYY-MM-DD under &lt;code&gt;]</c>.</summary>
-    public string Placeholder => Placeholders.For(RedactedAt, LegalBasis.Code);
-}
+    string RequestDigest, long Version, string Placeholder);
 
 public static class Placeholders
 {
@@ -219,9 +215,10 @@ public sealed partial class DocumentViewProjection : SingleStreamProjection<Docu
 
     public void Apply(IEvent<DocumentRedacted> e, DocumentView view)
     {
+        // What stands in for an erased value everywhere it was shown, as the redaction wrote it into the payloads.
+        var placeholder = e.Data.Placeholder.Length > 0 ? e.Data.Placeholder : Placeholders.For(e.Timestamp, e.Data.LegalBasis.Code);
         var redaction = new RedactionState(e.Data.RedactionId, e.Timestamp, e.Data.Actor, e.Data.Reason, e.Data.LegalBasis, e.Data.Reference,
-            e.Data.Revisions, e.Data.Translations, e.Data.Fields, e.Data.RequestDigest, e.Version);
-        var placeholder = e.Data.Placeholder.Length > 0 ? e.Data.Placeholder : redaction.Placeholder;
+            e.Data.Revisions, e.Data.Translations, e.Data.Fields, e.Data.RequestDigest, e.Version, placeholder);
         foreach (var field in e.Data.Fields)
         {
             switch (field.Field)

@@ -284,7 +284,8 @@ public static class Redact
         return result;
     }
 
-    public static (RedactionResource, Events, EraseCopies) Record(RedactDocument c, DocumentView document, RedactionPlan plan, ContentStore contents)
+    public static (RedactionResource, Events, EraseCopies) Record(RedactDocument c, DocumentView document, RedactionPlan plan, ContentStore contents,
+        TimeProvider clock)
     {
         if (document.Redactions.FirstOrDefault(r => r.RequestDigest == plan.RequestDigest) is { } earlier)
         {
@@ -292,7 +293,7 @@ public static class Redact
         }
         var redacted = new DocumentRedacted(document.Id, Guid.CreateVersion7(), plan.Revisions, plan.Translations, plan.Fields, c.Reason!.Trim(),
             new LegalBasis(c.LegalBasis!.Code!, c.LegalBasis.Text?.Trim()), c.Reference?.Trim(), plan.RequestDigest, c.Actor) { Placeholder = plan.Placeholder };
-        var after = DocumentViewProjection.Next(document, redacted, DateTimeOffset.UtcNow);
+        var after = DocumentViewProjection.Next(document, redacted, clock.GetUtcNow());
         return (RedactionResource.From(document.Id, after.Redactions[^1]) with { Created = true }, [redacted], new EraseCopies(plan, contents) { DocumentId = document.Id });
     }
 }
@@ -401,7 +402,7 @@ public static class RedactEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
     public static (RedactionResource, Events, EraseCopies) Post([NotBody] RedactDocument command, [NotBody] RedactionPlan plan,
-        [WriteAggregate("id")] DocumentView document, ContentStore contents) => Redact.Record(command, document, plan, contents);
+        [WriteAggregate("id")] DocumentView document, ContentStore contents, TimeProvider clock) => Redact.Record(command, document, plan, contents, clock);
 }
 
 public static class ListRedactionsEndpoint

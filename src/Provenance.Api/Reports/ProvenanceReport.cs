@@ -131,7 +131,8 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
     public static string EventTypeName<T>() => JsonNamingPolicy.SnakeCaseLower.ConvertName(typeof(T).Name);
 
     static readonly Dictionary<string, Type> Known = new[]
-        { typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified), typeof(FixityChecked) }
+        { typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified), typeof(FixityChecked),
+          typeof(DocumentRedacted), typeof(DocumentWithdrawn), typeof(DocumentReinstated), typeof(DocumentHeld), typeof(DocumentHoldReleased) }
         .ToDictionary(t => JsonNamingPolicy.SnakeCaseLower.ConvertName(t.Name));
 
     /// <summary>The event's record (null for event types reports do not know) and its payload.</summary>
@@ -208,6 +209,29 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
                     actor = f.Actor;
                     summary = $"Fixity check of {f.ContentDigest}: {f.Outcome}";
                     fixity.Add(new ReportFixityCheck(f.ContentDigest, f.Outcome, f.Detail, f.Actor, e.Timestamp, e.Sequence));
+                    break;
+                case DocumentRedacted r:
+                    (actor, reason) = (r.Actor, r.Reason);
+                    var erased = r.Revisions.Select(x => $"content of revision {x.Revision}")
+                        .Concat(r.Translations.Select(x => $"content of the {x.Language} translation of revision {x.SourceRevision}"))
+                        .Concat(r.Fields.Select(x => $"{x.Field} of event {x.Version}"));
+                    summary = $"Erased {string.Join(", ", erased)} under {r.LegalBasis.Code}{(r.Reference is null ? "" : $" ({r.Reference})")}";
+                    break;
+                case DocumentWithdrawn w:
+                    (actor, reason) = (w.Actor, w.Reason);
+                    summary = $"Withdrawn from view under {w.LegalBasis.Code}{(w.Reference is null ? "" : $" ({w.Reference})")}";
+                    break;
+                case DocumentReinstated r:
+                    (actor, reason) = (r.Actor, r.Reason);
+                    summary = "Withdrawal ended";
+                    break;
+                case DocumentHeld h:
+                    (actor, reason) = (h.Actor, h.Reason);
+                    summary = $"Legal hold {h.HoldId} placed{(h.Until is { } until ? $" until {until:yyyy-MM-dd}" : "")}";
+                    break;
+                case DocumentHoldReleased h:
+                    (actor, reason) = (h.Actor, h.Reason);
+                    summary = $"Legal hold {h.HoldId} released";
                     break;
                 default:
                     summary = kind;
