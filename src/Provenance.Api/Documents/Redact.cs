@@ -204,9 +204,31 @@ public static class Redact
         if (errors.Any) return (null, Problems.InvalidDetails(errors));
 
         var maskedEvents = masked.Select(p => (p.Key, p.Value.ToJsonString())).ToList();
+        if (!await LeafedAsync(ledger, c.DocumentId, masked.Keys.ToList(), ct))
+        {
+            return (null, Problems.Details(Problems.LedgerBehind,
+                "The events to erase are not committed to the ledger's tree yet (it follows within about a second); nothing was changed. Retry shortly.",
+                extensions: new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 }));
+        }
         var bodies = await IdempotentBodiesAsync(dataSource, schema, c.DocumentId, erasedValues, placeholder, ct);
         var bundles = await FormatOneEntriesAsync(ledger, events, maskedEvents, ct);
         return (new RedactionPlan(DigestOf(c), revisions, translations, fields, placeholder, maskedEvents, drops, audit, bodies, bundles), null);
+    }
+
+    /// <summary>
+    /// Whether every event whose fields are to be erased already has its leaf (and so its seals, written in the same transaction), waiting a
+    /// few seconds for the daemon if not: erasing a field while the Merkle subscription is sealing it would commit the old value's salt.
+    /// </summary>
+    static async Task<bool> LeafedAsync(LedgerDatabase ledger, Guid id, IReadOnlyList<long> sequences, CancellationToken ct)
+    {
+        for (var attempt = 0; sequences.Count > 0; attempt++)
+        {
+            var leafed = (await ledger.LeavesOfStreamAsync(id, ct)).Select(l => l.Sequence).ToHashSet();
+            if (sequences.All(leafed.Contains)) return true;
+            if (attempt == 50) return false;
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+        }
+        return true;
     }
 
     /// <summary>Stored idempotent responses that mention the document, with every erased value replaced by the placeholder.</summary>

@@ -6,6 +6,7 @@ using Provenance.Api.Documents;
 using Provenance.Ledger;
 using Provenance.Tests.Ledger;
 using Shouldly;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Provenance.Tests.Erasure;
@@ -165,6 +166,9 @@ public sealed class Erasing_and_holding_documents(AppFixture fixture, ITestOutpu
         (await GetJsonAsync(Roles.Auditor, $"/api/documents/{doc.Id}/redactions")).GetArrayLength().ShouldBe(1);
         await WaitForLedgerAsync();
         (await VerifyLedgerAsync()).GetProperty("intact").GetBoolean().ShouldBeTrue();
+        var feed = await (await As(Roles.Integrator, s => s.Get.Url($"/api/feed?limit=500&document={doc.Id}"))).ReadAsTextAsync();
+        feed.ShouldContain("org.provenance.document.redacted.v1");
+        feed.ShouldNotContain("Names a private person.");
     }
 
     [Fact]
@@ -193,6 +197,10 @@ public sealed class Erasing_and_holding_documents(AppFixture fixture, ITestOutpu
         await ShouldBeProblemAsync(await As(Roles.Auditor, s => s.Post.Json(new { }).ToUrl($"/api/documents/{doc.Id}/holds/{holdId}/release")), 409, "conflict");
         (await RedactAsync(doc.Id, new { fields = new[] { new { version = 1, field = "title" } }, reason = "Erasure.", legalBasis = Basis() }))
             .Context.Response.StatusCode.ShouldBe(201);
+        await WaitForLedgerAsync();
+        var feed = await (await As(Roles.Integrator, s => s.Get.Url($"/api/feed?limit=500&document={doc.Id}"))).ReadAsTextAsync();
+        feed.ShouldContain("org.provenance.document.held.v1", Case.Sensitive, feed);
+        feed.ShouldContain("org.provenance.document.hold_released.v1");
     }
 
     [Fact]
@@ -259,5 +267,59 @@ public sealed class Erasing_and_holding_documents(AppFixture fixture, ITestOutpu
 
         (await RedactAsync(b.Id, new { revisions = new[] { 1 }, reason = "Takedown.", legalBasis = Basis("copyright") })).Context.Response.StatusCode.ShouldBe(201);
         (await ScalarAsync<long>($"select count(*) from {{schema}}.content_blobs where digest = '{a.ContentDigest}'")).ShouldBe(0);
+    }
+}
+
+/// <summary>
+/// A ledger grown before leaf format 2 holds format-1 leaves, which commit to the payload itself. Erasing a field of one keeps its leaf
+/// hash; the offline verifier proves the leaf included and says plainly that its content can no longer be recomputed.
+/// </summary>
+public sealed class Erasing_a_format_1_event(AppFixture fixture) : LedgerContext(fixture)
+{
+    static readonly LedgerSigner Signer = LedgerSigner.FromSeed("provenance.test/ledger", Enumerable.Repeat((byte)9, 32).ToArray());
+
+    static byte[] FormatOneEntry(Provenance.Api.Reports.StoredEvent e, byte[] previous)
+    {
+        var canonical = CanonicalJson.Canonicalize(e.Data);
+        var actor = JsonDocument.Parse(canonical).RootElement.GetProperty("actor").GetString()!;
+        return LeafEncoding.Encode(new LedgerEntry(e.Sequence, e.StreamId, e.Version, e.EventType, LeafEncoding.TruncateToMicroseconds(e.Timestamp), actor,
+            canonical, previous));
+    }
+
+    [Fact]
+    public async Task Its_report_verifies_with_the_leaf_proved_included_and_the_content_reported_as_not_recomputable()
+    {
+        var reports = Host.Services.GetRequiredService<Provenance.Api.Reports.ProvenanceReports>();
+        var doc = await IngestAsync(title: $"Format one {Guid.NewGuid():N}");
+        var original = (await reports.EventsOfAsync(doc.Id, CancellationToken.None)).Single();
+        (await As(Roles.Steward, s => s.Post.Json(new { fields = new[] { new { version = 1, field = "title" } }, reason = "Erasure.",
+            legalBasis = new { code = "gdpr-art17" } }).ToUrl($"/api/documents/{doc.Id}/redactions"))).Context.Response.StatusCode.ShouldBe(201);
+        var stored = (await reports.EventsOfAsync(doc.Id, CancellationToken.None)).Select(e => e with { Seals = null }).ToList();
+        stored.Count.ShouldBe(2);
+
+        // The leaves a format-1 ledger committed: event 1 before its title was erased, the redaction as it is.
+        var first = MerkleHash.LeafHash(FormatOneEntry(original, new byte[32]));
+        var second = MerkleHash.LeafHash(FormatOneEntry(stored[1], first));
+        var leaves = new List<byte[]> { first, second };
+        var root = MerkleTree.ComputeRoot(leaves);
+        var note = Signer.SignCheckpoint(new Checkpoint(Signer.Name, 2, root));
+        var proofs = stored.Select((e, i) => new Provenance.Api.Ledger.DocumentEventProof(e.Sequence, e.Version, i, leaves[i], i == 0 ? new byte[32] : first,
+            true, MerkleTree.InclusionPath(i, leaves))).ToList();
+        var checkpoint = new Provenance.Api.Ledger.CheckpointResource(Signer.Name, 2, root, note, Signer.Verifier.VerifierKey, DateTimeOffset.UtcNow);
+        var report = Provenance.Api.Reports.ProvenanceReports.Build(stored, new Provenance.Api.Ledger.DocumentProofResource(doc.Id, checkpoint, proofs, 0), DateTimeOffset.UtcNow);
+        var bytes = Provenance.Api.Reports.ReportFormats.All.Single(f => f.Name == "json").Render(report);
+
+        var result = ReportVerifier.Verify(bytes, Signer.SignDetached(bytes).ToString(), Signer.Verifier);
+        result.Passed.ShouldBeTrue(string.Join("\n", result.Checks.Select(c => $"{c.Name}: {c.Detail}")));
+        var erased = result.Events.Single(e => e.Version == 1);
+        erased.Redaction.ShouldBe(ReportVerifier.FormatOneRedacted);
+        erased.Included.ShouldBe(true);
+        result.Checks.Single(c => c.Name == "events").Detail.ShouldContain("1 of 2 events: leaf hash recomputed");
+        result.Checks.Single(c => c.Name == "events").Detail.ShouldContain("redacted: leaf hash retained, content not recomputable");
+
+        // Without the committed redaction naming it, the same changed payload is a mismatch, never passed off as a redaction.
+        var forged = Encoding.UTF8.GetString(bytes).Replace("document_redacted", "document_renamed", StringComparison.Ordinal);
+        var forgedBytes = Encoding.UTF8.GetBytes(forged);
+        ReportVerifier.Verify(forgedBytes, Signer.SignDetached(forgedBytes).ToString(), Signer.Verifier).Passed.ShouldBeFalse();
     }
 }
