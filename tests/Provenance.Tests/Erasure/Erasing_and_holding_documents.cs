@@ -152,6 +152,7 @@ public sealed class Erasing_and_holding_documents(AppFixture fixture, ITestOutpu
     {
         var doc = await IngestAsync(title: "Twice erased");
         await EditAsync(doc.Id, 1, "Second text.\n", reason: "Names a private person.");
+        await WaitForLedgerAsync();
         var body = new { fields = new[] { new { version = 2, field = "reason" } }, reason = "Court order 12/2026.", legalBasis = Basis("court-order") };
         var first = await RedactAsync(doc.Id, body);
         first.Context.Response.StatusCode.ShouldBe(201, await first.ReadAsTextAsync());
@@ -175,6 +176,7 @@ public sealed class Erasing_and_holding_documents(AppFixture fixture, ITestOutpu
     public async Task A_hold_blocks_redaction_and_withdrawal_until_it_is_released()
     {
         var doc = await IngestAsync(title: "Under hold");
+        await WaitForLedgerAsync();
         var placed = await As(Roles.Auditor, s => s.Post.Json(new { reason = "Litigation 2026-44 pending." }).ToUrl($"/api/documents/{doc.Id}/holds"));
         placed.Context.Response.StatusCode.ShouldBe(201, await placed.ReadAsTextAsync());
         var holdId = JsonDocument.Parse(await placed.ReadAsTextAsync()).RootElement.GetProperty("id").GetGuid();
@@ -195,6 +197,7 @@ public sealed class Erasing_and_holding_documents(AppFixture fixture, ITestOutpu
         released.Context.Response.StatusCode.ShouldBe(200, await released.ReadAsTextAsync());
         JsonDocument.Parse(await released.ReadAsTextAsync()).RootElement.GetProperty("active").GetBoolean().ShouldBeFalse();
         await ShouldBeProblemAsync(await As(Roles.Auditor, s => s.Post.Json(new { }).ToUrl($"/api/documents/{doc.Id}/holds/{holdId}/release")), 409, "conflict");
+        await WaitForLedgerAsync();
         (await RedactAsync(doc.Id, new { fields = new[] { new { version = 1, field = "title" } }, reason = "Erasure.", legalBasis = Basis() }))
             .Context.Response.StatusCode.ShouldBe(201);
         await WaitForLedgerAsync();
@@ -292,6 +295,7 @@ public sealed class Erasing_a_format_1_event(AppFixture fixture) : LedgerContext
         var reports = Host.Services.GetRequiredService<Provenance.Api.Reports.ProvenanceReports>();
         var doc = await IngestAsync(title: $"Format one {Guid.NewGuid():N}");
         var original = (await reports.EventsOfAsync(doc.Id, CancellationToken.None)).Single();
+        await WaitForLedgerAsync();
         (await As(Roles.Steward, s => s.Post.Json(new { fields = new[] { new { version = 1, field = "title" } }, reason = "Erasure.",
             legalBasis = new { code = "gdpr-art17" } }).ToUrl($"/api/documents/{doc.Id}/redactions"))).Context.Response.StatusCode.ShouldBe(201);
         var stored = (await reports.EventsOfAsync(doc.Id, CancellationToken.None)).Select(e => e with { Seals = null }).ToList();
