@@ -136,6 +136,9 @@ public sealed class Erasing_and_holding_documents(AppFixture fixture, ITestOutpu
         var history = (await GetJsonAsync(Roles.Reader, $"/api/documents/{id}/history")).ToString();
         history.ShouldContain("document_redacted");
         history.ShouldContain("DPO-2026-117");
+        var page = await (await As(Roles.Reader, s => s.Get.Url($"/documents/{id}"))).ReadAsTextAsync();
+        page.ShouldContain(placeholder);
+        page.ShouldNotContain(marker);
 
         // The exported report verifies offline against the ledger's key, and shows the erasure.
         var report = await As(Roles.Auditor, s => s.Get.Url($"/api/documents/{id}/provenance"));
@@ -225,6 +228,11 @@ public sealed class Erasing_and_holding_documents(AppFixture fixture, ITestOutpu
             (await As(Roles.Auditor, s => s.Get.Url(url))).Context.Response.StatusCode.ShouldBe(200);
             (await As(Roles.Steward, s => s.Get.Url(url))).Context.Response.StatusCode.ShouldBe(200);
         }
+        // The archivists' pages answer the same way.
+        var page = await As(Roles.Reader, s => s.Get.Url($"/documents/{doc.Id}"));
+        page.Context.Response.StatusCode.ShouldBe(451);
+        (await page.ReadAsTextAsync()).ShouldContain("copyright");
+        (await As(Roles.Steward, s => s.Get.Url($"/documents/{doc.Id}"))).Context.Response.StatusCode.ShouldBe(200);
         await ShouldBeProblemAsync(await As(Roles.Steward, s => s.Post.Json(new { reason = "Again.", legalBasis = Basis("copyright") })
             .ToUrl($"/api/documents/{doc.Id}/withdrawals")), 409, "conflict");
 
