@@ -4,19 +4,29 @@ using System.Text;
 namespace Provenance.Ledger;
 
 /// <summary>
-/// The byte encoding of a <see cref="LedgerEntry"/> that the Merkle leaf commits to (format version 1,
-/// specified in README.md): fixed-width big-endian integers, length-prefixed strings and payload, so
-/// no two entries share an encoding.
+/// The byte encoding of a <see cref="LedgerEntry"/> that the Merkle leaf commits to (format versions 1 and 2,
+/// specified in README.md): fixed-width big-endian integers, length-prefixed strings and payload (format 1) or the
+/// 32-byte payload digest (format 2), so no two entries share an encoding.
 /// </summary>
 public static class LeafEncoding
 {
     public const byte FormatVersion = 1;
+    /// <summary>The format whose payload field is <see cref="FieldCommitments.PayloadDigest"/>: fields can be erased, the leaf stands.</summary>
+    public const byte FormatVersion2 = 2;
 
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>The version-1 encoding of <paramref name="entry"/>.</summary>
+    /// <summary>The encoding of <paramref name="entry"/> in its <see cref="LedgerEntry.Format"/>.</summary>
     public static byte[] Encode(LedgerEntry entry)
     {
+        if (entry.Format is not (FormatVersion or FormatVersion2))
+        {
+            throw new ArgumentException($"Leaf format {entry.Format} is not 1 or 2.", nameof(entry));
+        }
+        if (entry.Format == FormatVersion2 && entry.CanonicalPayload.Length != MerkleHash.Size)
+        {
+            throw new ArgumentException($"A format-2 entry carries the {MerkleHash.Size}-byte payload digest.", nameof(entry));
+        }
         ArgumentOutOfRangeException.ThrowIfNegative(entry.Sequence, nameof(entry.Sequence));
         ArgumentOutOfRangeException.ThrowIfLessThan(entry.Version, 1, nameof(entry.Version));
         if (entry.PreviousHash.Length != MerkleHash.Size)
@@ -27,10 +37,11 @@ public static class LeafEncoding
         var eventType = StrictUtf8.GetBytes(entry.EventType);
         var actor = StrictUtf8.GetBytes(entry.Actor);
         var payload = entry.CanonicalPayload.Span;
-        var buffer = new byte[1 + 8 + 16 + 8 + 4 + eventType.Length + 8 + 4 + actor.Length + 4 + payload.Length + MerkleHash.Size];
+        var payloadPrefix = entry.Format == FormatVersion ? 4 : 0;
+        var buffer = new byte[1 + 8 + 16 + 8 + 4 + eventType.Length + 8 + 4 + actor.Length + payloadPrefix + payload.Length + MerkleHash.Size];
         var span = buffer.AsSpan();
 
-        span[0] = FormatVersion;
+        span[0] = entry.Format;
         span = span[1..];
         BinaryPrimitives.WriteInt64BigEndian(span, entry.Sequence);
         span = span[8..];
@@ -42,30 +53,39 @@ public static class LeafEncoding
         BinaryPrimitives.WriteInt64BigEndian(span, UnixMicroseconds(entry.Timestamp));
         span = span[8..];
         span = WriteLengthPrefixed(span, actor);
-        span = WriteLengthPrefixed(span, payload);
+        if (entry.Format == FormatVersion)
+        {
+            span = WriteLengthPrefixed(span, payload);
+        }
+        else
+        {
+            payload.CopyTo(span);
+            span = span[MerkleHash.Size..];
+        }
         entry.PreviousHash.Span.CopyTo(span);
         return buffer;
     }
 
     /// <summary>
-    /// Reads a version-1 encoding back (what a monitor does with each entry of a bundle); throws <see cref="FormatException"/>
-    /// unless <paramref name="encoded"/> is exactly one well-formed entry.
+    /// Reads a format-1 or format-2 encoding back (what a monitor does with each entry of a bundle); throws <see cref="FormatException"/>
+    /// unless <paramref name="encoded"/> is exactly one well-formed entry. A format-2 entry's payload is its 32-byte digest.
     /// </summary>
     public static LedgerEntry Decode(ReadOnlySpan<byte> encoded)
     {
         var reader = new Reader(encoded);
-        if (reader.Bytes(1)[0] != FormatVersion) throw new FormatException($"Not a version-{FormatVersion} leaf encoding.");
+        var format = reader.Bytes(1)[0];
+        if (format is not (FormatVersion or FormatVersion2)) throw new FormatException($"Leaf format {format} is neither 1 nor 2.");
         var sequence = reader.Int64();
         var streamId = new Guid(reader.Bytes(16), bigEndian: true);
         var version = reader.Int64();
         var eventType = reader.Text();
         var timestamp = DateTimeOffset.UnixEpoch.AddTicks(checked(reader.Int64() * TimeSpan.TicksPerMicrosecond));
         var actor = reader.Text();
-        var payload = reader.LengthPrefixed().ToArray();
+        var payload = (format == FormatVersion ? reader.LengthPrefixed() : reader.Bytes(MerkleHash.Size)).ToArray();
         var previous = reader.Bytes(MerkleHash.Size).ToArray();
         if (!reader.AtEnd) throw new FormatException("Trailing bytes after the leaf encoding.");
         if (sequence < 0 || version < 1) throw new FormatException("A leaf has a sequence ≥ 0 and a version ≥ 1.");
-        return new LedgerEntry(sequence, streamId, version, eventType, timestamp, actor, payload, previous);
+        return new LedgerEntry(sequence, streamId, version, eventType, timestamp, actor, payload, previous) { Format = format };
     }
 
     ref struct Reader(ReadOnlySpan<byte> data)

@@ -14,6 +14,12 @@ public sealed record ReportEventCheck(long Sequence, long Version, string EventT
     bool Chained, bool? Included, IReadOnlyList<string> Problems)
 {
     public bool Passed => LeafHashMatches && Chained && Included != false && Problems.Count == 0;
+
+    /// <summary>
+    /// Set when a committed redaction erased some of the event's fields: format 2, the erased fields were checked by their commitments;
+    /// format 1, "redacted: leaf hash retained, content not recomputable" (only its inclusion could be checked).
+    /// </summary>
+    public string? Redaction { get; init; }
 }
 
 /// <summary>
@@ -146,8 +152,9 @@ public static class ReportVerifier
 
         var streamId = root.GetProperty("document").GetProperty("id").GetGuid();
         var events = root.GetProperty("events").EnumerateArray().ToDictionary(e => e.GetProperty("sequence").GetInt64());
+        var erased = ErasedFields(events.Values);
         byte[]? previous = null;
-        long verified = 0, pending = 0;
+        long verified = 0, pending = 0, redacted = 0, recomputeSkipped = 0;
         var failures = new List<string>();
         var listed = new List<ListedEvent>();
         foreach (var proof in integrity.GetProperty("events").EnumerateArray())
@@ -182,11 +189,37 @@ public static class ReportVerifier
                 failures.Add($"{where}: the actor shown, \"{shown.GetString()}\", is not the committed actor \"{ActorOf(e.GetProperty("data"))}\".");
             }
             var canonical = CanonicalJson.Canonicalize(e.GetProperty("data"));
+            var format = proof.TryGetProperty("format", out var f) ? f.GetByte() : LeafEncoding.FormatVersion;
+            var seals = proof.TryGetProperty("seals", out var s) && s.ValueKind == JsonValueKind.Array
+                ? s.EnumerateArray().Select(x => new FieldSeal(x.GetProperty("path").GetString()!,
+                    x.TryGetProperty("salt", out var salt) && salt.ValueKind == JsonValueKind.String ? salt.GetBytesFromBase64() : null,
+                    x.GetProperty("commitment").GetBytesFromBase64())).ToList()
+                : [];
+            var erasedHere = erased.Where(x => x.Version == version).Select(x => x.Path).ToHashSet(StringComparer.Ordinal);
+            foreach (var unnamed in seals.Where(x => x.Redacted && !erasedHere.Contains(x.Path)))
+            {
+                failures.Add($"{where}: the field '{unnamed.Path}' is given by its commitment alone, but no redaction in the report erased it.");
+            }
+            var payload = format == LeafEncoding.FormatVersion2 ? FieldCommitments.PayloadDigest(canonical, seals) : canonical;
             var entry = new LedgerEntry(sequence, streamId, version, e.GetProperty("eventType").GetString()!,
-                e.GetProperty("timestamp").GetDateTimeOffset(), ActorOf(e.GetProperty("data")), canonical, chainPrev);
+                e.GetProperty("timestamp").GetDateTimeOffset(), ActorOf(e.GetProperty("data")), payload, chainPrev) { Format = format };
             var recomputed = LeafEncoding.LeafHash(entry);
             var hashMatches = recomputed.AsSpan().SequenceEqual(leafHash);
-            if (!hashMatches)
+            string? redaction = null;
+            if (erasedHere.Count > 0 && (format == LeafEncoding.FormatVersion2 ? hashMatches : true))
+            {
+                redacted++;
+                redaction = format == LeafEncoding.FormatVersion2
+                    ? $"redacted: {string.Join(", ", erasedHere.Order(StringComparer.Ordinal))} checked by commitment, the rest recomputed"
+                    : FormatOneRedacted;
+            }
+            if (!hashMatches && format == LeafEncoding.FormatVersion && erasedHere.Count > 0)
+            {
+                // Honest, not passed off: nothing but the leaf's inclusion can be checked for this event.
+                recomputeSkipped++;
+                hashMatches = true;
+            }
+            else if (!hashMatches)
             {
                 failures.Add($"{where}: the event data hashes to {Convert.ToBase64String(recomputed)}, not the leaf {Convert.ToBase64String(leafHash)}.");
             }
@@ -207,14 +240,15 @@ public static class ReportVerifier
                 else failures.Add($"{where}: inclusion proof fails: {inclusion.Reason}");
             }
             eventChecks.Add(new ReportEventCheck(sequence, version, entry.EventType, entry.Timestamp, entry.Actor, hashMatches, chained, included,
-                failures.Skip(before).ToList()));
+                failures.Skip(before).ToList()) { Redaction = redaction });
         }
 
         var covered = integrity.GetProperty("events").GetArrayLength();
         if (covered != events.Count) failures.Add($"The report has {events.Count} events but proofs for {covered}.");
+        var notes = (redacted > 0 ? $"; {redacted} with erased fields" : "") + (recomputeSkipped > 0 ? $"; {recomputeSkipped} format-1 {FormatOneRedacted}" : "");
         checks.Add(new ReportCheck("events", failures.Count == 0, failures.Count == 0
             ? string.Create(CultureInfo.InvariantCulture,
-                $"{events.Count} events: every leaf hash recomputed from the event data and chained; {verified} inclusion proofs verify against the checkpoint root{(pending > 0 ? $"; {pending} newer than the checkpoint" : "")}.")
+                $"{(recomputeSkipped == 0 ? $"{events.Count} events: every leaf hash" : $"{events.Count - recomputeSkipped} of {events.Count} events: leaf hash")} recomputed from the event data and chained; {verified} inclusion proofs verify against the checkpoint root{(pending > 0 ? $"; {pending} newer than the checkpoint" : "")}{notes}.")
             : string.Join(Environment.NewLine, failures)));
 
         if (checkCompleteness)
@@ -232,6 +266,21 @@ public static class ReportVerifier
         return new CompletenessProof(c.GetProperty("treeSize").GetInt64(), Bytes(c, "mapRoot") ?? throw new FormatException("completeness.mapRoot is missing."),
             Bytes(c, "key") ?? throw new FormatException("completeness.key is missing."), Bytes(c, "value"),
             c.GetProperty("siblings").EnumerateArray().Select(s => s.GetBytesFromBase64()).ToList(), Bytes(c, "otherKey"), Bytes(c, "otherValue"));
+    }
+
+    /// <summary>What a verifier says of an erased format-1 event: its leaf is proved, its content can no longer be.</summary>
+    public const string FormatOneRedacted = "redacted: leaf hash retained, content not recomputable";
+
+    /// <summary>(version, payload path) of every field the report's redaction events (<c>document_redacted</c>) erased.</summary>
+    static HashSet<(long Version, string Path)> ErasedFields(IEnumerable<JsonElement> events)
+    {
+        var erased = new HashSet<(long, string)>();
+        foreach (var e in events.Where(e => e.GetProperty("eventType").GetString() == "document_redacted"))
+        {
+            if (!e.GetProperty("data").TryGetProperty("fields", out var fields) || fields.ValueKind != JsonValueKind.Array) continue;
+            foreach (var field in fields.EnumerateArray()) erased.Add((field.GetProperty("version").GetInt64(), field.GetProperty("path").GetString()!));
+        }
+        return erased;
     }
 
     static string ActorOf(JsonElement data) =>

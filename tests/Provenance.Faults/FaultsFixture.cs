@@ -13,7 +13,7 @@ namespace Provenance.Faults;
 public sealed class FaultsFixture : IAsyncLifetime
 {
     public const string AdminKey = "pvk_faults_admin_key_0123456789abcdef";
-    public static readonly string[] Roles = ["reader", "contributor", "verifier", "integrator", "auditor", "admin"];
+    public static readonly string[] Roles = ["reader", "contributor", "verifier", "integrator", "auditor", "steward", "admin"];
     public static bool Full => Environment.GetEnvironmentVariable("PROVENANCE_FAULTS") == "full";
     public string Schema { get; } = Environment.GetEnvironmentVariable("PROVENANCE_FAULTS_SCHEMA") ?? "faults";
 

@@ -14,8 +14,10 @@ public static class Roles
     public const string Integrator = "integrator";
     public const string Auditor = "auditor";
     public const string Admin = "admin";
+    /// <summary>Erases content and fields under a legal basis, and withdraws documents from view (issue 18).</summary>
+    public const string Steward = "steward";
 
-    public static readonly IReadOnlyList<string> All = [Reader, Contributor, Verifier, Integrator, Auditor, Admin];
+    public static readonly IReadOnlyList<string> All = [Reader, Contributor, Verifier, Integrator, Auditor, Steward, Admin];
 
     public static string Actor(this ClaimsPrincipal user) => user.Identity?.Name ?? throw new InvalidOperationException("No authenticated principal.");
 }

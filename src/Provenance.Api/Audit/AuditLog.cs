@@ -25,6 +25,11 @@ public sealed partial class AuditLogProjection : EventProjection
     public AuditEntry Create(IEvent<DocumentEdited> e) => Entry(e);
     public AuditEntry Create(IEvent<DocumentTranslated> e) => Entry(e);
     public AuditEntry Create(IEvent<DocumentVerified> e) => Entry(e);
+    public AuditEntry Create(IEvent<DocumentRedacted> e) => Entry(e);
+    public AuditEntry Create(IEvent<DocumentWithdrawn> e) => Entry(e);
+    public AuditEntry Create(IEvent<DocumentReinstated> e) => Entry(e);
+    public AuditEntry Create(IEvent<DocumentHeld> e) => Entry(e);
+    public AuditEntry Create(IEvent<DocumentHoldReleased> e) => Entry(e);
 
     private static AuditEntry Entry(IEvent e)
     {

@@ -82,6 +82,9 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
         if (bytes.Length <= CacheableBytes) _recent.Set(digest, bytes, new MemoryCacheEntryOptions { Size = bytes.Length });
     }
 
+    /// <summary>Drops cached bytes: their content was erased (a redaction), and nothing on this node may serve them again.</summary>
+    public void Forget(string digest) => _recent.Remove(digest);
+
     public void Dispose() => _recent.Dispose();
 
     /// <summary>

@@ -91,10 +91,59 @@ public static class EventFacets
     public const string Actor = "Who recorded it: the API key's name.";
 }
 
+/// <summary>Why something was erased or withdrawn: a code (<c>gdpr-art17</c>, <c>court-order</c>, <c>copyright</c>, …) and free text.</summary>
+public sealed record LegalBasis(string Code, string? Text);
+
+/// <summary>An own-language revision whose content was erased.</summary>
+public sealed record RedactedRevision(int Revision, long Version, string ContentDigest);
+
+/// <summary>A translation whose content was erased.</summary>
+public sealed record RedactedTranslation(string Language, int SourceRevision, long Version, string ContentDigest);
+
+/// <summary>A field of the event at <c>Version</c> whose value was erased; <c>Path</c> is where it sits in the payload (the ledger's seal).</summary>
+public sealed record RedactedField(long Version, string Field, string Path);
+
+/// <summary>
+/// Content and field values of earlier events were erased under a legal basis. The event names what, never the values; the ledger keeps
+/// every leaf (format 2: the fields' commitments stand in for them). <c>RequestDigest</c> identifies the request, so a repeat is answered
+/// with this redaction.
+/// </summary>
+public sealed record DocumentRedacted(
+    Guid DocumentId,
+    Guid RedactionId,
+    IReadOnlyList<RedactedRevision> Revisions,
+    IReadOnlyList<RedactedTranslation> Translations,
+    IReadOnlyList<RedactedField> Fields,
+    string Reason,
+    LegalBasis LegalBasis,
+    string? Reference,
+    string RequestDigest,
+    string Actor)
+{
+    /// <summary>What now stands in each erased field: <c>[redacted on YYYY-MM-DD under &lt;code&gt;]</c>.</summary>
+    public string Placeholder { get; init; } = "";
+}
+
+/// <summary>The document was withdrawn from view (not erased): readers other than auditors and stewards get 451.</summary>
+public sealed record DocumentWithdrawn(Guid DocumentId, string Reason, LegalBasis LegalBasis, string? Reference, string Actor);
+
+/// <summary>A withdrawal ended: the document is in view again.</summary>
+public sealed record DocumentReinstated(Guid DocumentId, string Actor, string? Reason);
+
+/// <summary>A legal hold was placed: while it is active (not released, <c>Until</c> not passed) nothing may be erased or withdrawn.</summary>
+public sealed record DocumentHeld(Guid DocumentId, Guid HoldId, string Reason, DateTimeOffset? Until, string Actor);
+
+/// <summary>A legal hold was released.</summary>
+public sealed record DocumentHoldReleased(Guid DocumentId, Guid HoldId, string Actor, string? Reason);
+
 /// <summary>The document's event types, in the order a document's life goes.</summary>
 public static class DocumentEventTypes
 {
-    public static readonly IReadOnlyList<Type> All = [typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified)];
+    public static readonly IReadOnlyList<Type> All =
+    [
+        typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified), typeof(DocumentRedacted),
+        typeof(DocumentWithdrawn), typeof(DocumentReinstated), typeof(DocumentHeld), typeof(DocumentHoldReleased),
+    ];
 }
 
 public static class TranslationMethods

@@ -53,6 +53,21 @@ public class EventFacts
                 ImportedFrom = v.ImportedFrom;
                 (Revision, Language, Actor, Reason, Method, Verdict, ClaimQuote) = (v.Revision, v.Language, v.Actor, v.Reason, v.Method, v.Verdict, v.Claim?.Quote);
                 break;
+            case DocumentRedacted r:
+                (Actor, Reason) = (r.Actor, $"{r.Reason} ({r.LegalBasis.Code}{(r.Reference is null ? "" : $", {r.Reference}")})");
+                break;
+            case DocumentWithdrawn w:
+                (Actor, Reason) = (w.Actor, $"{w.Reason} ({w.LegalBasis.Code}{(w.Reference is null ? "" : $", {w.Reference}")})");
+                break;
+            case DocumentReinstated r:
+                (Actor, Reason) = (r.Actor, r.Reason);
+                break;
+            case DocumentHeld h:
+                (Actor, Reason) = (h.Actor, h.Reason);
+                break;
+            case DocumentHoldReleased h:
+                (Actor, Reason) = (h.Actor, h.Reason);
+                break;
         }
     }
 }
@@ -127,6 +142,11 @@ public sealed class DocumentRecords(StoredEvents events, EventTypeNames names)
                 : e.Type == names.Of<DocumentEdited>() ? e.DataAs<DocumentEdited>()
                 : e.Type == names.Of<DocumentTranslated>() ? e.DataAs<DocumentTranslated>()
                 : e.Type == names.Of<DocumentVerified>() ? e.DataAs<DocumentVerified>()
+                : e.Type == names.Of<DocumentRedacted>() ? e.DataAs<DocumentRedacted>()
+                : e.Type == names.Of<DocumentWithdrawn>() ? e.DataAs<DocumentWithdrawn>()
+                : e.Type == names.Of<DocumentReinstated>() ? e.DataAs<DocumentReinstated>()
+                : e.Type == names.Of<DocumentHeld>() ? e.DataAs<DocumentHeld>()
+                : e.Type == names.Of<DocumentHoldReleased>() ? e.DataAs<DocumentHoldReleased>()
                 : null;
             if (data is null) continue;
             history.Add(HistoryEntry.From(e, data));

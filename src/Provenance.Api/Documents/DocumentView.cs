@@ -33,6 +33,19 @@ public sealed class DocumentView
     public string UpdatedBy { get; set; } = "";
     /// <summary>Stream version of the latest own-language revision.</summary>
     public long RevisionVersion { get; set; }
+    /// <summary>Every redaction recorded, oldest first.</summary>
+    public List<RedactionState> Redactions { get; set; } = [];
+    /// <summary>The withdrawal in force, if any.</summary>
+    public WithdrawalState? Withdrawal { get; set; }
+    /// <summary>Every legal hold placed, released or not.</summary>
+    public List<HoldState> Holds { get; set; } = [];
+
+    /// <summary>The first hold in force at <paramref name="now"/>: not released and not past its <c>until</c>.</summary>
+    public HoldState? ActiveHold(DateTimeOffset now) => Holds.FirstOrDefault(h => h.ReleasedAt is null && (h.Until is null || h.Until > now));
+
+    /// <summary>The redaction that erased the content recorded at stream <paramref name="version"/>, if any.</summary>
+    public RedactionState? ContentRedactionOf(long version) =>
+        Redactions.FirstOrDefault(r => r.Revisions.Any(x => x.Version == version) || r.Translations.Any(x => x.Version == version));
 
     /// <summary>
     /// The entity tag: the revision number while nothing but revisions happened to the document, else
@@ -47,8 +60,28 @@ public sealed class DocumentView
         copy.Translations = Translations.Select(t => t.Clone()).ToList();
         copy.Verifications = Verifications.Select(v => v.Clone()).ToList();
         copy.Verdicts = [.. Verdicts];
+        copy.Redactions = [.. Redactions];
+        copy.Holds = Holds.Select(h => h with { }).ToList();
         return copy;
     }
+}
+
+/// <summary>One redaction, as recorded by <see cref="DocumentRedacted"/>.</summary>
+public sealed record RedactionState(Guid Id, DateTimeOffset RedactedAt, string RedactedBy, string Reason, LegalBasis LegalBasis, string? Reference,
+    IReadOnlyList<RedactedRevision> Revisions, IReadOnlyList<RedactedTranslation> Translations, IReadOnlyList<RedactedField> Fields,
+    string RequestDigest, long Version, string Placeholder);
+
+public static class Placeholders
+{
+    public static string For(DateTimeOffset at, string code) => $"[redacted on {at.UtcDateTime:yyyy-MM-dd} under {code}]";
+}
+
+public sealed record WithdrawalState(DateTimeOffset WithdrawnAt, string WithdrawnBy, string Reason, LegalBasis LegalBasis, string? Reference);
+
+public sealed record HoldState(Guid Id, string Reason, DateTimeOffset? Until, DateTimeOffset PlacedAt, string PlacedBy)
+{
+    public DateTimeOffset? ReleasedAt { get; set; }
+    public string? ReleasedBy { get; set; }
 }
 
 public sealed class TranslationState
@@ -64,6 +97,8 @@ public sealed class TranslationState
     public int Count { get; set; }
     public DateTimeOffset TranslatedAt { get; set; }
     public string TranslatedBy { get; set; } = "";
+    /// <summary>The stream version of this (latest) translation.</summary>
+    public long Version { get; set; }
 
     public TranslationState Clone() => (TranslationState)MemberwiseClone();
 }
@@ -114,6 +149,11 @@ public sealed partial class DocumentViewProjection : SingleStreamProjection<Docu
             case DocumentEdited e: Instance.Apply(Wrap(e), next); break;
             case DocumentTranslated e: Instance.Apply(Wrap(e), next); break;
             case DocumentVerified e: Instance.Apply(Wrap(e), next); break;
+            case DocumentRedacted e: Instance.Apply(Wrap(e), next); break;
+            case DocumentWithdrawn e: Instance.Apply(Wrap(e), next); break;
+            case DocumentReinstated e: Instance.Apply(Wrap(e), next); break;
+            case DocumentHeld e: Instance.Apply(Wrap(e), next); break;
+            case DocumentHoldReleased e: Instance.Apply(Wrap(e), next); break;
             default: throw new InvalidOperationException($"The view does not project {data.GetType().Name}.");
         }
         return next;
@@ -169,6 +209,66 @@ public sealed partial class DocumentViewProjection : SingleStreamProjection<Docu
         existing.Count++;
         existing.TranslatedAt = e.Timestamp;
         existing.TranslatedBy = e.Data.Actor;
+        existing.Version = e.Version;
+        Touch(view, e, e.Data.Actor);
+    }
+
+    public void Apply(IEvent<DocumentRedacted> e, DocumentView view)
+    {
+        // What stands in for an erased value everywhere it was shown, as the redaction wrote it into the payloads.
+        var placeholder = e.Data.Placeholder.Length > 0 ? e.Data.Placeholder : Placeholders.For(e.Timestamp, e.Data.LegalBasis.Code);
+        var redaction = new RedactionState(e.Data.RedactionId, e.Timestamp, e.Data.Actor, e.Data.Reason, e.Data.LegalBasis, e.Data.Reference,
+            e.Data.Revisions, e.Data.Translations, e.Data.Fields, e.Data.RequestDigest, e.Version, placeholder);
+        foreach (var field in e.Data.Fields)
+        {
+            switch (field.Field)
+            {
+                case "title" when field.Version == 1: view.Title = placeholder; break;
+                case "publisher" when field.Version == 1: view.Publisher = placeholder; break;
+                case "sourceUri" when field.Version == 1: view.SourceUri = placeholder; break;
+                case "originalFileName" when field.Version == 1: view.OriginalFileName = placeholder; break;
+                case "translator":
+                    foreach (var t in view.Translations.Where(t => t.Version == field.Version)) t.Translator = placeholder;
+                    break;
+                case "notes" or "evidence" or "claimQuote":
+                    foreach (var v in view.Verifications.Where(v => v.Version == field.Version))
+                    {
+                        if (field.Field == "notes") v.Notes = placeholder;
+                        else if (field.Field == "evidence") v.Evidence = [placeholder];
+                        else if (v.Claim is { } claim) v.Claim = claim with { Quote = placeholder };
+                    }
+                    break;
+            }
+        }
+        view.Redactions.Add(redaction);
+        Touch(view, e, e.Data.Actor);
+    }
+
+    public void Apply(IEvent<DocumentWithdrawn> e, DocumentView view)
+    {
+        view.Withdrawal = new WithdrawalState(e.Timestamp, e.Data.Actor, e.Data.Reason, e.Data.LegalBasis, e.Data.Reference);
+        Touch(view, e, e.Data.Actor);
+    }
+
+    public void Apply(IEvent<DocumentReinstated> e, DocumentView view)
+    {
+        view.Withdrawal = null;
+        Touch(view, e, e.Data.Actor);
+    }
+
+    public void Apply(IEvent<DocumentHeld> e, DocumentView view)
+    {
+        view.Holds.Add(new HoldState(e.Data.HoldId, e.Data.Reason, e.Data.Until, e.Timestamp, e.Data.Actor));
+        Touch(view, e, e.Data.Actor);
+    }
+
+    public void Apply(IEvent<DocumentHoldReleased> e, DocumentView view)
+    {
+        if (view.Holds.FirstOrDefault(h => h.Id == e.Data.HoldId) is { } hold)
+        {
+            hold.ReleasedAt = e.Timestamp;
+            hold.ReleasedBy = e.Data.Actor;
+        }
         Touch(view, e, e.Data.Actor);
     }
 

@@ -24,6 +24,8 @@ public static class ContentEndpoint
         ContentStore contents, DocumentRecords records)
     {
         ServedContent.Protect(context.Response);
+        if (await session.LoadAsync<DocumentView>(id, context.RequestAborted) is { } withdrawn
+            && ErasedReads.Withdrawn(withdrawn, context.User, context.Response) is { } unavailable) return unavailable;
         if (revision is null && version is null && Mementos.AcceptDatetime(context.Request) is { } acceptDatetime)
         {
             return await Mementos.NegotiateAsync(id, language, acceptDatetime, context, session, contents, records);
@@ -48,6 +50,7 @@ public static class ContentEndpoint
             }
             var record = await records.RevisionAsync(id, revision ?? view.Revision, ct);
             if (record is null) return Problems.Result(Problems.NotFound, $"Revision {revision ?? view.Revision} has no stored content.");
+            if (view.ContentRedactionOf(record.Version) is { } erased) return ErasedReads.Gone(erased, $"revision {record.Revision}");
             (digest, mediaType, contentLanguage, recordedAt) = (record.ContentDigest, record.MediaType, view.Language, record.RecordedAt);
             fileName = ServedContent.FileName(id, view.OriginalFileName, record.Revision, null, mediaType);
         }
@@ -63,6 +66,10 @@ public static class ContentEndpoint
             {
                 var of = (revision is null ? "" : $" of revision {revision}") + (version is null ? "" : $" recorded at version {version}");
                 return Problems.Result(Problems.NotFound, $"There is no translation into '{tag}'{of}.");
+            }
+            if (view.ContentRedactionOf(translation.Version) is { } erased)
+            {
+                return ErasedReads.Gone(erased, $"the {translation.Language} translation of revision {translation.SourceRevision}");
             }
             (digest, mediaType, contentLanguage, recordedAt) = (translation.ContentDigest, translation.MediaType, translation.Language, translation.RecordedAt);
             fileName = ServedContent.FileName(id, view.OriginalFileName, translation.SourceRevision, translation.Language, mediaType);

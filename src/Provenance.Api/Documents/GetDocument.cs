@@ -99,8 +99,9 @@ public static class GetDocumentEndpoint
     [ProblemResponses(404, 422)]
     public static async Task<IResult> Get(Guid id, string? asOf, HttpContext context, IQuerySession session, LedgerDatabase ledger)
     {
-        if (asOf is not null) return await TimeTravel.AsOfAsync(id, asOf, context, session, ledger);
         var view = await session.LoadAsync<DocumentView>(id, context.RequestAborted);
+        if (view is not null && ErasedReads.Withdrawn(view, context.User, context.Response) is { } unavailable) return unavailable;
+        if (asOf is not null) return await TimeTravel.AsOfAsync(id, asOf, context, session, ledger);
         if (view is null) return Problems.DocumentNotFound(id);
         return DocumentResults.Current(context, view);
     }

@@ -34,6 +34,8 @@ public static class HistoryEndpoint
     public static async Task<IResult> Get(Guid id, string? after, int? limit, string? type, HttpContext context, IQuerySession session,
         DocumentRecords records)
     {
+        if (await session.LoadAsync<DocumentView>(id, context.RequestAborted) is { } withdrawn
+            && ErasedReads.Withdrawn(withdrawn, context.User, context.Response) is { } unavailable) return unavailable;
         var errors = new FieldErrors();
         var size = limit ?? DefaultLimit;
         if (size is < 1 or > MaxLimit) errors.Add("limit", $"'limit' must be between 1 and {MaxLimit}.");

@@ -34,6 +34,7 @@ public static class LineageEndpoint
         var ct = context.RequestAborted;
         var view = await session.LoadAsync<DocumentView>(id, ct);
         if (view is null) return Problems.DocumentNotFound(id);
+        if (ErasedReads.Withdrawn(view, context.User, context.Response) is { } unavailable) return unavailable;
         return Results.Ok(await LoadAsync(records, view, ct));
     }
 

@@ -80,6 +80,7 @@ public static class Mementos
         {
             var record = (await records.RevisionsAsync(id, ct, until: until)).LastOrDefault();
             if (record is null) return Problems.Result(Problems.NotFound, $"Document {id} had no revision yet at {instant:R}.");
+            if (view.ContentRedactionOf(record.Version) is { } erased) return ErasedReads.Gone(erased, $"revision {record.Revision}");
             (digest, mediaType, contentLanguage, recordedAt) = (record.ContentDigest, record.MediaType, view.Language, record.RecordedAt);
             memento = RevisionMemento(id, record.Revision);
             fileName = ServedContent.FileName(id, view.OriginalFileName, record.Revision, null, mediaType);
@@ -90,6 +91,7 @@ public static class Mementos
             if (error is not null) return Problems.Result(Problems.Validation, error, new Dictionary<string, string[]> { ["language"] = [error] });
             var translation = new DocumentRecordSet([], [], await records.TranslationsAsync(id, ct, until: until)).LatestTranslation(tag!, null, exact: false);
             if (translation is null) return Problems.Result(Problems.NotFound, $"There was no translation into '{tag}' yet at {instant:R}.");
+            if (view.ContentRedactionOf(translation.Version) is { } erased) return ErasedReads.Gone(erased, $"the {translation.Language} translation");
             (digest, mediaType, contentLanguage, recordedAt) = (translation.ContentDigest, translation.MediaType, translation.Language, translation.RecordedAt);
             memento = TranslationMemento(id, translation);
             fileName = ServedContent.FileName(id, view.OriginalFileName, translation.SourceRevision, translation.Language, mediaType);

@@ -191,6 +191,11 @@ public static class ProvenanceSetup
         opts.Events.AddEventType<DocumentEdited>();
         opts.Events.AddEventType<DocumentTranslated>();
         opts.Events.AddEventType<DocumentVerified>();
+        opts.Events.AddEventType<DocumentRedacted>();
+        opts.Events.AddEventType<DocumentWithdrawn>();
+        opts.Events.AddEventType<DocumentReinstated>();
+        opts.Events.AddEventType<DocumentHeld>();
+        opts.Events.AddEventType<DocumentHoldReleased>();
 
         // Aggregates are only ever changed by the projection, so FetchForWriting/FetchLatest may reuse the identity map.
         opts.Projections.UseIdentityMapForAggregates = true;
@@ -207,6 +212,7 @@ public static class ProvenanceSetup
 
         opts.Storage.ExtendedSchemaObjects.Add(ContentStore.SchemaObject(settings.Schema));
         opts.Storage.ExtendedSchemaObjects.Add(IdempotentResponses.SchemaObject(settings.Schema));
+        opts.Storage.ExtendedSchemaObjects.Add(ContentRedactions.SchemaObject(settings.Schema));
         if (withLedger) opts.ConfigureLedger(sp, settings);
         Audit.ArchiveStorage.Configure(opts, settings.Schema);
         return opts;

@@ -29,6 +29,10 @@ public static class Problems
     public static readonly ProblemKind LedgerBehind = new("ledger-behind", 503, "The ledger has not reached the requested events yet.");
     public static readonly ProblemKind DatabaseUnavailable = new("database-unavailable", 503, "The ledger's database is unavailable.");
     public static readonly ProblemKind NoCheckpoint = new("no-checkpoint", 404, "No ledger checkpoint has been signed yet.");
+    public static readonly ProblemKind LegalHold = new("legal-hold", 409, "A legal hold forbids erasing or withdrawing this document.");
+    public static readonly ProblemKind Redacted = new("redacted", 410, "The content was erased under a legal basis.");
+    // RFC 7725: 451 Unavailable For Legal Reasons.
+    public static readonly ProblemKind Withdrawn = new("withdrawn", 451, "The document was withdrawn from view for legal reasons.");
     // 500, not 4xx or 503: the fault is in the data the server holds; nothing the client changes or retries makes it go away.
     public static readonly ProblemKind FixityFailed = new("fixity-failed", 500, "Stored content no longer matches its digest.");
     public static readonly ProblemKind LedgerMismatch = new("ledger-mismatch", 500, "A stored event no longer matches the leaf the ledger committed.");

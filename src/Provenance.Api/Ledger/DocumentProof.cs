@@ -15,6 +15,12 @@ public sealed record DocumentEventProof(long Sequence, long Version, long LeafIn
     IReadOnlyList<byte[]>? AuditPath)
 {
     public string? TlogProof { get; init; }
+    /// <summary>The leaf format (README of Provenance.Ledger §2a) when it is 2; absent for format 1, as in every earlier document.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Format { get; init; }
+    /// <summary>In a report, the sealed fields of a format-2 event: salt where the value is kept, the commitment alone where it was erased.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<FieldSeal>? Seals { get; init; }
 }
 
 /// <summary>
@@ -66,6 +72,7 @@ public sealed class DocumentProofs(LedgerDatabase ledger, DocumentMapStore map, 
             proofs.ContainsKey(l.LeafIndex), proofs.TryGetValue(l.LeafIndex, out var proof) ? proof.AuditPath : null)
         {
             TlogProof = proof is null ? null : new TlogProof(proof.LeafIndex, proof.AuditPath, checkpoint.Note, entries.GetValueOrDefault(l.LeafIndex)).Format(),
+            Format = l.Format == LeafEncoding.FormatVersion ? null : l.Format,
         }).ToList();
         return new DocumentProofResource(id, await CheckpointEndpoints.ResourceAsync(checkpoint, keyring, ct), events, events.Count(e => !e.InCheckpoint))
         {

@@ -22,6 +22,7 @@ public static class LeafCheck
         var leafBySequence = leaves.ToDictionary(l => l.Sequence);
         var leafByVersion = leaves.GroupBy(l => l.Version).ToDictionary(g => g.Key, g => g.First());
         var lastLeafed = leaves.Count == 0 ? 0 : leaves.Max(l => l.Version);
+        var erased = SealedFields.ErasedBy(events);
         foreach (var e in events)
         {
             if (!leafBySequence.TryGetValue(e.Sequence, out var leaf))
@@ -33,9 +34,13 @@ public static class LeafCheck
                 }
                 continue;
             }
-            var (entry, payloadHash) = e.ToEntry(leaf.ChainPrev);
+            var (matches, redactedFormat1, sealProblem, payloadHash) = LeafJudgement.Judge(e, leaf, leaf.ChainPrev, erased);
             byte[]? previous = e.Version == 1 ? LedgerEntry.NoPreviousHash.ToArray() : leafByVersion.GetValueOrDefault(e.Version - 1)?.LeafHash;
-            if (!LeafEncoding.LeafHash(entry).AsSpan().SequenceEqual(leaf.LeafHash))
+            if (sealProblem is not null)
+            {
+                mismatches.Add(new(MismatchKinds.SealRemoved, e.Sequence, e.StreamId, e.Version, leaf.LeafIndex, sealProblem));
+            }
+            else if (!matches && !redactedFormat1)
             {
                 mismatches.Add(Diagnose(e, leaf, leaf.ChainPrev, payloadHash));
             }

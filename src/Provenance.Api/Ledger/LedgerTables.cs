@@ -25,6 +25,23 @@ public static class LedgerTables
     public const string EntryBundles = "ledger_entry_bundles";
     public const string Cosignatures = "ledger_cosignatures";
     public const string Timestamps = "ledger_timestamps";
+    public const string FieldSeals = "ledger_field_seals";
+
+    /// <summary>
+    /// The seals of a format-2 event as a JSON array <c>[[path, base64 salt or null, base64 commitment], …]</c> (null when none), for an
+    /// <c>mt_events</c> row aliased <paramref name="alias"/>: one correlated subquery on the seals' primary key.
+    /// </summary>
+    public static string SealsColumn(string schema, string alias) =>
+        $"(select json_agg(json_build_array(s.path, encode(s.salt, 'base64'), encode(s.commitment, 'base64')) order by s.path)::text " +
+        $"from {schema}.{FieldSeals} s where s.seq_id = {alias}.seq_id)";
+
+    public static IReadOnlyList<FieldSeal> ParseSeals(string? json)
+    {
+        if (json is null) return [];
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray().Select(s => new FieldSeal(s[0].GetString()!,
+            s[1].ValueKind == JsonValueKind.Null ? null : Convert.FromBase64String(s[1].GetString()!), Convert.FromBase64String(s[2].GetString()!))).ToList();
+    }
 
     public static IEnumerable<Table> SchemaObjects(string schema)
     {
@@ -37,6 +54,8 @@ public static class LedgerTables
         leaves.AddColumn("chain_prev", "bytea").NotNull();
         // SHA-256 of the canonical payload: lets verification tell "payload changed" from "payload moved to another sequence".
         leaves.AddColumn("payload_hash", "bytea").NotNull();
+        // The leaf format (README §2, §2a): 1 for leaves committed before format 2 existed, 2 since.
+        leaves.AddColumn("format", "smallint").NotNull().DefaultValueByExpression("1");
         leaves.Indexes.Add(new IndexDefinition($"ix_{Leaves}_stream") { Columns = ["stream_id", "leaf_index"] });
         yield return leaves;
 
@@ -60,6 +79,14 @@ public static class LedgerTables
         bundles.AddColumn<int>("width").NotNull();
         bundles.AddColumn("entries", "bytea").NotNull();
         yield return bundles;
+
+        // Beside each format-2 event, its sealed fields: salt and commitment, the salt dropped when the value is erased (README §2a).
+        var seals = new Table(new PostgresqlObjectName(schema, FieldSeals, SchemaUtils.IdentifierUsage.General));
+        seals.AddColumn<long>("seq_id").AsPrimaryKey();
+        seals.AddColumn<string>("path").AsPrimaryKey();
+        seals.AddColumn("salt", "bytea");
+        seals.AddColumn("commitment", "bytea").NotNull();
+        yield return seals;
 
         var checkpoints = new Table(new PostgresqlObjectName(schema, Checkpoints, SchemaUtils.IdentifierUsage.General));
         checkpoints.AddColumn<long>("tree_size").AsPrimaryKey();
@@ -95,17 +122,44 @@ public static class LedgerTables
 }
 
 /// <summary>One stored leaf: where an event sits in the tree and what it committed to.</summary>
-public sealed record StoredLeaf(long LeafIndex, long Sequence, Guid StreamId, long Version, byte[] LeafHash, byte[] ChainPrev, byte[] PayloadHash);
+public sealed record StoredLeaf(long LeafIndex, long Sequence, Guid StreamId, long Version, byte[] LeafHash, byte[] ChainPrev, byte[] PayloadHash,
+    byte Format = LeafEncoding.FormatVersion);
 
-/// <summary>One row of <c>mt_events</c> as the ledger hashes it: the payload is the jsonb text read back.</summary>
-public sealed record EventRow(long Sequence, Guid StreamId, long Version, string EventType, DateTimeOffset Timestamp, string Data)
+/// <summary>
+/// One row of <c>mt_events</c> as the ledger hashes it: the payload is the jsonb text read back, <paramref name="Seals"/> the sealed
+/// fields kept beside it (format 2).
+/// </summary>
+public sealed record EventRow(long Sequence, Guid StreamId, long Version, string EventType, DateTimeOffset Timestamp, string Data,
+    IReadOnlyList<FieldSeal>? Seals = null)
 {
-    /// <summary>The ledger entry of this event, chained to <paramref name="previousHash"/>, with its canonical payload's SHA-256.</summary>
-    public (LedgerEntry Entry, byte[] PayloadHash) ToEntry(ReadOnlyMemory<byte> previousHash)
+    /// <summary>
+    /// The ledger entry of this event in leaf <paramref name="format"/>, chained to <paramref name="previousHash"/>, with what its payload
+    /// field commits to: the canonical payload's SHA-256 (format 1) or the payload digest over its seals (format 2). Throws
+    /// <see cref="FormatException"/> when a sealed field is missing from the payload.
+    /// </summary>
+    public (LedgerEntry Entry, byte[] PayloadHash) ToEntry(ReadOnlyMemory<byte> previousHash, byte format = LeafEncoding.FormatVersion)
     {
         var canonical = CanonicalJson.Canonicalize(Data);
-        return (new LedgerEntry(Sequence, StreamId, Version, EventType, LeafEncoding.TruncateToMicroseconds(Timestamp),
-            ActorOf(canonical), canonical, previousHash), SHA256.HashData(canonical));
+        var timestamp = LeafEncoding.TruncateToMicroseconds(Timestamp);
+        if (format == LeafEncoding.FormatVersion2)
+        {
+            var digest = FieldCommitments.PayloadDigest(canonical, Seals ?? []);
+            return (new LedgerEntry(Sequence, StreamId, Version, EventType, timestamp, ActorOf(canonical), digest, previousHash) { Format = format }, digest);
+        }
+        return (new LedgerEntry(Sequence, StreamId, Version, EventType, timestamp, ActorOf(canonical), canonical, previousHash), SHA256.HashData(canonical));
+    }
+
+    /// <summary><see cref="ToEntry"/> for verification: a sealed field removed from the payload is a changed payload, not a crash.</summary>
+    public (LedgerEntry? Entry, byte[] PayloadHash) TryToEntry(ReadOnlyMemory<byte> previousHash, byte format)
+    {
+        try
+        {
+            return ToEntry(previousHash, format);
+        }
+        catch (FormatException)
+        {
+            return (null, []);
+        }
     }
 
     /// <summary>Every Provenance event record carries <c>Actor</c>; Marten's own events (tombstones) commit to an empty actor.</summary>
@@ -124,14 +178,14 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
     public NpgsqlDataSource DataSource => dataSource;
     string T(string table) => $"{schema}.{table}";
 
-    const string EventColumns = "seq_id, stream_id, version, type, timestamp, data::text";
+    string EventColumns => $"e.seq_id, e.stream_id, e.version, e.type, e.timestamp, e.data::text, {LedgerTables.SealsColumn(schema, "e")}";
 
-    static EventRow ReadEvent(NpgsqlDataReader r) =>
-        new(r.GetInt64(0), r.GetGuid(1), r.GetInt64(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4), r.GetString(5));
+    static EventRow ReadEvent(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetGuid(1), r.GetInt64(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4),
+        r.GetString(5), LedgerTables.ParseSeals(r.IsDBNull(6) ? null : r.GetString(6)));
 
     public async Task<IReadOnlyList<EventRow>> EventsAsync(long[] sequences, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} where seq_id = any($1) order by seq_id");
+        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} e where e.seq_id = any($1) order by e.seq_id");
         command.Parameters.Add(new NpgsqlParameter { Value = sequences, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         return await ReadAllAsync(command, ReadEvent, ct);
     }
@@ -139,7 +193,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
     /// <summary>Every event of one stream, in version order.</summary>
     public async Task<IReadOnlyList<EventRow>> EventsOfStreamAsync(Guid streamId, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} where stream_id = $1 order by version");
+        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} e where e.stream_id = $1 order by e.version");
         command.Parameters.Add(new NpgsqlParameter { Value = streamId });
         return await ReadAllAsync(command, ReadEvent, ct);
     }
@@ -147,16 +201,24 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
     /// <summary>Up to <paramref name="limit"/> events after <paramref name="afterSequence"/>, in sequence order.</summary>
     public async Task<IReadOnlyList<EventRow>> EventPageAsync(long afterSequence, int limit, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} where seq_id > $1 order by seq_id limit $2");
+        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} e where e.seq_id > $1 order by e.seq_id limit $2");
         command.Parameters.Add(new NpgsqlParameter { Value = afterSequence });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
         return await ReadAllAsync(command, ReadEvent, ct);
     }
 
-    static StoredLeaf ReadLeaf(NpgsqlDataReader r) =>
-        new(r.GetInt64(0), r.GetInt64(1), r.GetGuid(2), r.GetInt64(3), (byte[])r[4], (byte[])r[5], (byte[])r[6]);
+    /// <summary>Every field erased by a committed redaction in the whole ledger (one indexed query on the event type).</summary>
+    public async Task<HashSet<(Guid Stream, long Version, string Path)>> ErasedFieldsAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} e where e.type = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = SealedFields.RedactionEventType });
+        return SealedFields.ErasedBy(await ReadAllAsync(command, ReadEvent, ct));
+    }
 
-    const string LeafColumns = "leaf_index, seq_id, stream_id, version, leaf_hash, chain_prev, payload_hash";
+    static StoredLeaf ReadLeaf(NpgsqlDataReader r) =>
+        new(r.GetInt64(0), r.GetInt64(1), r.GetGuid(2), r.GetInt64(3), (byte[])r[4], (byte[])r[5], (byte[])r[6], (byte)r.GetInt16(7));
+
+    const string LeafColumns = "leaf_index, seq_id, stream_id, version, leaf_hash, chain_prev, payload_hash, format";
 
     public async Task<IReadOnlyList<StoredLeaf>> LeafPageAsync(long fromIndex, int limit, CancellationToken ct)
     {
@@ -261,14 +323,20 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
         {
             var leaves = (await LeafPageAsync(from, page, ct)).Where(l => l.LeafIndex < size).ToList();
             var rows = (await EventsAsync(leaves.Select(l => l.Sequence).ToArray(), ct)).ToDictionary(r => r.Sequence);
+            var erased = await ErasedFieldsAsync(ct);
             var bundles = new List<(long Index, int Width, byte[] Entries)>();
             foreach (var chunk in leaves.Chunk(TlogTiles.Width))
             {
                 var entries = chunk.Select(leaf =>
                 {
-                    var encoded = rows.TryGetValue(leaf.Sequence, out var row) ? LeafEncoding.Encode(row.ToEntry(leaf.ChainPrev).Entry) : null;
-                    return encoded is not null && MerkleHash.LeafHash(encoded).AsSpan().SequenceEqual(leaf.LeafHash)
-                        ? encoded
+                    if (!rows.TryGetValue(leaf.Sequence, out var row))
+                    {
+                        throw new InvalidOperationException($"Event {leaf.Sequence} is missing; refusing to publish the entry of leaf {leaf.LeafIndex}.");
+                    }
+                    var (matches, redactedFormat1, _, _) = LeafJudgement.Judge(row, leaf, leaf.ChainPrev, erased);
+                    // An erased format-1 event is published without the erased values: its entry no longer hashes to its leaf (README §2a).
+                    return matches || redactedFormat1
+                        ? LeafEncoding.Encode(row.ToEntry(leaf.ChainPrev, leaf.Format).Entry)
                         : throw new InvalidOperationException($"Event {leaf.Sequence} no longer hashes to leaf {leaf.LeafIndex}; refusing to publish its entry.");
                 });
                 bundles.Add((chunk[0].LeafIndex / TlogTiles.Width, chunk.Length, EntryBundle.Encode(entries)));

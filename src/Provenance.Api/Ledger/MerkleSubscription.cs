@@ -49,10 +49,14 @@ public sealed class MerkleSubscription : SubscriptionBase
         var leaves = new List<StoredLeaf>(rows.Count);
         var nodes = new List<MerkleNode>(rows.Count * 2);
         var bundles = new SortedDictionary<long, (int Width, MemoryStream Entries)>();
-        foreach (var row in rows)
+        var seals = new List<(long Sequence, FieldSeal Seal)>();
+        foreach (var unsealed in rows)
         {
+            // Format 2: every redactable field present is sealed with a fresh salt, kept beside the event (never in the entry bundle).
+            var row = unsealed with { Seals = FieldCommitments.Seal(CanonicalJson.Canonicalize(unsealed.Data), SealedFields.For(unsealed.EventType)) };
+            seals.AddRange(row.Seals!.Select(s => (row.Sequence, s)));
             var chainPrev = previous.TryGetValue(row.StreamId, out var p) ? p : LedgerEntry.NoPreviousHash.ToArray();
-            var (entry, payloadHash) = row.ToEntry(chainPrev);
+            var (entry, payloadHash) = row.ToEntry(chainPrev, LeafEncoding.FormatVersion2);
             var encoded = LeafEncoding.Encode(entry);
             if (encoded.Length > EntryBundle.MaxEntryBytes)
             {
@@ -64,18 +68,25 @@ public sealed class MerkleSubscription : SubscriptionBase
             if (!bundles.TryGetValue(bundleIndex, out var bundle)) bundle = (0, new MemoryStream());
             EntryBundle.Append(bundle.Entries, encoded);
             bundles[bundleIndex] = (bundle.Width + 1, bundle.Entries);
-            leaves.Add(new StoredLeaf(appender.Size, row.Sequence, row.StreamId, row.Version, leafHash, chainPrev, payloadHash));
+            leaves.Add(new StoredLeaf(appender.Size, row.Sequence, row.StreamId, row.Version, leafHash, chainPrev, payloadHash, LeafEncoding.FormatVersion2));
             nodes.AddRange(appender.Append(leafHash));
             previous[row.StreamId] = leafHash;
         }
 
         var schema = _ledger.Schema;
         operations.QueueSqlCommand(
-            $"insert into {schema}.{LedgerTables.Leaves} (leaf_index, seq_id, stream_id, version, leaf_hash, chain_prev, payload_hash) " +
-            "select * from unnest(?::bigint[], ?::bigint[], ?::uuid[], ?::bigint[], ?::bytea[], ?::bytea[], ?::bytea[])",
+            $"insert into {schema}.{LedgerTables.Leaves} (leaf_index, seq_id, stream_id, version, leaf_hash, chain_prev, payload_hash, format) " +
+            "select * from unnest(?::bigint[], ?::bigint[], ?::uuid[], ?::bigint[], ?::bytea[], ?::bytea[], ?::bytea[], ?::smallint[])",
             leaves.Select(l => l.LeafIndex).ToArray(), leaves.Select(l => l.Sequence).ToArray(), leaves.Select(l => l.StreamId).ToArray(),
             leaves.Select(l => l.Version).ToArray(), leaves.Select(l => l.LeafHash).ToArray(), leaves.Select(l => l.ChainPrev).ToArray(),
-            leaves.Select(l => l.PayloadHash).ToArray());
+            leaves.Select(l => l.PayloadHash).ToArray(), leaves.Select(l => (short)l.Format).ToArray());
+        if (seals.Count > 0)
+        {
+            operations.QueueSqlCommand(
+                $"insert into {schema}.{LedgerTables.FieldSeals} (seq_id, path, salt, commitment) select * from unnest(?::bigint[], ?::text[], ?::bytea[], ?::bytea[])",
+                seals.Select(s => s.Sequence).ToArray(), seals.Select(s => s.Seal.Path).ToArray(), seals.Select(s => s.Seal.Salt!).ToArray(),
+                seals.Select(s => s.Seal.Commitment).ToArray());
+        }
         operations.QueueSqlCommand(
             $"insert into {schema}.{LedgerTables.Nodes} (level, idx, hash) select * from unnest(?::int[], ?::bigint[], ?::bytea[])",
             nodes.Select(n => n.Level).ToArray(), nodes.Select(n => n.Index).ToArray(), nodes.Select(n => n.Hash).ToArray());

@@ -30,6 +30,15 @@ public static class MismatchKinds
     public const string NodeMismatch = "node-mismatch";
     /// <summary>A stored checkpoint's root or signature does not match the recomputed tree.</summary>
     public const string CheckpointMismatch = "checkpoint-mismatch";
+    /// <summary>A format-2 field lost its salt (and so need not match its value) without a committed redaction erasing it.</summary>
+    public const string SealRemoved = "seal-removed";
+}
+
+/// <summary>A committed event some of whose fields were erased by a committed redaction, and how its leaf was checked.</summary>
+public sealed record RedactedLeaf(long Sequence, Guid StreamId, long Version, long LeafIndex, int Format, string Detail)
+{
+    public const string Format1Detail = "redacted: leaf hash retained, content not recomputable";
+    public const string Format2Detail = "redacted: erased fields checked by their commitments, the rest recomputed; leaf hash matches";
 }
 
 public sealed record LedgerMismatch(string Kind, long? Sequence, Guid? StreamId, long? Version, long? LeafIndex, string Detail);
@@ -45,7 +54,12 @@ public sealed record LedgerVerificationReport(
     LedgerMismatch? FirstMismatch,
     IReadOnlyList<LedgerMismatch> Mismatches,
     long TreeSize,
-    byte[] RootHash);
+    byte[] RootHash)
+{
+    /// <summary>Events with erased fields (at most 100 listed): they are not mismatches, and say how far they could be checked.</summary>
+    public IReadOnlyList<RedactedLeaf> Redacted { get; init; } = [];
+    public long RedactedCount { get; init; }
+}
 
 /// <summary>
 /// Re-reads the whole ledger from <c>mt_events</c> in pages, recomputes every leaf, chain link, node and checkpoint root, and
@@ -72,6 +86,9 @@ public sealed class LedgerVerifier(LedgerDatabase ledger, CheckpointWriter check
             if (mismatches.Count < MaxListed) mismatches.Add(m);
         }
 
+        var erased = await ledger.ErasedFieldsAsync(ct);
+        var redacted = new List<RedactedLeaf>();
+        long redactedCount = 0;
         var chainHeads = new Dictionary<Guid, byte[]>();
         var appender = new MerkleAppender();
         var completed = new List<MerkleNode>();
@@ -128,12 +145,27 @@ public sealed class LedgerVerifier(LedgerDatabase ledger, CheckpointWriter check
             events.Dequeue();
             eventsChecked++;
             var previous = chainHeads.TryGetValue(ev.StreamId, out var head) ? head : LedgerEntry.NoPreviousHash.ToArray();
-            var (entry, payloadHash) = ev.ToEntry(previous);
-            var leafHash = LeafEncoding.LeafHash(entry);
-            if (!leafHash.AsSpan().SequenceEqual(leaf.LeafHash))
+            var (matches, redactedFormat1, sealProblem, payloadHash) = LeafJudgement.Judge(ev, leaf, previous, erased);
+            if (sealProblem is not null)
+            {
+                Report(new(MismatchKinds.SealRemoved, ev.Sequence, ev.StreamId, ev.Version, leaf.LeafIndex, sealProblem));
+            }
+            else if (redactedFormat1 || (matches && (ev.Seals ?? []).Any(s => s.Redacted)))
+            {
+                redactedCount++;
+                if (redacted.Count < MaxListed)
+                {
+                    redacted.Add(new RedactedLeaf(ev.Sequence, ev.StreamId, ev.Version, leaf.LeafIndex, leaf.Format,
+                        redactedFormat1 ? RedactedLeaf.Format1Detail : RedactedLeaf.Format2Detail));
+                }
+            }
+            else if (!matches)
             {
                 Report(await DiagnoseAsync(ev, leaf, previous, payloadHash, ct));
             }
+            // A mismatch or a format-1 redaction carries on from the committed hash, so one event does not fail every later check.
+            var leafHash = matches ? leaf.LeafHash : redactedFormat1 ? leaf.LeafHash
+                : ev.TryToEntry(previous, leaf.Format).Entry is { } entry ? LeafEncoding.LeafHash(entry) : leaf.LeafHash;
             chainHeads[ev.StreamId] = leafHash;
             AppendLeaf(leafHash);
         }
@@ -151,7 +183,7 @@ public sealed class LedgerVerifier(LedgerDatabase ledger, CheckpointWriter check
         logger.LogInformation("Ledger verification done: {Events} events, {Leaves} leaves, {Nodes} nodes, {Checkpoints} checkpoints, {Mismatches} mismatches",
             eventsChecked, leavesChecked, nodesChecked, checkpointsChecked, mismatchCount);
         return new LedgerVerificationReport(mismatchCount == 0, eventsChecked, leavesChecked, nodesChecked, checkpointsChecked, pending, mismatchCount,
-            first, mismatches, appender.Size, appender.Root());
+            first, mismatches, appender.Size, appender.Root()) { Redacted = redacted, RedactedCount = redactedCount };
 
         void AppendLeaf(byte[] hash)
         {
@@ -192,6 +224,22 @@ public sealed class LedgerVerifier(LedgerDatabase ledger, CheckpointWriter check
     {
         var mismatch = LeafCheck.Diagnose(ev, leaf, previous, payloadHash);
         if (mismatch.Kind != MismatchKinds.PayloadChanged) return mismatch;
+        if (leaf.Format == LeafEncoding.FormatVersion2)
+        {
+            // A format-2 digest depends on the seals kept with the sequence: a payload moved within its stream digests, under the seals
+            // of the sequence it came from, to what that sequence committed.
+            var stream = await ledger.EventsOfStreamAsync(ev.StreamId, ct);
+            var leaves = (await ledger.LeavesOfStreamAsync(ev.StreamId, ct)).ToDictionary(l => l.Sequence);
+            foreach (var moved in stream.Where(o => o.Sequence != ev.Sequence && leaves.ContainsKey(o.Sequence)))
+            {
+                var digest = (ev with { Seals = moved.Seals }).TryToEntry(previous, LeafEncoding.FormatVersion2).PayloadHash;
+                if (digest.AsSpan().SequenceEqual(leaves[moved.Sequence].PayloadHash))
+                {
+                    return mismatch with { Kind = MismatchKinds.Reordered, Detail = $"The payload at sequence {ev.Sequence} is the one committed at sequence {moved.Sequence}." };
+                }
+            }
+            return mismatch;
+        }
         await using var command = ledger.DataSource.CreateCommand(
             $"select seq_id from {ledger.Schema}.{LedgerTables.Leaves} where payload_hash = $1 and seq_id <> $2 order by seq_id limit 1");
         command.Parameters.Add(new NpgsqlParameter { Value = payloadHash });

@@ -92,10 +92,10 @@ public static class ReportKinds
 
 /// <summary>One stored event row with the metadata reports show.</summary>
 public sealed record StoredEvent(long Sequence, Guid StreamId, long Version, string EventType, DateTimeOffset Timestamp, string Data, string? CorrelationId,
-    string? CausationId)
+    string? CausationId, IReadOnlyList<FieldSeal>? Seals = null)
 {
     /// <summary>The row as the ledger hashes it.</summary>
-    public EventRow ToRow() => new(Sequence, StreamId, Version, EventType, Timestamp, Data);
+    public EventRow ToRow() => new(Sequence, StreamId, Version, EventType, Timestamp, Data, Seals);
 }
 
 /// <summary>Reads a document's events with plain SQL and builds its <see cref="ProvenanceReport"/>.</summary>
@@ -105,7 +105,8 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
 
     internal static readonly JsonSerializerOptions EventJson = new(JsonSerializerDefaults.Web);
 
-    const string Columns = "seq_id, stream_id, version, type, timestamp, data::text, correlation_id, causation_id";
+    string Columns => "e.seq_id, e.stream_id, e.version, e.type, e.timestamp, e.data::text, e.correlation_id, e.causation_id, " +
+                      LedgerTables.SealsColumn(ledger.Schema, "e");
 
     /// <summary>
     /// The report, or the problem that prevents it: unknown document, not yet in the ledger, no checkpoint, or an event whose row no
@@ -143,7 +144,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
 
     public async Task<IReadOnlyList<StoredEvent>> EventsOfAsync(Guid id, CancellationToken ct)
     {
-        await using var command = ledger.DataSource.CreateCommand($"select {Columns} from {ledger.Schema}.mt_events where stream_id = $1 order by version");
+        await using var command = ledger.DataSource.CreateCommand($"select {Columns} from {ledger.Schema}.mt_events e where e.stream_id = $1 order by e.version");
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         await using var reader = await command.ExecuteReaderAsync(ct);
         var list = new List<StoredEvent>();
@@ -152,13 +153,15 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
     }
 
     internal static StoredEvent Read(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetGuid(1), r.GetInt64(2), r.GetString(3),
-        r.GetFieldValue<DateTimeOffset>(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7));
+        r.GetFieldValue<DateTimeOffset>(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
+        r.FieldCount > 8 ? LedgerTables.ParseSeals(r.IsDBNull(8) ? null : r.GetString(8)) : null);
 
     /// <summary>Marten's default event type name: the record name in snake case.</summary>
     public static string EventTypeName<T>() => JsonNamingPolicy.SnakeCaseLower.ConvertName(typeof(T).Name);
 
     static readonly Dictionary<string, Type> Known = new[]
-        { typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified), typeof(FixityChecked) }
+        { typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified), typeof(FixityChecked),
+          typeof(DocumentRedacted), typeof(DocumentWithdrawn), typeof(DocumentReinstated), typeof(DocumentHeld), typeof(DocumentHoldReleased) }
         .ToDictionary(t => JsonNamingPolicy.SnakeCaseLower.ConvertName(t.Name));
 
     /// <summary>The event's record (null for event types reports do not know) and its payload.</summary>
@@ -236,6 +239,29 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
                     summary = $"Fixity check of {f.ContentDigest}: {f.Outcome}";
                     fixity.Add(new ReportFixityCheck(f.ContentDigest, f.Outcome, f.Detail, f.Actor, e.Timestamp, e.Sequence));
                     break;
+                case DocumentRedacted r:
+                    (actor, reason) = (r.Actor, r.Reason);
+                    var erased = r.Revisions.Select(x => $"content of revision {x.Revision}")
+                        .Concat(r.Translations.Select(x => $"content of the {x.Language} translation of revision {x.SourceRevision}"))
+                        .Concat(r.Fields.Select(x => $"{x.Field} of event {x.Version}"));
+                    summary = $"Erased {string.Join(", ", erased)} under {r.LegalBasis.Code}{(r.Reference is null ? "" : $" ({r.Reference})")}";
+                    break;
+                case DocumentWithdrawn w:
+                    (actor, reason) = (w.Actor, w.Reason);
+                    summary = $"Withdrawn from view under {w.LegalBasis.Code}{(w.Reference is null ? "" : $" ({w.Reference})")}";
+                    break;
+                case DocumentReinstated r:
+                    (actor, reason) = (r.Actor, r.Reason);
+                    summary = "Withdrawal ended";
+                    break;
+                case DocumentHeld h:
+                    (actor, reason) = (h.Actor, h.Reason);
+                    summary = $"Legal hold {h.HoldId} placed{(h.Until is { } until ? $" until {until:yyyy-MM-dd}" : "")}";
+                    break;
+                case DocumentHoldReleased h:
+                    (actor, reason) = (h.Actor, h.Reason);
+                    summary = $"Legal hold {h.HoldId} released";
+                    break;
                 default:
                     summary = kind;
                     break;
@@ -254,7 +280,10 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
             current.Size, ingest.OriginalFileName, ingest.SourceUri, ingest.Publisher, ingest.PublishedAt, ingest.Channel, createdAt, ingest.Actor,
             updated.At, updated.By);
         var c = proof.Checkpoint;
-        var integrity = new ReportIntegrity(c.Origin, c.TreeSize, c.RootHash, c.Note, c.VerifierKey, c.CreatedAt, proof.PendingEvents, proof.Events)
+        // A verifier recomputes each format-2 leaf from the data and these seals (README of Provenance.Ledger §2a).
+        var seals = stored.ToDictionary(e => e.Sequence, e => e.Seals);
+        var proved = proof.Events.Select(p => p.Format == LeafEncoding.FormatVersion2 ? p with { Seals = seals.GetValueOrDefault(p.Sequence) ?? [] } : p).ToList();
+        var integrity = new ReportIntegrity(c.Origin, c.TreeSize, c.RootHash, c.Note, c.VerifierKey, c.CreatedAt, proof.PendingEvents, proved)
         {
             Completeness = proof.Completeness,
             LogNote = c.LogNote,

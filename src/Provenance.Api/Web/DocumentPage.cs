@@ -34,6 +34,7 @@ public static class DocumentPage
                 var errors = new Dictionary<string, string[]> { ["asOf"] = ["'asOf' must be a date and time, for example 2026-01-15T09:30."] };
                 return await RenderAsync(ui, session, contents, current, new FormState("asof", errors, null, null), StatusCodes.Status422UnprocessableEntity);
             }
+            if (await session.LoadAsync<DocumentView>(id, http.RequestAborted) is { } now && WebErrors.Withdrawn(ui, now) is { } withheld) return withheld;
             var past = await session.Events.AggregateStreamAsync<DocumentView>(id, timestamp: instant, token: http.RequestAborted);
             if (past is null)
             {
@@ -45,6 +46,7 @@ public static class DocumentPage
         }
         var view = await session.LoadAsync<DocumentView>(id, http.RequestAborted);
         if (view is null) return WebErrors.NotFound(ui, ui.T("doc.not-found", id));
+        if (WebErrors.Withdrawn(ui, view) is { } unavailable) return unavailable;
         return await RenderAsync(ui, session, contents, view, null, StatusCodes.Status200OK);
     }
 

@@ -17,6 +17,7 @@ public static class LineagePage
         var ui = UiContext.For(http);
         var view = await session.LoadAsync<DocumentView>(id, http.RequestAborted);
         if (view is null) return WebErrors.NotFound(ui, ui.T("doc.not-found", id));
+        if (WebErrors.Withdrawn(ui, view) is { } unavailable) return unavailable;
         var all = await http.RequestServices.GetRequiredService<DocumentRecords>().AllAsync(id, http.RequestAborted);
         var lineage = LineageEndpoint.Build(view, all.Revisions, all.Translations, all.History.Where(h => h.Verdict is not null).ToList());
         var details = new NodeDetails(all.Translations, view.Verifications, all.History);

@@ -78,6 +78,14 @@ public static class WebErrors
             H($"<h1>{ui.T("error.not-found.title")}</h1><p>{detail}</p><p><a href=\"/documents\">{ui.T("error.to-list")}</a></p>"),
             StatusCodes.Status404NotFound);
 
+    /// <summary>451 (RFC 7725) for a withdrawn document, unless the signed-in user is an auditor or steward; null when it may be shown.</summary>
+    public static IResult? Withdrawn(UiContext ui, Documents.DocumentView view)
+        => view.Withdrawal is not { } w || ui.Can(Access.Roles.Auditor) || ui.Can(Access.Roles.Steward)
+            ? null
+            : Layout.Page(ui, ui.T("error.withdrawn.title"),
+                H($"<h1>{ui.T("error.withdrawn.title")}</h1><p>{ui.T("error.withdrawn", w.WithdrawnAt.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), w.LegalBasis.Code)}</p><p><a href=\"/documents\">{ui.T("error.to-list")}</a></p>"),
+                StatusCodes.Status451UnavailableForLegalReasons);
+
     public static IResult FixityFailed(UiContext ui, string digest)
         => Layout.Page(ui, ui.T("error.fixity.title"),
             H($"<h1>{ui.T("error.fixity.title")}</h1>{Layout.Notice(ui.T("error.fixity", digest), "bad")}<p><a href=\"/documents\">{ui.T("error.to-list")}</a></p>"),

@@ -39,6 +39,8 @@ public static class Strings
             "Par sécurité, le formulaire n’a pas pu être accepté (son jeton de sécurité manque ou est périmé). Revenez en arrière, rechargez la page et recommencez."),
         ("error.back", "Back", "Retour"),
         ("error.not-found.title", "Not found", "Introuvable"),
+        ("error.withdrawn.title", "Unavailable for legal reasons", "Indisponible pour raisons juridiques"),
+        ("error.withdrawn", "This document was withdrawn from view on {0} under {1}.", "Ce document a été retiré de la consultation le {0} en vertu de {1}."),
         ("error.to-list", "Back to the documents", "Retour aux documents"),
         ("error.forbidden.title", "Not allowed", "Action non autorisée"),
         ("error.forbidden", "Your key does not have a role this page needs.", "Votre clé n’a pas le rôle que cette page demande."),

@@ -13,6 +13,13 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
         { "POST", "/api/documents/{id}/revisions", [Roles.Contributor, Roles.Admin] },
         { "POST", "/api/documents/{id}/translations", [Roles.Contributor, Roles.Admin] },
         { "POST", "/api/documents/{id}/verifications", [Roles.Verifier, Roles.Admin] },
+        { "POST", "/api/documents/{id}/redactions", [Roles.Steward, Roles.Admin] },
+        { "GET", "/api/documents/{id}/redactions", [Roles.Steward, Roles.Auditor, Roles.Admin] },
+        { "POST", "/api/documents/{id}/withdrawals", [Roles.Steward, Roles.Admin] },
+        { "DELETE", "/api/documents/{id}/withdrawals/current", [Roles.Steward, Roles.Admin] },
+        { "POST", "/api/documents/{id}/holds", [Roles.Auditor, Roles.Admin] },
+        { "GET", "/api/documents/{id}/holds", [Roles.Auditor, Roles.Steward, Roles.Admin] },
+        { "POST", "/api/documents/{id}/holds/{holdId}/release", [Roles.Auditor, Roles.Admin] },
         { "GET", "/api/documents", Roles.All.ToArray() },
         { "GET", "/api/documents/{id}", Roles.All.ToArray() },
         { "GET", "/api/documents/{id}/content", Roles.All.ToArray() },
@@ -64,7 +71,7 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
     [Theory, MemberData(nameof(Endpoints))]
     public async Task Without_a_key_every_endpoint_is_401_and_with_the_wrong_role_403(string method, string template, string[] allowed)
     {
-        var url = template.Replace("{id}", Guid.NewGuid().ToString()).Replace("{deliveryId}", Guid.NewGuid().ToString()).Replace("{n}", "1").Replace("{login}", "someone");
+        var url = template.Replace("{id}", Guid.NewGuid().ToString()).Replace("{deliveryId}", Guid.NewGuid().ToString()).Replace("{holdId}", Guid.NewGuid().ToString()).Replace("{n}", "1").Replace("{login}", "someone");
         var events = await EventCountAsync();
 
         var anonymous = await Host.Scenario(s =>

@@ -167,7 +167,14 @@ public sealed class Checkpoints_and_proofs(AppFixture fixture) : LedgerContext(f
         (await reader.ReadAsync()).ShouldBeTrue();
         var payload = CanonicalJson.Canonicalize(reader.GetString(4));
         var actor = JsonDocument.Parse(payload).RootElement.GetProperty("actor").GetString()!;
-        return LeafEncoding.LeafHash(new LedgerEntry(sequence, reader.GetGuid(0), reader.GetInt64(1), reader.GetString(2),
-            reader.GetFieldValue<DateTimeOffset>(3), actor, payload, previous));
+        var (stream, version, type, timestamp) = (reader.GetGuid(0), reader.GetInt64(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3));
+        await reader.DisposeAsync();
+        // Leaf format 2 (README of Provenance.Ledger §2a): the payload digest over the sealed fields stored beside the event.
+        await using var sealsCommand = new NpgsqlCommand($"select path, salt, commitment from {Fixture.Schema}.ledger_field_seals where seq_id = {sequence}", connection);
+        await using var sealsReader = await sealsCommand.ExecuteReaderAsync();
+        var seals = new List<FieldSeal>();
+        while (await sealsReader.ReadAsync()) seals.Add(new FieldSeal(sealsReader.GetString(0), (byte[])sealsReader[1], (byte[])sealsReader[2]));
+        return LeafEncoding.LeafHash(new LedgerEntry(sequence, stream, version, type, timestamp, actor,
+            FieldCommitments.PayloadDigest(payload, seals), previous) { Format = LeafEncoding.FormatVersion2 });
     }
 }

@@ -165,8 +165,9 @@ public sealed class Serving_the_log_as_tiles(AppFixture fixture) : LedgerContext
         var size = await TreeSizeAsync();
         var bundle = new TileRef(0, leafIndex / 256, TlogTiles.WidthIn(0, leafIndex / 256, size), IsEntries: true);
         var entry = EntryBundle.Split((await GetAsync(bundle.Path, Roles.Reader)).Bytes)[(int)(leafIndex % 256)];
-        entry.Length.ShouldBeGreaterThan(FieldLimits.EventTextBytes);
-        entry.Length.ShouldBeLessThanOrEqualTo(ushort.MaxValue);
+        // Leaf format 2: the entry carries the payload's digest, not the payload (the limit still bounds a format-1 leaf's payload).
+        entry.Length.ShouldBeLessThan(1024);
+        LeafEncoding.Decode(entry.Span).Format.ShouldBe(LeafEncoding.FormatVersion2);
         LeafEncoding.Decode(entry.Span).EventType.ShouldContain("verified");
         MerkleHash.LeafHash(entry.Span).ShouldBe(await ScalarAsync<byte[]>($"select leaf_hash from {{schema}}.ledger_leaves where leaf_index = {leafIndex}"));
     }
