@@ -36,6 +36,8 @@ public static class PlaceHoldEndpoint
 
     /// <summary>Places a legal hold on the document.</summary>
     [WolverinePost("/api/documents/{id}/holds", OperationId = "placeLegalHold"), Authorize(Roles = Roles.Auditor), Tags("Erasure")]
+    [EndpointSummary("Place a legal hold: nothing may be erased or withdrawn while it is active")]
+    [Contract.AcceptsBody(typeof(PlaceHold), "application/json", RequiredMembers = ["reason"])]
     [ProducesResponseType<HoldResource>(StatusCodes.Status201Created)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
@@ -60,6 +62,7 @@ public static class ReleaseHoldEndpoint
 
     /// <summary>Releases a legal hold.</summary>
     [WolverinePost("/api/documents/{id}/holds/{holdId}/release", OperationId = "releaseLegalHold"), Authorize(Roles = Roles.Auditor), Tags("Erasure")]
+    [EndpointSummary("Release a legal hold")]
     [ProducesResponseType<HoldResource>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -77,6 +80,7 @@ public static class ListHoldsEndpoint
 {
     /// <summary>Every hold of the document, active or not.</summary>
     [WolverineGet("/api/documents/{id}/holds", OperationId = "listLegalHolds"), Authorize(Roles = Roles.Auditor + "," + Roles.Steward), Tags("Erasure")]
+    [EndpointSummary("Every legal hold of a document, active or not")]
     [ProducesResponseType<IReadOnlyList<HoldResource>>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> List(Guid id, Marten.IQuerySession session, TimeProvider clock, CancellationToken ct)

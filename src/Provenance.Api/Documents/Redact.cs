@@ -418,6 +418,8 @@ public static class RedactEndpoint
 
     /// <summary>Erases content and fields of the document; the same body again answers 200 with the first redaction and records nothing.</summary>
     [WolverinePost("/api/documents/{id}/redactions", OperationId = "redactDocument"), Authorize(Roles = Roles.Steward), Tags("Erasure")]
+    [EndpointSummary("Erase content and named fields; every proof stays valid (the same body again answers the first redaction)")]
+    [Contract.AcceptsBody(typeof(RedactDocument), "application/json", RequiredMembers = ["reason", "legalBasis"])]
     [ProducesResponseType<RedactionResource>(StatusCodes.Status201Created)]
     [ProducesResponseType<RedactionResource>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
@@ -431,6 +433,7 @@ public static class ListRedactionsEndpoint
 {
     /// <summary>Every redaction of the document, oldest first.</summary>
     [WolverineGet("/api/documents/{id}/redactions", OperationId = "listRedactions"), Authorize(Roles = Roles.Steward + "," + Roles.Auditor), Tags("Erasure")]
+    [EndpointSummary("Every redaction of a document, oldest first")]
     [ProducesResponseType<IReadOnlyList<RedactionResource>>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> List(Guid id, IQuerySession session, CancellationToken ct)

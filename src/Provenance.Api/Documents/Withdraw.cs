@@ -47,6 +47,8 @@ public static class WithdrawEndpoint
 
     /// <summary>Withdraws the document from view under a legal basis.</summary>
     [WolverinePost("/api/documents/{id}/withdrawals", OperationId = "withdrawDocument"), Authorize(Roles = Roles.Steward), Tags("Erasure")]
+    [EndpointSummary("Withdraw a document from view under a legal basis (readers get 451)")]
+    [Contract.AcceptsBody(typeof(WithdrawDocument), "application/json", RequiredMembers = ["reason", "legalBasis"])]
     [ProducesResponseType<WithdrawalResource>(StatusCodes.Status201Created)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -73,6 +75,7 @@ public static class ReinstateEndpoint
 
     /// <summary>Ends the withdrawal in force: the document is in view again.</summary>
     [WolverineDelete("/api/documents/{id}/withdrawals/current", OperationId = "reinstateDocument"), Authorize(Roles = Roles.Steward), Tags("Erasure")]
+    [EndpointSummary("End the withdrawal in force")]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
