@@ -187,7 +187,21 @@ static class BagVerifier
             list.Add((t.GetProperty("contentDigest").GetString()!,
                 $"the {t.GetProperty("language").GetString()} translation of revision {t.GetProperty("sourceRevision").GetInt32()}"));
         }
-        return list;
+        // Content a redaction erased is not packaged: the report's document_redacted events name it (and the report verifies them).
+        var erased = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in json.RootElement.GetProperty("events").EnumerateArray())
+        {
+            if (e.GetProperty("eventType").GetString() != "document_redacted" || !e.TryGetProperty("data", out var data)) continue;
+            foreach (var name in (string[])["revisions", "translations"])
+            {
+                if (!data.TryGetProperty(name, out var items) || items.ValueKind != JsonValueKind.Array) continue;
+                foreach (var item in items.EnumerateArray())
+                {
+                    if (item.TryGetProperty("contentDigest", out var d) && d.ValueKind == JsonValueKind.String) erased.Add(d.GetString()!);
+                }
+            }
+        }
+        return list.Where(c => !erased.Contains(c.Item1)).ToList();
     }
 
     /// <summary>The label/value lines of a tag file (bagit.txt, bag-info.txt), continuation lines joined.</summary>

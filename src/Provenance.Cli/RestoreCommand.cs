@@ -86,7 +86,8 @@ static class RestoreCommand
         var integrity = report["integrity"]!;
         var origin = integrity["origin"]!.GetValue<string>();
         var treeSize = integrity["treeSize"]!.GetValue<long>();
-        var leaves = integrity["events"]!.AsArray().ToDictionary(e => e!["sequence"]!.GetValue<long>(), e => e!["leafHash"]!.GetValue<string>());
+        var proofs = integrity["events"]!.AsArray().ToDictionary(e => e!["sequence"]!.GetValue<long>(), e => e!);
+        var leaves = proofs.ToDictionary(p => p.Key, p => p.Value["leafHash"]!.GetValue<string>());
         var (imported, present) = (0, 0);
         foreach (var e in report["events"]!.AsArray().OrderBy(e => e!["version"]!.GetValue<long>()))
         {
@@ -102,6 +103,9 @@ static class RestoreCommand
                 {
                     ["origin"] = origin, ["treeSize"] = treeSize, ["sequence"] = sequence, ["version"] = version, ["leafHash"] = leaf,
                     ["timestamp"] = e["timestamp"]!.DeepClone(),
+                    // A format-2 leaf is recomputed from the data and the seals its report lists.
+                    ["format"] = proofs[sequence]["format"]?.DeepClone(),
+                    ["seals"] = proofs[sequence]["seals"]?.DeepClone(),
                 },
             };
             HttpResponseMessage response;

@@ -30,7 +30,12 @@ public sealed record ImportEvent(string? EventType, JsonElement Data, ImportSour
 }
 
 /// <summary>The original's place: its ledger's origin and the checkpoint size that proved it, its sequence, stream version, leaf hash and time.</summary>
-public sealed record ImportSource(string? Origin, long TreeSize, long Sequence, long Version, byte[]? LeafHash, DateTimeOffset Timestamp);
+/// <remarks>
+/// <c>Format</c> is the original leaf's format (1 when absent); a format-2 leaf commits to its payload's digest with each sealed field a
+/// salted commitment, so its <c>Seals</c> (as the original report lists them) are needed to recompute it.
+/// </remarks>
+public sealed record ImportSource(string? Origin, long TreeSize, long Sequence, long Version, byte[]? LeafHash, DateTimeOffset Timestamp,
+    int? Format = null, IReadOnlyList<FieldSeal>? Seals = null);
 
 /// <summary>What the importer is told: the document, the version the event has in it, and whether this request appended it.</summary>
 public sealed record ImportResult(Guid DocumentId, long Version, string EventType, bool Imported);
@@ -112,7 +117,19 @@ public static class Import
             return (null, null, Problems.Details(Problems.Conflict, $"Version {source.Version - 1} of document {command.DocumentId} was not imported: an import continues only an imported history."));
         }
         var actor = command.Data.TryGetProperty("actor", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "";
-        var entry = new LedgerEntry(source.Sequence, command.DocumentId, source.Version, command.EventType, source.Timestamp, actor, original, previous);
+        if (source.Format is not (null or LeafEncoding.FormatVersion or LeafEncoding.FormatVersion2))
+        {
+            return (null, null, Problems.InvalidDetails(errors.Add("importedFrom.format", "'importedFrom.format' is the original leaf's format: 1 or 2.")));
+        }
+        var format = (byte)(source.Format ?? LeafEncoding.FormatVersion);
+        var seals = source.Seals ?? [];
+        if (format == LeafEncoding.FormatVersion2 && seals.Any(x => x is null || x.Path is null || x.Commitment is not { Length: MerkleHash.Size }))
+        {
+            return (null, null, Problems.InvalidDetails(errors.Add("importedFrom.seals", "Each seal has a 'path', a 32-byte 'commitment' and the 'salt' it was made with.")));
+        }
+        var payload = format == LeafEncoding.FormatVersion2 ? FieldCommitments.PayloadDigest(original, seals) : original;
+        var entry = new LedgerEntry(source.Sequence, command.DocumentId, source.Version, command.EventType, source.Timestamp, actor, payload, previous)
+            { Format = format };
         if (!LeafEncoding.LeafHash(entry).AsSpan().SequenceEqual(source.LeafHash))
         {
             return (null, null, Problems.InvalidDetails(errors.Add("importedFrom.leafHash",

@@ -13,12 +13,35 @@ public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceO
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var store = services.GetRequiredService<IDocumentStore>();
-        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        await ApplySchemaAsync(store, logger);
         if (options.Value.AdminKey is { } adminKey)
         {
             await InstallAdminKeyAsync(store, adminKey, services.GetRequiredService<TimeProvider>(), cancellationToken);
         }
         await base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Creates or updates every table. On a new database another part of the host that starts at the same time (Marten's daemon,
+    /// Wolverine's agents) may create an event-store object first, and the migration then fails with 42P07/42710 "already exists";
+    /// applying again finds it in place, so a first start never fails on that race.
+    /// </summary>
+    public static async Task ApplySchemaAsync(IDocumentStore store, ILogger logger)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+                return;
+            }
+            catch (Marten.Exceptions.MartenSchemaException e) when (attempt < 5 && e.InnerException is Npgsql.PostgresException
+                { SqlState: Npgsql.PostgresErrorCodes.DuplicateTable or Npgsql.PostgresErrorCodes.DuplicateObject })
+            {
+                logger.LogWarning("Schema migration raced another start-up migration ({Message}); applying again", e.InnerException.Message);
+                await Task.Delay(200 * attempt);
+            }
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -155,6 +155,7 @@ public static class TimestampEndpoints
     /// checkpoint's note as the log signed it (<c>openssl ts -verify -data note -in response -CAfile anchor.pem</c> checks one).
     /// </summary>
     [WolverineGet("/api/ledger/checkpoints/{treeSize}/timestamps", OperationId = "getCheckpointTimestamps"), AllowAnonymous, Tags("Ledger")]
+    [EndpointSummary("The RFC 3161 time-stamps of a checkpoint's note, as the authorities answered them (base64 DER TimeStampResp)")]
     [ProducesResponseType<CheckpointTimestampList>(StatusCodes.Status200OK, "application/json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Get(long treeSize, CheckpointWriter checkpoints, LedgerDatabase ledger, CancellationToken ct)

@@ -58,19 +58,42 @@ public sealed class DocumentPackages(ContentStore contents, LedgerKeyring keyrin
     /// </summary>
     public static IEnumerable<(string Path, string Digest, long Size)> PayloadOf(ProvenanceReport report, string prefix)
     {
+        // Erased content is not in the package (its report says what was erased, when and under which basis).
+        var erased = ErasedVersions(report);
+        var versionOf = report.Events.ToDictionary(e => e.Sequence, e => e.Version);
         foreach (var r in report.Revisions)
         {
+            if (erased.Contains(versionOf.GetValueOrDefault(r.Sequence))) continue;
             yield return ($"data/{prefix}revisions/revision-{r.Revision.ToString("0000", CultureInfo.InvariantCulture)}{ServedContent.Extension(r.MediaType)}",
                 r.ContentDigest, r.Size);
         }
         var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var t in report.Translations)
         {
+            if (erased.Contains(versionOf.GetValueOrDefault(t.Sequence))) continue;
             var stem = $"data/{prefix}translations/{BagWriter.SafeSegment(t.Language, "und")}/revision-{t.SourceRevision.ToString("0000", CultureInfo.InvariantCulture)}";
             var name = stem;
             for (var n = 2; !used.Add(name); n++) name = $"{stem}-{n}";
             yield return (name + ServedContent.Extension(t.MediaType), t.ContentDigest, t.Size);
         }
+    }
+
+    /// <summary>The stream versions whose content a <c>DocumentRedacted</c> event of the report erased.</summary>
+    static HashSet<long> ErasedVersions(ProvenanceReport report)
+    {
+        var versions = new HashSet<long>();
+        foreach (var e in report.Events.Where(e => e.Kind == nameof(DocumentRedacted)))
+        {
+            foreach (var list in (string[])["revisions", "translations"])
+            {
+                if (!e.Data.TryGetProperty(list, out var items) || items.ValueKind != System.Text.Json.JsonValueKind.Array) continue;
+                foreach (var item in items.EnumerateArray())
+                {
+                    if (item.TryGetProperty("version", out var v) && v.TryGetInt64(out var version)) versions.Add(version);
+                }
+            }
+        }
+        return versions;
     }
 
     public async Task<LedgerSigner> SignerAsync(CancellationToken ct) => await keyring.SignerAsync(ct);

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Marten;
+using Marten.Events;
 using Provenance.Api.Access;
 using Provenance.Api.Feed;
 using Shouldly;
@@ -19,7 +21,9 @@ public sealed class Publishing_the_event_catalogue(AppFixture fixture) : FeedCon
     private static readonly string[] Types =
     [
         "org.provenance.document.ingested.v1", "org.provenance.document.edited.v1", "org.provenance.document.translated.v1",
-        "org.provenance.document.verified.v1", "org.provenance.fixity.checked.v1",
+        "org.provenance.document.verified.v1", "org.provenance.document.redacted.v1", "org.provenance.document.withdrawn.v1",
+        "org.provenance.document.reinstated.v1", "org.provenance.document.held.v1", "org.provenance.document.hold_released.v1",
+        "org.provenance.fixity.checked.v1",
     ];
 
     [Fact]
@@ -166,6 +170,19 @@ public sealed class Publishing_the_event_catalogue(AppFixture fixture) : FeedCon
             verdict = "disputed", evidence = new[] { "https://example.org/a", "https://example.org/b" }, notes = "A note.", reason = "Checked.",
         });
         (await As(Roles.Auditor, s => s.Post.Url("/api/ledger/fixity"))).Context.Response.StatusCode.ShouldBe(200);
+        // The archive's obligations: a hold placed and released, a withdrawal and its end, an erasure (once its events are in the ledger).
+        var basis = new { code = "gdpr-art17", text = "Erasure request." };
+        var held = await As(Roles.Auditor, s => s.Post.Json(new { reason = "Litigation." }).ToUrl($"/api/documents/{fullId}/holds"));
+        held.Context.Response.StatusCode.ShouldBe(201, await held.ReadAsTextAsync());
+        var holdId = JsonDocument.Parse(await held.ReadAsTextAsync()).RootElement.GetProperty("id").GetGuid();
+        (await As(Roles.Auditor, s => s.Post.Url($"/api/documents/{fullId}/holds/{holdId}/release"))).Context.Response.StatusCode.ShouldBe(200);
+        (await As(Roles.Steward, s => s.Post.Json(new { reason = "Takedown.", legalBasis = basis, reference = "T-1" }).ToUrl($"/api/documents/{fullId}/withdrawals")))
+            .Context.Response.StatusCode.ShouldBe(201);
+        (await As(Roles.Steward, s => s.Delete.Url($"/api/documents/{fullId}/withdrawals/current"))).Context.Response.StatusCode.ShouldBe(204);
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+        var redacted = await As(Roles.Steward, s => s.Post.Json(new { revisions = new[] { 1 }, reason = "Erasure.", legalBasis = basis })
+            .ToUrl($"/api/documents/{bare.Id}/redactions"));
+        redacted.Context.Response.StatusCode.ShouldBe(201, await redacted.ReadAsTextAsync());
         Guid[] mine = [bare.Id, fullId];
 
         var captured = new List<object>();
