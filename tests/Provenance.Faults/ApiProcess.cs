@@ -34,6 +34,13 @@ public sealed class ApiProcess(string connectionString, string schema, string ad
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(DllPath());
+        // Nothing of the test process's own configuration reaches the child: the in-process fixture sets Provenance__* variables
+        // (its admin key, its schema, a 1 MB content limit) that would otherwise override what this process is given.
+        foreach (var inherited in info.Environment.Keys.Where(k => k.StartsWith("Provenance__", StringComparison.OrdinalIgnoreCase)
+                     || k.StartsWith("PROVENANCE_", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            info.Environment.Remove(inherited);
+        }
         info.Environment["Provenance__ConnectionString"] = connectionString;
         info.Environment["Provenance__Schema"] = schema;
         info.Environment["Provenance__MaxContentBytes"] = (256 * 1024).ToString();

@@ -35,12 +35,16 @@ public static class AsyncApiEndpoint
         var streamMessages = new JsonObject();
         var webhookMessages = new JsonObject();
         var messages = new JsonObject();
-        foreach (var definition in catalogue.All)
+        foreach (var definition in catalogue.Documented)
         {
             var name = MessageName(definition);
-            messages[name] = Message(definition, baseUrl, webhook: false);
+            // The stored events are on the stream and the webhooks; the subscription test event only goes to webhooks.
+            if (catalogue.Find(definition.Type) is not null)
+            {
+                messages[name] = Message(definition, baseUrl, webhook: false);
+                streamMessages[name] = Ref($"#/components/messages/{name}");
+            }
             messages[name + "Webhook"] = Message(definition, baseUrl, webhook: true);
-            streamMessages[name] = Ref($"#/components/messages/{name}");
             webhookMessages[name] = Ref($"#/components/messages/{name}Webhook");
         }
 
@@ -176,6 +180,8 @@ public static class AsyncApiEndpoint
                     new JsonObject
                     {
                         ["type"] = "object",
+                        // Stored events carry their ledger position; the webhook-only test event has none.
+                        ["required"] = EventCatalogue.WebhookOnly.Contains(definition) ? new JsonArray() : new JsonArray("sequence", "streamversion"),
                         ["properties"] = new JsonObject
                         {
                             ["type"] = new JsonObject { ["const"] = definition.Type },
@@ -193,8 +199,7 @@ public static class AsyncApiEndpoint
     {
         ["type"] = "object",
         ["description"] = "A CloudEvents 1.0 event in structured-mode JSON.",
-        ["required"] = new JsonArray("specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "sequence",
-            "streamversion", "data"),
+        ["required"] = new JsonArray("specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "data"),
         ["properties"] = new JsonObject
         {
             ["specversion"] = new JsonObject { ["const"] = "1.0" },

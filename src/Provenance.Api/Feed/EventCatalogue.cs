@@ -36,7 +36,17 @@ public sealed class EventCatalogue
             .OrderBy(d => LifeOrder(d.DataType)).ThenBy(d => d.Type, StringComparer.Ordinal).ToList();
         _byType = All.ToDictionary(d => d.Type, StringComparer.Ordinal);
         Aliases = All.Select(d => d.Alias).ToArray();
+        Documented = [.. All, .. WebhookOnly];
     }
+
+    /// <summary>CloudEvents types sent to webhooks only, never stored nor on the feed: the subscription test event.</summary>
+    public static readonly IReadOnlyList<EventDefinition> WebhookOnly = [SubscriptionTestEvent.Definition];
+
+    /// <summary>Every type with a served data schema: the stored ones (<see cref="All"/>) and <see cref="WebhookOnly"/>.</summary>
+    public IReadOnlyList<EventDefinition> Documented { get; }
+
+    /// <summary>A type of <see cref="Documented"/>, by its CloudEvents type.</summary>
+    public EventDefinition? FindDocumented(string type) => Find(type) ?? WebhookOnly.FirstOrDefault(d => d.Type == type);
 
     /// <summary>A document's life (<see cref="Documents.DocumentEventTypes"/>), then the others by name.</summary>
     public IReadOnlyList<EventDefinition> All { get; }

@@ -39,7 +39,7 @@ public static class EventSchemaEndpoints
     {
         var root = baseUrl.For(context.Request);
         var resource = new EventCatalogueResource(
-            catalogue.All.Select(d => new EventTypeEntry(d.Type, d.Summary, EventCatalogue.SchemaUrl(root, d.Type))).ToList(),
+            catalogue.Documented.Select(d => new EventTypeEntry(d.Type, d.Summary, EventCatalogue.SchemaUrl(root, d.Type))).ToList(),
             root + AsyncApiEndpoint.Path);
         return Cacheable(context, JsonSerializer.SerializeToUtf8Bytes(resource, Compact), "application/json");
     }
@@ -51,11 +51,11 @@ public static class EventSchemaEndpoints
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static IResult Get(string type, HttpContext context, EventCatalogue catalogue, PublicBaseUrl baseUrl)
     {
-        if (catalogue.Find(type) is not { } definition)
+        if (catalogue.FindDocumented(type) is not { } definition)
         {
             var shown = type.Length > 100 ? type[..100] + "…" : type;
             return Problems.Result(Problems.NotFound,
-                $"No event type '{shown}'; the catalogue at {EventCatalogue.SchemaPathPrefix.TrimEnd('/')} lists {catalogue.All.Count}.");
+                $"No event type '{shown}'; the catalogue at {EventCatalogue.SchemaPathPrefix.TrimEnd('/')} lists {catalogue.Documented.Count}.");
         }
         var schema = EventCatalogue.Schema(definition, baseUrl.For(context.Request));
         return Cacheable(context, Encoding.UTF8.GetBytes(schema.ToJsonString(Indented)), EventCatalogue.SchemaMediaType);

@@ -11,6 +11,7 @@ using Wolverine.Http;
 namespace Provenance.Api.Feed;
 
 /// <summary>The test event's <c>data</c>: which subscription it tests, and a sentence for whoever reads the receiver's log.</summary>
+[System.ComponentModel.Description("A test event sent on request (POST /api/subscriptions/{id}/test) to a webhook subscription only: never stored, never on the feed.")]
 public sealed record SubscriptionTestData(
     [property: JsonPropertyName("subscriptionId")] Guid SubscriptionId,
     [property: JsonPropertyName("message")] string Message);
@@ -27,13 +28,19 @@ public sealed record SubscriptionTestEvent(
     [property: JsonPropertyName("subject")] string Subject,
     [property: JsonPropertyName("time")] string Time,
     [property: JsonPropertyName("datacontenttype")] string DataContentType,
+    [property: JsonPropertyName("dataschema")] string DataSchema,
     [property: JsonPropertyName("data")] SubscriptionTestData Data)
 {
     public const string EventType = "org.provenance.subscription.test.v1";
 
-    public static SubscriptionTestEvent Create(Guid eventId, Guid subscriptionId, string source, DateTimeOffset at) => new("1.0", eventId.ToString(),
-        source, EventType, subscriptionId.ToString(), at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
-        "application/json", new SubscriptionTestData(subscriptionId, "A test event from Provenance: if its signature verifies, this endpoint is ready."));
+    /// <summary>The catalogue entry of this webhook-only type (its data schema is served like the stored events').</summary>
+    public static readonly EventDefinition Definition = new(EventType, "subscription_test", typeof(SubscriptionTestData));
+
+    public static SubscriptionTestEvent Create(Guid eventId, Guid subscriptionId, string source, DateTimeOffset at, string baseUrl) => new("1.0",
+        eventId.ToString(), source, EventType, subscriptionId.ToString(),
+        at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture), "application/json",
+        EventCatalogue.SchemaUrl(baseUrl, EventType),
+        new SubscriptionTestData(subscriptionId, "A test event from Provenance: if its signature verifies, this endpoint is ready."));
 
     public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this);
 }

@@ -17,7 +17,7 @@ namespace Provenance.Api.Feed;
 /// </summary>
 public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<ProvenanceOptions> provenance, IOptions<WebhookOptions> options,
     IOptions<FeedOptions> feed, IDocumentStore store, WebhookTargets targets, WebhookSecrets secrets, WebhookSender sender, WebhookSignal signal,
-    Identifiers ids, TimeProvider time)
+    Identifiers ids, TimeProvider time, PublicBaseUrl baseUrl)
 {
     /// <summary>How many test attempts a subscription's log keeps (the newest).</summary>
     public const int MaxTestAttemptsKept = 20;
@@ -145,7 +145,7 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<Provenanc
 
         var eventId = ids.NewId();
         var webhookId = "msg_" + eventId.ToString("N");
-        var body = SubscriptionTestEvent.Create(eventId, id, feed.Value.Source, now).ToUtf8Json();
+        var body = SubscriptionTestEvent.Create(eventId, id, feed.Value.Source, now, baseUrl.WithoutRequest()).ToUtf8Json();
         var sent = await sender.SendAsync(url, signing, webhookId, body, ct);
 
         await using var batch = db.CreateBatch();

@@ -26,6 +26,11 @@ public sealed class Publishing_the_event_catalogue(AppFixture fixture) : FeedCon
         "org.provenance.fixity.checked.v1",
     ];
 
+    /// <summary>Sent to webhooks only (never stored, never on the feed): the subscription test event.</summary>
+    private static readonly string[] WebhookOnly = ["org.provenance.subscription.test.v1"];
+
+    private static readonly string[] Documented = [.. Types, .. WebhookOnly];
+
     [Fact]
     public void Sequences_are_zero_padded_so_that_they_sort_as_strings_in_numeric_order()
     {
@@ -82,7 +87,7 @@ public sealed class Publishing_the_event_catalogue(AppFixture fixture) : FeedCon
         index.Context.Response.StatusCode.ShouldBe(200);
         index.Context.Response.Headers.CacheControl.ToString().ShouldStartWith("public");
         var entries = JsonDocument.Parse(await index.ReadAsTextAsync()).RootElement;
-        entries.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("type").GetString()).ShouldBe(Types, ignoreOrder: true);
+        entries.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("type").GetString()).ShouldBe(Documented, ignoreOrder: true);
         entries.GetProperty("asyncApi").GetString().ShouldBe($"{Base}/asyncapi/v1.json");
 
         foreach (var entry in entries.GetProperty("items").EnumerateArray())
@@ -103,7 +108,8 @@ public sealed class Publishing_the_event_catalogue(AppFixture fixture) : FeedCon
             schema["$schema"]!.GetValue<string>().ShouldBe("https://json-schema.org/draft/2020-12/schema");
             schema["$id"]!.GetValue<string>().ShouldBe(url);
             schema["type"]!.GetValue<string>().ShouldBe("object");
-            schema["required"]!.AsArray().Select(n => n!.GetValue<string>()).ShouldContain("documentId");
+            // A stored event is about a document; the test event about the subscription it tests.
+            schema["required"]!.AsArray().Select(n => n!.GetValue<string>()).ShouldContain(WebhookOnly.Contains(type) ? "subscriptionId" : "documentId");
 
             var again = await Host.Scenario(s => { s.Get.Url(url[Base.Length..]); s.WithRequestHeader("If-None-Match", etag); s.IgnoreStatusCode(); });
             again.Context.Response.StatusCode.ShouldBe(304);
@@ -215,14 +221,34 @@ public sealed class Publishing_the_event_catalogue(AppFixture fixture) : FeedCon
                 body = request.Body,
             });
         }
+        // The subscription test event, sent on request to the webhook only.
+        var tested = await As(Roles.Integrator, s => s.Post.Url($"/api/subscriptions/{subscription.GetProperty("id").GetGuid()}/test"));
+        tested.Context.Response.StatusCode.ShouldBe(200, await tested.ReadAsTextAsync());
+        await receiver.WaitUntilAsync(r => r.Any(x => x.Event.GetProperty("type").GetString() == WebhookOnly[0]), "the test event");
+        foreach (var request in receiver.Requests.Where(r => r.Event.GetProperty("type").GetString() == WebhookOnly[0]))
+        {
+            captured.Add(new
+            {
+                channel = "webhook",
+                headers = new Dictionary<string, string>
+                {
+                    ["content-type"] = request.ContentType, ["webhook-id"] = request.WebhookId, ["webhook-timestamp"] = request.Timestamp,
+                    ["webhook-signature"] = request.Signature,
+                },
+                body = request.Body,
+            });
+        }
         await As(Roles.Integrator, s => s.Delete.Url($"/api/subscriptions/{subscription.GetProperty("id").GetGuid()}"));
 
         var report = await RunValidatorAsync("events", new() { ["events.json"] = JsonSerializer.Serialize(captured) });
         report.GetProperty("errors").EnumerateArray().Select(e => e.GetString()).ShouldBeEmpty();
         report.GetProperty("checked").GetInt32().ShouldBe(captured.Count);
         var seen = report.GetProperty("types").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(c => c.GetString()!).ToList());
-        seen.Keys.ShouldBe(Types, ignoreOrder: true);
-        foreach (var (type, channels) in seen) channels.ShouldBe(["feed", "sse", "webhook"], ignoreOrder: true, customMessage: type);
+        seen.Keys.ShouldBe(Documented, ignoreOrder: true);
+        foreach (var (type, channels) in seen)
+        {
+            channels.ShouldBe(WebhookOnly.Contains(type) ? ["webhook"] : ["feed", "sse", "webhook"], ignoreOrder: true, customMessage: type);
+        }
     }
 
     [Fact]
@@ -240,11 +266,11 @@ public sealed class Publishing_the_event_catalogue(AppFixture fixture) : FeedCon
 
         var report = await RunValidatorAsync("asyncapi", new() { ["asyncapi.json"] = text });
         report.GetProperty("errors").EnumerateArray().Select(e => e.GetString()).ShouldBeEmpty();
-        report.GetProperty("resolved").EnumerateArray().Select(e => e.GetString()).ShouldBe(Types.Select(t => $"{Base}/api/events/schemas/{t}"), ignoreOrder: true);
+        report.GetProperty("resolved").EnumerateArray().Select(e => e.GetString()).ShouldBe(Documented.Select(t => $"{Base}/api/events/schemas/{t}"), ignoreOrder: true);
         report.GetProperty("operations").EnumerateArray().Select(e => e.GetString()).ShouldBe(["streamEvents:send", "deliverWebhooks:send"]);
         var messages = report.GetProperty("messages").EnumerateArray().Select(e => e.GetString()).ToList();
-        messages.Count.ShouldBe(Types.Length * 2);
-        messages.Distinct().ShouldBe(Types, ignoreOrder: true);
+        messages.Count.ShouldBe(Types.Length * 2 + WebhookOnly.Length, "stored types on the stream and the webhooks, the test event on the webhooks");
+        messages.Distinct().ShouldBe(Documented, ignoreOrder: true);
     }
 
     private async Task VerifyAsync(Guid id, object body)
@@ -276,7 +302,7 @@ public sealed class Publishing_the_event_catalogue(AppFixture fixture) : FeedCon
     private async Task<JsonElement> RunValidatorAsync(string command, Dictionary<string, string> files)
     {
         var schemas = new JsonObject();
-        foreach (var type in Types)
+        foreach (var type in Documented)
         {
             var url = $"{Base}/api/events/schemas/{type}";
             schemas[url] = JsonNode.Parse(await (await Host.Scenario(s => s.Get.Url(url[Base.Length..]))).ReadAsTextAsync());
