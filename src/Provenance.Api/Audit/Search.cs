@@ -125,13 +125,14 @@ public static class SearchEndpoint
         var tag = Languages.ParseOptional(language, "language", errors);
         if (errors.Any) return Problems.Invalid(errors);
 
-        var hits = await QueryAsync(dataSource, options.Value.Schema, q!.Trim(), tag, size, offset ?? 0, context.RequestAborted);
+        var hits = await QueryAsync(dataSource, options.Value.Schema, q!.Trim(), tag, size, offset ?? 0, context.RequestAborted,
+            Documents.ErasedReads.SeesWithdrawn(context.User));
         return Results.Ok(new SearchResults(q.Trim(), hits));
     }
 
     /// <summary>The ranked hits for a validated query; snippets carry unescaped text with &lt;mark&gt; tags.</summary>
     public static async Task<IReadOnlyList<SearchHit>> QueryAsync(NpgsqlDataSource dataSource, string schema, string q, string? tag, int limit,
-        int offset, CancellationToken ct)
+        int offset, CancellationToken ct, bool includeWithdrawn = true)
     {
         // One branch per configuration, each matching its rows against a query parsed the same way, so the GIN index serves every branch.
         var configurations = tag is null ? Configurations : [SearchIndex.ConfigurationFor(tag)];
@@ -144,6 +145,7 @@ public static class SearchEndpoint
             left join {schema}.mt_doc_documentview v on v.id = s.document_id
             where ({branches})
               and ($2::text is null or lower(s.language) = lower($2) or lower(s.language) like lower($2) || '-%')
+              and ($5 or coalesce(jsonb_typeof(v.data -> 'withdrawal'), 'null') = 'null')
             order by rank desc, s.document_id, s.kind, s.language
             limit $3 offset $4
             """;
@@ -152,6 +154,7 @@ public static class SearchEndpoint
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)tag ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
         command.Parameters.Add(new NpgsqlParameter { Value = offset });
+        command.Parameters.Add(new NpgsqlParameter { Value = includeWithdrawn });
         var hits = new List<SearchHit>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

@@ -11,7 +11,8 @@ using Provenance.Api.Contract;
 namespace Provenance.Api.Documents;
 
 /// <summary>What the list narrows by; every member optional and already validated.</summary>
-public sealed record DocumentFilter(string? Language, string? Verdict, string? Title, DateTimeOffset? UpdatedSince);
+/// <summary><c>IncludeWithdrawn</c>: whether withdrawn documents are listed (auditors and stewards only; others get 451 for them anyway).</summary>
+public sealed record DocumentFilter(string? Language, string? Verdict, string? Title, DateTimeOffset? UpdatedSince, bool IncludeWithdrawn = true);
 
 public sealed record DocumentPage(IReadOnlyList<DocumentResource> Items, string? NextCursor);
 
@@ -41,7 +42,8 @@ public static class ListDocumentsEndpoint
         errors.Optional("q", q, 200);
         if (errors.Any) return Problems.Invalid(errors);
 
-        var (page, next) = await QueryAsync(session, new DocumentFilter(language, verdict, q, null), after, size, context.RequestAborted);
+        var (page, next) = await QueryAsync(session, new DocumentFilter(language, verdict, q, null, ErasedReads.SeesWithdrawn(context.User)), after, size,
+            context.RequestAborted);
         if (next is not null)
         {
             context.Response.Headers.Link = $"<{NextLink(context.Request, next)}>; rel=\"next\"";
@@ -69,6 +71,7 @@ public static class ListDocumentsEndpoint
             query = query.Where(d => d.Title.Contains(title, StringComparison.OrdinalIgnoreCase));
         }
         if (filter.UpdatedSince is { } since) query = query.Where(d => d.UpdatedAt >= since);
+        if (!filter.IncludeWithdrawn) query = query.Where(d => d.Withdrawal == null);
 
         var rows = await query.OrderByDescending(d => d.CreatedAt).ThenByDescending(d => d.Id).Take(size + 1).ToListAsync(ct);
         var page = rows.Take(size).ToList();

@@ -457,6 +457,9 @@ public static class ErasedReads
     /// 451 (RFC 7725) for a withdrawn document, unless <paramref name="user"/> is an auditor or steward (admins hold both roles); null when
     /// it may be read.
     /// </summary>
+    /// <summary>Auditors and stewards (admins hold both) read withdrawn documents and see them in lists and search.</summary>
+    public static bool SeesWithdrawn(ClaimsPrincipal user) => user.IsInRole(Roles.Auditor) || user.IsInRole(Roles.Steward);
+
     public static IResult? Withdrawn(DocumentView view, ClaimsPrincipal user, HttpResponse response)
     {
         if (view.Withdrawal is not { } w || user.IsInRole(Roles.Auditor) || user.IsInRole(Roles.Steward)) return null;

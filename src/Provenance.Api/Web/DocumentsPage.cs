@@ -58,12 +58,13 @@ public static class DocumentsPage
         }
         else if (fullText && q is not null)
         {
-            var hits = await SearchEndpoint.QueryAsync(dataSource, options.Value.Schema, q, tag, 50, 0, http.RequestAborted);
+            var hits = await SearchEndpoint.QueryAsync(dataSource, options.Value.Schema, q, tag, 50, 0, http.RequestAborted,
+                Documents.ErasedReads.SeesWithdrawn(http.User));
             results = SearchResults(ui, q, hits);
         }
         else
         {
-            var (page, next) = await ListDocumentsEndpoint.QueryAsync(session, new DocumentFilter(tag, verdict, q, updatedSince), after, PageSize,
+            var (page, next) = await ListDocumentsEndpoint.QueryAsync(session, new DocumentFilter(tag, verdict, q, updatedSince, Documents.ErasedReads.SeesWithdrawn(http.User)), after, PageSize,
                 http.RequestAborted);
             results = List(ui, page, next);
         }

@@ -23,6 +23,7 @@ public static class Strings
         ("role.verifier", "verifier", "vérificateur"),
         ("role.integrator", "integrator", "intégrateur"),
         ("role.auditor", "auditor", "auditeur"),
+        ("role.steward", "steward", "intendant des données"),
         ("role.admin", "admin", "administrateur"),
 
         ("signin.title", "Sign in", "Connexion"),
