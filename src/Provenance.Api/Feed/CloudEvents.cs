@@ -32,9 +32,14 @@ public sealed record CloudEvent(
 
     /// <param name="baseUrl">The absolute base of <c>dataschema</c> (<see cref="PublicBaseUrl"/>).</param>
     public static CloudEvent From(FeedEvent e, string source, string baseUrl) => new("1.0", e.Id.ToString(), source, e.CloudEventType,
-        e.StreamId.ToString(), e.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
-        "application/json", EventCatalogue.SchemaUrl(baseUrl, e.CloudEventType), SequenceOf(e.Sequence), e.Version,
+        e.StreamId.ToString(), TimeOf(e.Timestamp), DataMediaType, EventCatalogue.SchemaUrl(baseUrl, e.CloudEventType), SequenceOf(e.Sequence), e.Version,
         JsonDocument.Parse(e.Data).RootElement.Clone());
+
+    /// <summary>The <c>datacontenttype</c> of every event's <c>data</c>.</summary>
+    public const string DataMediaType = "application/json";
+
+    /// <summary>The <c>time</c> attribute: RFC 3339 in UTC, to the microsecond the store keeps.</summary>
+    public static string TimeOf(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     public static string SequenceOf(long position) => position.ToString("D" + SequenceDigits, CultureInfo.InvariantCulture);
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -38,7 +37,7 @@ public sealed record SubscriptionTestEvent(
 
     public static SubscriptionTestEvent Create(Guid eventId, Guid subscriptionId, string source, DateTimeOffset at, string baseUrl) => new("1.0",
         eventId.ToString(), source, EventType, subscriptionId.ToString(),
-        at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture), "application/json",
+        CloudEvent.TimeOf(at), CloudEvent.DataMediaType,
         EventCatalogue.SchemaUrl(baseUrl, EventType),
         new SubscriptionTestData(subscriptionId, "A test event from Provenance: if its signature verifies, this endpoint is ready."));
 
