@@ -337,6 +337,9 @@ public sealed class Witnessing_the_log(WitnessedLedger ledger, ITestOutputHelper
             await new NpgsqlCommand($"drop database if exists {fork}", connection).ExecuteNonQueryAsync();
             await new NpgsqlCommand($"create database {fork}", connection).ExecuteNonQueryAsync();
         }
+        // The backup holds a cosigned checkpoint: without one, the fork would publish its newest (uncosigned) checkpoint by design.
+        await WitnessedLedger.Until(async () => (await WitnessedLedger.CheckpointJsonAsync(ledger.Http)).GetProperty("quorumReached").GetBoolean(),
+            "a cosigned checkpoint before the backup");
         var (dumped, dumpSaid) = await RunAsync("bash", "-c",
             $"set -o pipefail; {Tool("pg_dump")} -h {csb.Host} -p {csb.Port} -U {csb.Username} -n {ledger.Schema} {csb.Database} | " +
             $"{Tool("psql")} -q -v ON_ERROR_STOP=1 -h {csb.Host} -p {csb.Port} -U {csb.Username} -d {fork}");
