@@ -174,6 +174,7 @@ public static class DocumentPage
                 <ul class="menu-items">
                 {Join(ReportFormats.All.Select(f => H($"<li><a href=\"/api/documents/{id}/provenance?format={f.Name}\" download=\"provenance-{id}.{f.Extension}\">{ui.T("export." + f.Name)} <span class=\"hint\">.{f.Extension}</span></a></li>")))}
                 <li><a href="/documents/{id}/export/signed.zip" download>{ui.T("export.signed")} <span class="hint">.zip</span></a></li>
+                <li class="menu-separator"><a href="/api/documents/{id}/package?format=bagit" download="provenance-{id}.zip">{ui.T("export.package")} <span class="hint">BagIt .zip</span></a></li>
                 </ul></details>
                 """)
             : Markup.Empty;

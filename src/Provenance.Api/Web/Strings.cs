@@ -193,6 +193,7 @@ public static class Strings
         ("export.csv", "Timeline (CSV)", "Chronologie (CSV)"),
         ("export.pdf", "Report for filing (PDF)", "Rapport à archiver (PDF)"),
         ("export.signed", "Signed JSON report with its .sig", "Rapport JSON signé avec son .sig"),
+        ("export.package", "Preservation package (signed BagIt bag: content, every report, proofs)", "Paquet de préservation (sac BagIt signé : contenu, tous les rapports, preuves)"),
 
         ("forms.title", "Contribute", "Contribuer"),
         ("form.errors", "Nothing was recorded:", "Rien n’a été enregistré :"),

@@ -54,6 +54,22 @@ public sealed class Exporting_bags(AppFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_document_pages_export_menu_offers_the_bag_and_its_link_downloads_a_valid_one()
+    {
+        var id = await DocumentWithAHistoryAsync("Harbour ledger");
+        var page = await As(Roles.Auditor, s => s.Get.Url($"/documents/{id}"));
+        var html = await page.ReadAsTextAsync();
+        var link = System.Text.RegularExpressions.Regex.Match(html, "<a href=\"(/api/documents/[0-9a-f-]+/package\\?format=bagit)\" download=\"([^\"]+)\"");
+        link.Success.ShouldBeTrue("the export menu links the preservation package");
+        link.Groups[2].Value.ShouldBe($"provenance-{id}.zip");
+
+        var (zip, contentType, status) = await GetPackageAsync(link.Groups[1].Value);
+        status.ShouldBe(200);
+        contentType.ShouldBe("application/zip");
+        Rfc8493.Validate(zip).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task With_Accept_application_x_tar_the_same_bag_comes_as_a_tar_that_tar_readers_and_verify_bag_accept()
     {
         var id = await DocumentWithAHistoryAsync();

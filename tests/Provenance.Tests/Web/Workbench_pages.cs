@@ -34,6 +34,7 @@ public sealed class Workbench_pages(AppFixture fixture) : IntegrationContext(fix
         var auditor = await (await Get($"/documents/{document.Id}", Roles.Auditor)).ReadAsTextAsync();
         auditor.ShouldContain($"/api/documents/{document.Id}/provenance?format=pdf");
         auditor.ShouldContain($"/documents/{document.Id}/export/signed.zip");
+        auditor.ShouldContain($"/api/documents/{document.Id}/package?format=bagit");
         var reader = await (await Get($"/documents/{document.Id}", Roles.Reader)).ReadAsTextAsync();
         reader.ShouldNotContain("/provenance?format=");
         reader.ShouldContain("class=\"doc-head\"");
