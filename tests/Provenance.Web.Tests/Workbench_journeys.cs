@@ -48,7 +48,7 @@ public sealed class Workbench_journeys(WebFixture fixture)
         var menu = page.Locator("header.doc-head details.menu", new() { HasText = "Export" });
         await menu.Locator("summary").ClickAsync();
         var items = menu.GetByRole(AriaRole.Link);
-        await Expect(items).ToHaveCountAsync(8);
+        await Expect(items).ToHaveCountAsync(9);
         var expected = new Dictionary<string, string>
         {
             ["Provenance report (JSON)"] = ".json", ["W3C PROV-JSON"] = ".prov.json", ["W3C PROV-O (Turtle)"] = ".ttl", ["W3C PROV-O (JSON-LD)"] = ".jsonld",
@@ -67,6 +67,13 @@ public sealed class Workbench_journeys(WebFixture fixture)
         signed.SuggestedFilename.ShouldBe($"provenance-{fixture.Charter}.signed.zip");
         using var zip = ZipFile.OpenRead((await signed.PathAsync())!);
         zip.Entries.Select(e => e.FullName).Order().ShouldBe([$"provenance-{fixture.Charter}.json", $"provenance-{fixture.Charter}.json.sig"]);
+
+        // The preservation package: a signed BagIt bag of the content, every report and the proofs.
+        var bag = await page.RunAndWaitForDownloadAsync(() => menu.GetByRole(AriaRole.Link, new() { Name = "Preservation package" }).ClickAsync());
+        bag.SuggestedFilename.ShouldBe($"provenance-{fixture.Charter}.zip");
+        using var bagZip = ZipFile.OpenRead((await bag.PathAsync())!);
+        bagZip.Entries.Select(e => e.FullName).ShouldContain($"provenance-{fixture.Charter}/bagit.txt");
+        bagZip.Entries.Select(e => e.FullName).ShouldContain($"provenance-{fixture.Charter}/provenance.sig");
 
         // A reader has no export menu: the reports are the auditors'.
         var reader = await fixture.SignedInPageAsync("reader");
