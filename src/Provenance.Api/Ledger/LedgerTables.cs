@@ -253,6 +253,26 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
         return rows.ToDictionary(r => r.Item1, r => r.Item2);
     }
 
+    /// <summary>
+    /// The tree's tail: its size, the sequence and hash of its last leaf, and whether the public log's last hash tile and entry bundle
+    /// hold exactly those leaves (as <see cref="PublicLogCoversAsync"/>), in one statement: a backward probe of the leaf index's primary
+    /// key and two key lookups. The Merkle subscription compares it with the tail its last page left to know its cached state is
+    /// still the stored one.
+    /// </summary>
+    public async Task<TreeTail> TreeTailAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            with tail as (select leaf_index + 1 as size, seq_id, leaf_hash from {T(LedgerTables.Leaves)} order by leaf_index desc limit 1)
+            select t.size, t.seq_id, t.leaf_hash,
+                coalesce((select octet_length(hashes) from {T(LedgerTables.Tiles)} where level = 0 and idx = (t.size - 1) / {TlogTiles.Width})
+                    = ((t.size - 1) % {TlogTiles.Width} + 1) * {MerkleHash.Size}
+                  and (select width from {T(LedgerTables.EntryBundles)} where idx = (t.size - 1) / {TlogTiles.Width}) = (t.size - 1) % {TlogTiles.Width} + 1, false)
+            from tail t
+            """);
+        var rows = await ReadAllAsync(command, r => new TreeTail(r.GetInt64(0), r.GetInt64(1), (byte[])r[2], r.GetBoolean(3)), ct);
+        return rows.Count == 0 ? TreeTail.Empty : rows[0];
+    }
+
     /// <summary>The tree size (number of leaves) and the sequence of the last leaf; (0, 0) when empty.</summary>
     public async Task<(long Size, long LastSequence)> TreeStateAsync(CancellationToken ct)
     {
@@ -433,4 +453,12 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) :
         while (await reader.ReadAsync(ct)) list.Add(read(reader));
         return list;
     }
+}
+
+/// <summary>The last leaf of the tree (the tree's size, that leaf's event sequence and its hash) and whether the public log covers it.</summary>
+public sealed record TreeTail(long Size, long LastSequence, byte[] LastLeafHash, bool PublicLogCovers)
+{
+    public static readonly TreeTail Empty = new(0, 0, [], true);
+
+    public bool SameAs(TreeTail other) => Size == other.Size && LastSequence == other.LastSequence && LastLeafHash.AsSpan().SequenceEqual(other.LastLeafHash);
 }

@@ -16,7 +16,15 @@ namespace Provenance.Api.Ledger;
 public sealed class MerkleSubscription : SubscriptionBase
 {
     public const string SubscriptionName = "MerkleLedger";
+    /// <summary>Streams whose last leaf hash is kept between pages; past this many the cache starts again empty.</summary>
+    const int StreamHeadLimit = 100_000;
     readonly LedgerDatabase _ledger;
+    // What the last page left, once committed: the tree's tail, its frontier and the last leaf of each stream it saw. Valid only while
+    // the stored tail is that tail (the daemon commits the page after this returns; a failed commit, a rebuild or another node growing
+    // the tree changes the tail, and everything is then read again). The daemon runs one page at a time per subscription.
+    TreeTail? _tail;
+    MerkleAppender? _appender;
+    readonly Dictionary<Guid, byte[]> _streamHeads = new();
 
     public MerkleSubscription(LedgerDatabase ledger, int batchSize)
     {
@@ -30,9 +38,17 @@ public sealed class MerkleSubscription : SubscriptionBase
     public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
         IDocumentOperations operations, CancellationToken cancellationToken)
     {
-        var (size, lastSequence) = await _ledger.TreeStateAsync(cancellationToken);
+        var tail = await _ledger.TreeTailAsync(cancellationToken);
+        if (_tail is null || !_tail.SameAs(tail) || _appender is null)
+        {
+            // First page of this process, or the tree is not what the last page left: read everything again.
+            _tail = null;
+            _appender = null;
+            _streamHeads.Clear();
+        }
         // A ledger grown before the public log existed (or whose tiles were lost) gets them rebuilt before it grows further.
-        if (!await _ledger.PublicLogCoversAsync(size, cancellationToken)) await _ledger.RebuildPublicLogAsync(size, cancellationToken);
+        if (!tail.PublicLogCovers) await _ledger.RebuildPublicLogAsync(tail.Size, cancellationToken);
+        var (size, lastSequence) = (tail.Size, tail.LastSequence);
         // A replayed page (after a restart between commit and progress, or a rebuild) adds nothing twice.
         var sequences = page.Events.Select(e => e.Sequence).Where(s => s > lastSequence).Distinct().Order().ToArray();
         if (sequences.Length == 0) return NullChangeListener.Instance;
@@ -44,8 +60,22 @@ public sealed class MerkleSubscription : SubscriptionBase
                 $"The daemon delivered {sequences.Length} events but mt_events holds {rows.Count} of them; refusing to build leaves.");
         }
 
-        var previous = await _ledger.LastLeafOfStreamsAsync(rows.Select(r => r.StreamId).Distinct().ToArray(), cancellationToken);
-        var appender = await MerkleAppender.RestoreAsync(size, _ledger, cancellationToken);
+        var streams = rows.Select(r => r.StreamId).Distinct().ToArray();
+        var previous = new Dictionary<Guid, byte[]>(streams.Length);
+        var unknown = new List<Guid>();
+        foreach (var stream in streams)
+        {
+            if (_streamHeads.TryGetValue(stream, out var head)) previous[stream] = head;
+            else unknown.Add(stream);
+        }
+        if (unknown.Count > 0)
+        {
+            foreach (var (stream, head) in await _ledger.LastLeafOfStreamsAsync(unknown.ToArray(), cancellationToken)) previous[stream] = head;
+        }
+        // Until this page commits, the cached state is not the stored one.
+        var appender = _appender ?? await MerkleAppender.RestoreAsync(size, _ledger, cancellationToken);
+        _tail = null;
+        _appender = null;
         var leaves = new List<StoredLeaf>(rows.Count);
         var nodes = new List<MerkleNode>(rows.Count * 2);
         var bundles = new SortedDictionary<long, (int Width, MemoryStream Entries)>();
@@ -101,6 +131,13 @@ public sealed class MerkleSubscription : SubscriptionBase
             $"insert into {schema}.{LedgerTables.EntryBundles} as b (idx, width, entries) select * from unnest(?::bigint[], ?::int[], ?::bytea[]) " +
             "on conflict (idx) do update set width = b.width + excluded.width, entries = b.entries || excluded.entries",
             bundles.Keys.ToArray(), bundles.Values.Select(b => b.Width).ToArray(), bundles.Values.Select(b => b.Entries.ToArray()).ToArray());
+
+        // The state this page leaves, for the next page to use if the stored tail then proves it committed.
+        if (_streamHeads.Count + streams.Length > StreamHeadLimit) _streamHeads.Clear();
+        foreach (var stream in streams) _streamHeads[stream] = previous[stream];
+        var last = leaves[^1];
+        _tail = new TreeTail(last.LeafIndex + 1, last.Sequence, last.LeafHash, true);
+        _appender = appender;
         return NullChangeListener.Instance;
     }
 }
