@@ -180,7 +180,7 @@ public static class Redact
         {
             var e = events.FirstOrDefault(x => x.Version == f.Version);
             var path = SealedFields.PathOf[f.Field!];
-            if (e is null || !SealedFields.For(e.Type).Contains(path))
+            if (e is null || !SealedFields.For(e.Type, names).Contains(path))
             {
                 errors.Add($"fields[{i}]", e is null ? $"Event {f.Version} does not exist." : $"Event {f.Version} ({e.Type}) has no field '{f.Field}'.");
                 continue;
@@ -299,7 +299,7 @@ public static class Redact
             var leaf = leaves[sequence];
             if (!entries.TryGetValue(leaf.LeafIndex, out var old)) continue;
             var e = events.First(x => x.Sequence == sequence);
-            var row = new EventRow(sequence, e.StreamId, e.Version, e.Type, e.Timestamp, data);
+            var row = e with { Data = data, Seals = null };
             var encoded = LeafEncoding.Encode(row.ToEntry(leaf.ChainPrev).Entry);
             result.Add((leaf.LeafIndex / TlogTiles.Width, EntryBundle.Encode([old]), EntryBundle.Encode([encoded])));
         }

@@ -101,10 +101,10 @@ public sealed class CollectionReports(LedgerDatabase ledger, ProvenanceReports r
     {
         var stored = await reports.EventsOfAsync(id, ct);
         var events = stored.Where(e => e.Timestamp < period.To).ToList();
-        if (events.Count == 0 || events[0].EventType != ProvenanceReports.EventTypeName<Documents.DocumentIngested>()) return null;
+        if (events.Count == 0 || events[0].Type != reports.Names.Of<Documents.DocumentIngested>()) return null;
         var allLeaves = await ledger.LeavesOfStreamAsync(id, ct);
         var last = events.Max(e => e.Version);
-        if (LeafCheck.Compare(stored.Select(e => e.ToRow()).ToList(), allLeaves).FirstOrDefault(m => m.Version <= last) is { } mismatch)
+        if (LeafCheck.Compare(stored, allLeaves, reports.Names).FirstOrDefault(m => m.Version <= last) is { } mismatch)
         {
             throw new LedgerMismatchException(mismatch);
         }
@@ -113,7 +113,7 @@ public sealed class CollectionReports(LedgerDatabase ledger, ProvenanceReports r
         if (leaves.Count == 0) return null;
         var checkpoint = await checkpoints.EarliestCoveringAsync(leaves.Max(l => l.LeafIndex) + 1, ct) ?? await checkpoints.LatestAsync(ct);
         var proof = await proofs.AgainstAsync(id, leaves, checkpoint!, ct);
-        return await reports.DescribeAgentsAsync(ProvenanceReports.Build(events, proof, period.To), ct);
+        return await reports.DescribeAgentsAsync(ProvenanceReports.Build(events, proof, period.To, reports.Names), ct);
     }
 
     static byte[] CsvRows(ProvenanceReport report, ReportPeriod period)
