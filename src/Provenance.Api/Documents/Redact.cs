@@ -324,7 +324,9 @@ public static class Redact
 /// The purge, in the transaction of the <see cref="DocumentRedacted"/> event: masked payloads in <c>mt_events</c>, dropped salts, audit
 /// entries, search text, idempotent responses, format-1 entry bundles, content bytes (unless another document still holds the digest)
 /// and the content cache. Marten's own masking (<c>ApplyEventDataMasking</c>) applies one rule per event type to whole streams or
-/// queries; a redaction erases named fields of named versions, so the payloads are rewritten here by sequence.
+/// queries; a redaction erases named fields of named versions, so the payloads are rewritten here by sequence. These are the only
+/// writes to Marten's tables outside Marten; they are queued on the session (one batch, one transaction), so they stay SQL here rather
+/// than beside the reads in <see cref="EventStore.StoredEvents"/>.
 /// </summary>
 public sealed record EraseCopies(RedactionPlan? Plan, ContentStore Contents) : IMartenOp
 {

@@ -39,7 +39,8 @@ public sealed class CollectionReports(LedgerDatabase ledger, ProvenanceReports r
 
     /// <summary>
     /// The documents with an audit-log event in the period, in the order of their first such event, keyset-paged by that event's
-    /// sequence (the audit log's <c>timestamp</c> column is indexed).
+    /// sequence (the audit log's <c>timestamp</c> column is indexed). Plain SQL on Marten's audit-entry table: a keyset page over
+    /// <c>group by … having min(id) &gt; $3</c> is not expressible in Marten's LINQ, which would have to read every entry of the period.
     /// </summary>
     public async IAsyncEnumerable<Guid> DocumentsAsync(ReportPeriod period, [EnumeratorCancellation] CancellationToken ct)
     {
@@ -68,6 +69,7 @@ public sealed class CollectionReports(LedgerDatabase ledger, ProvenanceReports r
     public async Task<IResult?> NotReadyAsync(ReportPeriod period, CancellationToken ct)
     {
         if (await checkpoints.LatestAsync(ct) is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet.");
+        // Plain SQL beside DocumentsAsync's: coalesce(max(id), 0) is 0 for an empty period, where LINQ's MaxAsync has no row to read.
         await using var command = ledger.DataSource.CreateCommand(
             $"select coalesce(max(id), 0) from {ledger.Schema}.mt_doc_auditentry where timestamp < $1");
         command.Parameters.Add(new NpgsqlParameter { Value = period.To });
