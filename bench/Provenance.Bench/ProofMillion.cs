@@ -35,7 +35,8 @@ public sealed class ProofMillion(int leaves, int proofsPerRepetition) : Scenario
 
     public override async Task SetupAsync(BenchHost host, CancellationToken ct)
     {
-        _ledger = new LedgerDatabase(host.RawData, ProofSchema);
+        // Proofs read only the ledger's tables; the event reader is the API's (unused here).
+        _ledger = new LedgerDatabase(host.RawData, ProofSchema, host.Api.Services.GetRequiredService<Provenance.Api.EventStore.StoredEvents>());
         var clock = Stopwatch.StartNew();
         await using (var reset = host.RawData.CreateCommand($"drop schema if exists {ProofSchema} cascade; create schema {ProofSchema};"))
         {

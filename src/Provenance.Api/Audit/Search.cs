@@ -75,7 +75,8 @@ public sealed partial class SearchIndexProjection(string schema) : EventProjecti
             ops.QueueSqlCommand($"delete from {schema}.{SearchIndex.TableName} where document_id = ? and kind = ?", e.StreamId, SearchIndex.Revision);
             return;
         }
-        // The edit does not restate the language: it is the document's, from the view (the ingestion committed before).
+        // The edit does not restate the language: it is the document's, from the view (the ingestion committed before), read inside the
+        // queued upsert itself (no round trip), hence SQL on Marten's view table.
         var language = $"""
             select v.data ->> 'language', case split_part(lower(v.data ->> 'language'), '-', 1) when 'en' then 'english' when 'fr' then 'french' else 'simple' end
             from {schema}.mt_doc_documentview v where v.id = ?
@@ -130,7 +131,11 @@ public static class SearchEndpoint
         return Results.Ok(new SearchResults(q.Trim(), hits));
     }
 
-    /// <summary>The ranked hits for a validated query; snippets carry unescaped text with &lt;mark&gt; tags.</summary>
+    /// <summary>
+    /// The ranked hits for a validated query; snippets carry unescaped text with &lt;mark&gt; tags. Plain SQL: the search index is our
+    /// own table (tsvector, ts_rank, ts_headline), joined to Marten's view table for titles and withdrawals in the same statement,
+    /// which Marten's LINQ cannot express.
+    /// </summary>
     public static async Task<IReadOnlyList<SearchHit>> QueryAsync(NpgsqlDataSource dataSource, string schema, string q, string? tag, int limit,
         int offset, CancellationToken ct, bool includeWithdrawn = true)
     {

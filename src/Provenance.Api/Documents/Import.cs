@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Provenance.Api.Access;
+using Provenance.Api.EventStore;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Provenance.Api.Ledger;
@@ -45,20 +46,19 @@ public sealed record ImportNeighbours(long StreamVersion, object? AtVersion, obj
 
 public static class Import
 {
-    static readonly Dictionary<string, Type> Types = new[]
-        { typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified), typeof(FixityChecked) }
-        .ToDictionary(t => JsonNamingPolicy.SnakeCaseLower.ConvertName(t.Name), StringComparer.Ordinal);
+    /// <summary>The records an import may append, named in a package by their stored type name (Marten's mapping).</summary>
+    static readonly Type[] Importable = [typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified), typeof(FixityChecked)];
 
     static readonly JsonSerializerOptions EventJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>The event to append (null with a 200 result when it is already there), or the problem.</summary>
-    public static (object? Event, ImportResult? Already, ProblemDetails? Problem) Decide(ImportEvent command, ImportNeighbours stream, long maxContentBytes)
+    public static (object? Event, ImportResult? Already, ProblemDetails? Problem) Decide(ImportEvent command, ImportNeighbours stream, long maxContentBytes, EventTypeNames names)
     {
         var errors = new FieldErrors();
         var source = command.ImportedFrom;
-        if (command.EventType is null || !Types.TryGetValue(command.EventType, out var type))
+        if (command.EventType is null || names.TypeOf(command.EventType) is not { } type || !Importable.Contains(type))
         {
-            errors.Add("eventType", $"'eventType' must be one of: {string.Join(", ", Types.Keys)}.");
+            errors.Add("eventType", $"'eventType' must be one of: {string.Join(", ", Importable.Select(names.Of))}.");
             return (null, null, Problems.InvalidDetails(errors));
         }
         if (source is null) return (null, null, Problems.InvalidDetails(errors.Add("importedFrom", "'importedFrom' is required: where the event was first recorded.")));
@@ -252,7 +252,8 @@ public static class ImportEndpoint
     [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
     [ProducesResponseType(typeof(ValidationProblemDetails), StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
-    public static async Task<IResult> Post([NotBody] ImportEvent command, IDocumentSession session, IOptions<ProvenanceOptions> options, CancellationToken ct)
+    public static async Task<IResult> Post([NotBody] ImportEvent command, IDocumentSession session, IOptions<ProvenanceOptions> options, EventTypeNames names,
+        CancellationToken ct)
     {
         var version = command.ImportedFrom?.Version ?? 0;
         var state = await session.Events.FetchStreamStateAsync(command.DocumentId, ct);
@@ -261,7 +262,7 @@ public static class ImportEndpoint
             ? await session.Events.FetchStreamAsync(command.DocumentId, version: Math.Min(version, streamVersion), fromVersion: version - 1, token: ct)
             : version == 1 && streamVersion >= 1 ? await session.Events.FetchStreamAsync(command.DocumentId, version: 1, token: ct) : [];
         object? At(long v) => around.FirstOrDefault(e => e.Version == v)?.Data;
-        var (fact, already, problem) = Import.Decide(command, new ImportNeighbours(streamVersion, At(version), At(version - 1)), options.Value.MaxContentBytes);
+        var (fact, already, problem) = Import.Decide(command, new ImportNeighbours(streamVersion, At(version), At(version - 1)), options.Value.MaxContentBytes, names);
         if (problem is not null) return Results.Problem(problem);
         if (already is not null) return Results.Ok(already);
 

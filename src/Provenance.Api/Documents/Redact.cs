@@ -180,7 +180,7 @@ public static class Redact
         {
             var e = events.FirstOrDefault(x => x.Version == f.Version);
             var path = SealedFields.PathOf[f.Field!];
-            if (e is null || !SealedFields.For(e.Type).Contains(path))
+            if (e is null || !SealedFields.For(e.Type, names).Contains(path))
             {
                 errors.Add($"fields[{i}]", e is null ? $"Event {f.Version} does not exist." : $"Event {f.Version} ({e.Type}) has no field '{f.Field}'.");
                 continue;
@@ -299,7 +299,7 @@ public static class Redact
             var leaf = leaves[sequence];
             if (!entries.TryGetValue(leaf.LeafIndex, out var old)) continue;
             var e = events.First(x => x.Sequence == sequence);
-            var row = new EventRow(sequence, e.StreamId, e.Version, e.Type, e.Timestamp, data);
+            var row = e with { Data = data, Seals = null };
             var encoded = LeafEncoding.Encode(row.ToEntry(leaf.ChainPrev).Entry);
             result.Add((leaf.LeafIndex / TlogTiles.Width, EntryBundle.Encode([old]), EntryBundle.Encode([encoded])));
         }
@@ -324,7 +324,9 @@ public static class Redact
 /// The purge, in the transaction of the <see cref="DocumentRedacted"/> event: masked payloads in <c>mt_events</c>, dropped salts, audit
 /// entries, search text, idempotent responses, format-1 entry bundles, content bytes (unless another document still holds the digest)
 /// and the content cache. Marten's own masking (<c>ApplyEventDataMasking</c>) applies one rule per event type to whole streams or
-/// queries; a redaction erases named fields of named versions, so the payloads are rewritten here by sequence.
+/// queries; a redaction erases named fields of named versions, so the payloads are rewritten here by sequence. These are the only
+/// writes to Marten's tables outside Marten; they are queued on the session (one batch, one transaction), so they stay SQL here rather
+/// than beside the reads in <see cref="EventStore.StoredEvents"/>.
 /// </summary>
 public sealed record EraseCopies(RedactionPlan? Plan, ContentStore Contents) : IMartenOp
 {

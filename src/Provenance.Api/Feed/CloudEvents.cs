@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Provenance.Api.EventStore;
 
 namespace Provenance.Api.Feed;
 
@@ -31,9 +32,9 @@ public sealed record CloudEvent(
     public const int SequenceDigits = 20;
 
     /// <param name="baseUrl">The absolute base of <c>dataschema</c> (<see cref="PublicBaseUrl"/>).</param>
-    public static CloudEvent From(FeedEvent e, string source, string baseUrl) => new("1.0", e.Id.ToString(), source, e.CloudEventType,
-        e.StreamId.ToString(), TimeOf(e.Timestamp), DataMediaType, EventCatalogue.SchemaUrl(baseUrl, e.CloudEventType), SequenceOf(e.Sequence), e.Version,
-        JsonDocument.Parse(e.Data).RootElement.Clone());
+    public static CloudEvent From(StoredEvent e, string source, string baseUrl) => new("1.0", e.Id.ToString(), source, CloudEventTypes.FromAlias(e.Type),
+        e.StreamId.ToString(), TimeOf(e.Timestamp), DataMediaType, EventCatalogue.SchemaUrl(baseUrl, CloudEventTypes.FromAlias(e.Type)), SequenceOf(e.Sequence),
+        e.Version, JsonDocument.Parse(e.Data).RootElement.Clone());
 
     /// <summary>The <c>datacontenttype</c> of every event's <c>data</c>.</summary>
     public const string DataMediaType = "application/json";

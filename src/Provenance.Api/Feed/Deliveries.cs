@@ -138,6 +138,8 @@ public static class DeliveriesEndpoint
             return Results.Accepted($"/api/subscriptions/{id}/deliveries", new ReplayResult(retried, Cursors.Encode(after), Cursors.Encode(Math.Max(after, until))));
         }
         // Types are stored as CloudEvents types; the store keeps Marten aliases, so compare through the same mapping the feed uses.
+        // A replay is one set-based statement joining mt_events (no event passes through the API), so it stays raw SQL beside the
+        // delivery claim (WebhookDispatcher), not a StoredEvents read followed by inserts.
         await using var insert = db.CreateCommand($"""
             insert into {schema}.{WebhookTables.Deliveries}
                 (id, subscription_id, event_seq, event_id, document_id, event_type, status, attempts, next_attempt_at, created_at)

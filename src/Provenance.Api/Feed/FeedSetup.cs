@@ -6,7 +6,7 @@ namespace Provenance.Api.Feed;
 
 public static class FeedSetup
 {
-    /// <summary>The change feed, its SSE stream and webhooks: options, tables, the daemon subscription and the dispatcher.</summary>
+    /// <summary>The change feed, its SSE stream and webhooks: options and the dispatcher.</summary>
     public static IServiceCollection AddProvenanceFeed(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<FeedOptions>().Bind(configuration.GetSection(FeedOptions.Section)).ValidateDataAnnotations()
@@ -33,14 +33,7 @@ public static class FeedSetup
             })
             .ConfigurePrimaryHttpMessageHandler(WebhookDispatcher.CreateHandler);
         services.AddHostedService<WebhookDispatcher>();
-
-        services.ConfigureMarten((sp, opts) =>
-        {
-            var schema = sp.GetRequiredService<IOptions<ProvenanceOptions>>().Value.Schema;
-            foreach (var table in WebhookTables.All(schema)) opts.Storage.ExtendedSchemaObjects.Add(table);
-            opts.Events.Subscribe(new WebhookFanOut(schema, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WebhookSignal>()),
-                s => s.Options.BatchSize = 500);
-        });
+        // The webhook tables and the fan-out subscription are registered with the rest of the store (EventStoreSetup).
         return services;
     }
 }

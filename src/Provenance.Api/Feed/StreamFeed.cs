@@ -59,7 +59,7 @@ public static class StreamFeedEndpoint
                 foreach (var e in slice.Events)
                 {
                     var json = Encoding.UTF8.GetString(CloudEvent.From(e, settings.Source, schemas).ToUtf8Json());
-                    await body.WriteAsync(Encoding.UTF8.GetBytes($"id: {Cursors.Encode(e.Sequence)}\nevent: {e.CloudEventType}\ndata: {json}\n\n"), ct);
+                    await body.WriteAsync(Encoding.UTF8.GetBytes($"id: {Cursors.Encode(e.Sequence)}\nevent: {CloudEventTypes.FromAlias(e.Type)}\ndata: {json}\n\n"), ct);
                 }
                 position = slice.Next;
                 if (slice.Events.Count > 0)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Provenance.Api.Hosting;
+using Provenance.Api.EventStore;
 
 namespace Provenance.Api.Feed;
 
@@ -67,8 +68,12 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
 
     /// <param name="Secrets">Protected secrets that sign: the current one, then the previous one while its rotation grace period lasts.</param>
     /// <param name="Generation">The delivery's generation when claimed: a retry or replay during the attempt bumps it.</param>
-    private sealed record Claimed(Guid Id, Guid SubscriptionId, string Url, IReadOnlyList<string> Secrets, int Attempts, int Generation, FeedEvent Event);
+    private sealed record Claimed(Guid Id, Guid SubscriptionId, string Url, IReadOnlyList<string> Secrets, int Attempts, int Generation, StoredEvent Event);
 
+    /// <summary>
+    /// Leases due deliveries and reads their events in one statement: raw SQL joining <c>mt_events</c> on purpose (a claim must be one
+    /// atomic <c>for update skip locked</c> round trip per batch), reading the event through <see cref="StoredEvents.ColumnsOf"/>.
+    /// </summary>
     private async Task<List<Claimed>> ClaimAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
@@ -94,8 +99,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
                 returning d.id, d.subscription_id, d.attempts, d.event_seq, d.generation
             )
             select l.id, l.subscription_id, s.url, s.secret, l.attempts,
-                   e.seq_id, e.id, e.stream_id, e.version, e.type, e.data::text, e.timestamp,
-                   case when s.previous_secret_expires_at > $1 then s.previous_secret end, l.generation
+                   case when s.previous_secret_expires_at > $1 then s.previous_secret end, l.generation, {StoredEvents.ColumnsOf("e")}
             from leased l
             join {Schema}.{WebhookTables.Subscriptions} s on s.id = l.subscription_id
             join {Schema}.mt_events e on e.seq_id = l.event_seq
@@ -107,10 +111,9 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var signing = reader.IsDBNull(12) ? new[] { reader.GetString(3) } : [reader.GetString(3), reader.GetString(12)];
-            claimed.Add(new Claimed(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), signing, reader.GetInt32(4), reader.GetInt32(13),
-                new FeedEvent(reader.GetInt64(5), reader.GetGuid(6), reader.GetGuid(7), reader.GetInt64(8), reader.GetString(9),
-                    reader.GetString(10), reader.GetFieldValue<DateTimeOffset>(11))));
+            var signing = reader.IsDBNull(5) ? new[] { reader.GetString(3) } : [reader.GetString(3), reader.GetString(5)];
+            claimed.Add(new Claimed(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), signing, reader.GetInt32(4), reader.GetInt32(6),
+                StoredEvents.Read(reader, first: 7)));
         }
         return claimed;
     }

@@ -7,6 +7,7 @@ using Provenance.Api.Access;
 using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
+using Provenance.Api.EventStore;
 
 namespace Provenance.Api.Feed;
 
@@ -15,7 +16,7 @@ namespace Provenance.Api.Feed;
 /// document), changing one (pause, resume, rotate with overlap, new target or types) and sending it a test event. A result with no
 /// subscription and no errors means "not found or not yours", which callers answer with the same 404.
 /// </summary>
-public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<ProvenanceOptions> provenance, IOptions<WebhookOptions> options,
+public sealed class WebhookSubscriptions(NpgsqlDataSource db, StoredEvents events, IOptions<ProvenanceOptions> provenance, IOptions<WebhookOptions> options,
     IOptions<FeedOptions> feed, IDocumentStore store, WebhookTargets targets, WebhookSecrets secrets, WebhookSender sender, WebhookSignal signal,
     Identifiers ids, TimeProvider time, PublicBaseUrl baseUrl)
 {
@@ -51,7 +52,7 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<Provenanc
         await using var insert = db.CreateCommand($"""
             insert into {Schema}.{WebhookTables.Subscriptions}
                 (id, url, types, document_id, secret, status, consecutive_failures, start_seq, created_at, created_by, owner_key_id, updated_at)
-            values ($1, $2, $3, $4, $5, 'active', 0, (select coalesce(max(seq_id), 0) from {Schema}.mt_events), $6, $7, $8, $6)
+            values ($1, $2, $3, $4, $5, 'active', 0, {events.MaxSequenceExpression}, $6, $7, $8, $6)
             """);
         insert.Parameters.AddWithValue(id);
         insert.Parameters.AddWithValue(command.Url!.Trim());

@@ -22,6 +22,7 @@ using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
 using Weasel.Core;
+using Provenance.Api.EventStore;
 
 namespace Provenance.Api.Hosting;
 
@@ -36,13 +37,11 @@ public static class ProvenanceSetup
         var services = builder.Services;
         var configuration = builder.Configuration;
 
+        // Bound and validated once: everything resolved from the container reads IOptions<ProvenanceOptions>. The snapshot below only
+        // decides what is registered (daemon mode, the request size limit), before there is a container to ask.
         services.AddOptions<ProvenanceOptions>()
             .Bind(configuration.GetSection(ProvenanceOptions.Section))
-            .PostConfigure(o =>
-            {
-                o.ConnectionString ??= configuration.GetConnectionString("Provenance") ?? configuration["PROVENANCE_CONNECTION_STRING"];
-                o.AdminKey ??= configuration["PROVENANCE_ADMIN_KEY"];
-            })
+            .PostConfigure(o => ApplyFallbacks(o, configuration))
             .ValidateDataAnnotations()
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString),
                 "No PostgreSQL connection string: set Provenance__ConnectionString (or ConnectionStrings__Provenance). ops/run.sh sets it for you.")
@@ -53,16 +52,17 @@ public static class ProvenanceSetup
 
         var settings = new ProvenanceOptions();
         configuration.GetSection(ProvenanceOptions.Section).Bind(settings);
-        var connectionString = settings.ConnectionString ?? configuration.GetConnectionString("Provenance")
-            ?? configuration["PROVENANCE_CONNECTION_STRING"] ?? "";
+        ApplyFallbacks(settings, configuration);
 
         services.TryAddTimeProvider();
         services.AddSingleton<Identifiers>();
-        services.AddSingleton<EventStore.StoredEvents>();
-        services.AddSingleton<EventStore.EventTypeNames>();
+        // Lazy: the store's own configuration (the Merkle subscription) holds the names before the store exists.
+        services.AddSingleton(sp => new EventStore.EventTypeNames(sp.GetRequiredService<IDocumentStore>));
+        services.AddSingleton(sp => new EventStore.StoredEvents(sp.GetRequiredService<NpgsqlDataSource>(), Options(sp).Schema,
+            sp.GetRequiredService<EventStore.EventTypeNames>()));
         services.AddSingleton<DocumentRecords>();
-        services.AddSingleton(_ => BuildDataSource(connectionString));
-        services.AddSingleton(sp => new ContentStore(sp.GetRequiredService<NpgsqlDataSource>(), settings.Schema));
+        services.AddSingleton(sp => BuildDataSource(Options(sp).ConnectionString ?? ""));
+        services.AddSingleton(sp => new ContentStore(sp.GetRequiredService<NpgsqlDataSource>(), Options(sp).Schema));
         services.AddMemoryCache();
         services.AddHttpContextAccessor();
 
@@ -71,7 +71,7 @@ public static class ProvenanceSetup
         // agent (audit log, Merkle ledger, webhook fan-out) to exactly one live node. Marten's own HotCold mode would need the
         // patched DistributedLock package (see ops/nuget-standins/README.md), so it is not offered.
         var distributed = settings.Daemon == DaemonHosting.Distributed;
-        var marten = services.AddMarten(sp => ConfigureMarten(sp, settings, withLedger))
+        var marten = services.AddMarten(sp => ConfigureMarten(sp, withLedger))
             .UseNpgsqlDataSource()
             .UseLightweightSessions()
             .IntegrateWithWolverine(w => w.UseWolverineManagedEventSubscriptionDistribution = distributed);
@@ -116,7 +116,7 @@ public static class ProvenanceSetup
         services.AddAuthorization();
         services.AddOpenApi(Contract.OpenApiContract.Configure);
         services.AddProvenanceHealthChecks();
-        services.AddProvenanceLedger(settings, withLedger);
+        services.AddProvenanceLedger(withLedger);
         services.AddScoped<SeedLoader>();
         services.AddSingleton<Reports.ProvenanceReports>();
         services.AddSingleton<Reports.CollectionReports>();
@@ -168,8 +168,19 @@ public static class ProvenanceSetup
         json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
     }
 
-    private static StoreOptions ConfigureMarten(IServiceProvider sp, ProvenanceOptions settings, bool withLedger)
+    static ProvenanceOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<ProvenanceOptions>>().Value;
+
+    /// <summary>Where the connection string and admin key may also come from: the conventional names outside the section.</summary>
+    static void ApplyFallbacks(ProvenanceOptions o, IConfiguration configuration)
     {
+        o.ConnectionString ??= configuration.GetConnectionString("Provenance") ?? configuration["PROVENANCE_CONNECTION_STRING"];
+        o.AdminKey ??= configuration["PROVENANCE_ADMIN_KEY"];
+    }
+
+    /// <summary>The store's general settings; what it holds (event types, projections, subscriptions, tables): <see cref="EventStoreSetup"/>.</summary>
+    private static StoreOptions ConfigureMarten(IServiceProvider sp, bool withLedger)
+    {
+        var settings = Options(sp);
         var opts = new StoreOptions();
         opts.DatabaseSchemaName = settings.Schema;
         opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
@@ -187,15 +198,6 @@ public static class ProvenanceSetup
         opts.Events.MetadataConfig.CausationIdEnabled = true;
         opts.Events.MetadataConfig.HeadersEnabled = true;
         opts.Events.EnableEventTypeIndex = true;
-        opts.Events.AddEventType<DocumentIngested>();
-        opts.Events.AddEventType<DocumentEdited>();
-        opts.Events.AddEventType<DocumentTranslated>();
-        opts.Events.AddEventType<DocumentVerified>();
-        opts.Events.AddEventType<DocumentRedacted>();
-        opts.Events.AddEventType<DocumentWithdrawn>();
-        opts.Events.AddEventType<DocumentReinstated>();
-        opts.Events.AddEventType<DocumentHeld>();
-        opts.Events.AddEventType<DocumentHoldReleased>();
 
         // Aggregates are only ever changed by the projection, so FetchForWriting/FetchLatest may reuse the identity map.
         opts.Projections.UseIdentityMapForAggregates = true;
@@ -204,18 +206,7 @@ public static class ProvenanceSetup
         // 250 ms cost 4 commits a second forever); a missed notification costs at most that.
         opts.Events.UseListenNotifyForEventAppends = true;
         opts.Projections.SlowPollingTime = TimeSpan.FromSeconds(5);
-        opts.Projections.Add<DocumentViewProjection>(ProjectionLifecycle.Inline);
-
-        opts.Schema.For<DocumentView>().Duplicate(d => d.CreatedAt).Duplicate(d => d.Language);
-        opts.Schema.For<ApiKey>().UniqueIndex(k => k.KeyHash);
-        opts.Schema.For<SeededCorpus>().Identity(c => c.Id);
-
-        opts.Storage.ExtendedSchemaObjects.Add(ContentStore.SchemaObject(settings.Schema));
-        opts.Storage.ExtendedSchemaObjects.Add(IdempotentResponses.SchemaObject(settings.Schema));
-        opts.Storage.ExtendedSchemaObjects.Add(ContentRedactions.SchemaObject(settings.Schema));
-        if (withLedger) opts.ConfigureLedger(sp, settings);
-        Audit.ArchiveStorage.Configure(opts, settings.Schema);
-        return opts;
+        return opts.ConfigureEventStore(sp, settings, withLedger);
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -46,7 +46,7 @@ public sealed class DocumentProofs(LedgerDatabase ledger, DocumentMapStore map, 
         if (leaves.Count == 0) return (null, NotInLedger(id));
         var checkpoint = await checkpoints.PublishedAsync(ct);
         if (checkpoint is null) return (null, NoCheckpoint());
-        if (LeafCheck.Compare(await ledger.EventsOfStreamAsync(id, ct), leaves).FirstOrDefault() is { } mismatch) return (null, LeafCheck.Problem(mismatch));
+        if (LeafCheck.Compare(await ledger.EventsOfStreamAsync(id, ct), leaves, ledger.Events.Names).FirstOrDefault() is { } mismatch) return (null, LeafCheck.Problem(mismatch));
 
         return (await AgainstAsync(id, leaves, checkpoint, ct), null);
     }

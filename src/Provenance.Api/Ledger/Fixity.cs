@@ -46,8 +46,6 @@ public sealed record FixityReport(long BlobsChecked, long DocumentsRecorded, lon
 /// <summary>Re-hashes every blob in <c>content_blobs</c> and appends a <see cref="FixityChecked"/> to each document naming it.</summary>
 public sealed class FixityChecker(LedgerDatabase ledger, IDocumentStore store, ILogger<FixityChecker> logger)
 {
-    /// <summary>Marten's type name for <see cref="FixityChecked"/> in <c>mt_events.type</c>.</summary>
-    public const string EventTypeName = "fixity_checked";
     /// <summary>The actor of a failure found by a read rather than by a fixity run.</summary>
     public const string ReadActor = "provenance/read-check";
     readonly SemaphoreSlim _gate = new(1, 1);
@@ -128,33 +126,19 @@ public sealed class FixityChecker(LedgerDatabase ledger, IDocumentStore store, I
     /// <summary>Which documents name each digest (or <paramref name="only"/> that one) in their ingest, edit and translation events.</summary>
     async Task<Dictionary<string, List<Guid>>> OwnersAsync(CancellationToken ct, string? only = null)
     {
-        await using var command = ledger.DataSource.CreateCommand(
-            $"select distinct data->>'contentDigest', stream_id from {ledger.Schema}.mt_events " +
-            $"where data ? 'contentDigest' and type <> '{EventTypeName}' and ($1::text is null or data->>'contentDigest' = $1) order by 1, 2");
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)only ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        await using var reader = await command.ExecuteReaderAsync(ct);
         var owners = new Dictionary<string, List<Guid>>(StringComparer.Ordinal);
-        while (await reader.ReadAsync(ct))
+        foreach (var (digest, stream) in await ledger.Events.StreamsNamingDigestAsync(ledger.Events.Names.Of<FixityChecked>(), only, ct))
         {
-            var digest = reader.GetString(0);
             if (!owners.TryGetValue(digest, out var list)) owners[digest] = list = [];
-            list.Add(reader.GetGuid(1));
+            list.Add(stream);
         }
         return owners;
     }
 
     /// <summary>Contents whose latest fixity check of a document failed.</summary>
     public async Task<IReadOnlyList<FixityFailure>> OpenFailuresAsync(CancellationToken ct)
-    {
-        await using var command = ledger.DataSource.CreateCommand(
-            $"select stream_id, digest, detail from (select distinct on (stream_id, data->>'contentDigest') stream_id, " +
-            $"data->>'contentDigest' as digest, data->>'outcome' as outcome, data->>'detail' as detail from {ledger.Schema}.mt_events " +
-            $"where type = '{EventTypeName}' order by stream_id, data->>'contentDigest', seq_id desc) latest where outcome = '{FixityOutcomes.Fail}'");
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var list = new List<FixityFailure>();
-        while (await reader.ReadAsync(ct)) list.Add(new FixityFailure(reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
-        return list;
-    }
+        => (await ledger.Events.LatestPerDigestWithOutcomeAsync(ledger.Events.Names.Of<FixityChecked>(), FixityOutcomes.Fail, ct))
+            .Select(f => new FixityFailure(f.Stream, f.Digest, f.Detail)).ToList();
 }
 
 /// <summary>Runs <see cref="FixityChecker"/> every <see cref="LedgerOptions.FixityInterval"/>.</summary>

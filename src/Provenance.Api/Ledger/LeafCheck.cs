@@ -1,12 +1,13 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Provenance.Api.Http;
 using Provenance.Ledger;
+using Provenance.Api.EventStore;
 
 namespace Provenance.Api.Ledger;
 
 /// <summary>
 /// Before anything vouches for a document's events (a report in any format, a document proof, a view replayed as of a time), each
-/// event's leaf is recomputed from its <c>mt_events</c> row with the ledger's own encoding (<see cref="EventRow.ToEntry"/>) and
+/// event's leaf is recomputed from its <c>mt_events</c> row with the ledger's own encoding (<see cref="LedgerRows.ToEntry"/>) and
 /// compared with the leaf stored when it committed, and each leaf's chain link with the leaf before it. <see cref="LedgerVerifier"/>
 /// does this for the whole ledger with its nodes and checkpoints; this checks one document, from rows the caller already holds.
 /// </summary>
@@ -16,13 +17,13 @@ public static class LeafCheck
     /// Every disagreement between a document's events and its stored leaves, by sequence. An event without a leaf is not one while it
     /// is newer than every leafed event (the tree has not reached it yet); among leafed events it was never committed.
     /// </summary>
-    public static IReadOnlyList<LedgerMismatch> Compare(IReadOnlyList<EventRow> events, IReadOnlyList<StoredLeaf> leaves)
+    public static IReadOnlyList<LedgerMismatch> Compare(IReadOnlyList<StoredEvent> events, IReadOnlyList<StoredLeaf> leaves, EventTypeNames names)
     {
         var mismatches = new List<LedgerMismatch>();
         var leafBySequence = leaves.ToDictionary(l => l.Sequence);
         var leafByVersion = leaves.GroupBy(l => l.Version).ToDictionary(g => g.Key, g => g.First());
         var lastLeafed = leaves.Count == 0 ? 0 : leaves.Max(l => l.Version);
-        var erased = SealedFields.ErasedBy(events);
+        var erased = SealedFields.ErasedBy(events, names);
         foreach (var e in events)
         {
             if (!leafBySequence.TryGetValue(e.Sequence, out var leaf))
@@ -30,7 +31,7 @@ public static class LeafCheck
                 if (e.Version < lastLeafed)
                 {
                     mismatches.Add(new(MismatchKinds.UnexpectedEvent, e.Sequence, e.StreamId, e.Version, null,
-                        $"Event {e.Sequence} ({e.EventType}) sits among committed events but was never committed to the tree."));
+                        $"Event {e.Sequence} ({e.Type}) sits among committed events but was never committed to the tree."));
                 }
                 continue;
             }
@@ -59,7 +60,7 @@ public static class LeafCheck
     /// Why an event does not hash to its leaf, given the chain link it should have (<paramref name="previous"/>): stream or version moved,
     /// payload changed (<see cref="LedgerVerifier"/> then tells a reordering apart), chain broken, or type, time or actor changed.
     /// </summary>
-    public static LedgerMismatch Diagnose(EventRow ev, StoredLeaf leaf, byte[] previous, byte[] payloadHash)
+    public static LedgerMismatch Diagnose(StoredEvent ev, StoredLeaf leaf, byte[] previous, byte[] payloadHash)
     {
         LedgerMismatch Mismatch(string kind, string detail) => new(kind, ev.Sequence, ev.StreamId, ev.Version, leaf.LeafIndex, detail);
         if (ev.StreamId != leaf.StreamId || ev.Version != leaf.Version)
@@ -82,7 +83,7 @@ public static class LeafCheck
         var leaves = await ledger.LeavesOfStreamAsync(id, ct);
         var events = await ledger.EventsOfStreamAsync(id, ct);
         var last = asOf is { } instant ? events.Where(e => e.Timestamp <= instant).Select(e => e.Version).DefaultIfEmpty(0).Max() : long.MaxValue;
-        return Compare(events, leaves).Where(m => m.Version <= last).ToList();
+        return Compare(events, leaves, ledger.Events.Names).Where(m => m.Version <= last).ToList();
     }
 
     /// <summary>The refusal: nothing that vouches for the events may be produced, let alone signed.</summary>

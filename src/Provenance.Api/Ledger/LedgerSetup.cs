@@ -5,13 +5,14 @@ using Provenance.Api.Hosting;
 
 namespace Provenance.Api.Ledger;
 
-/// <summary>Registers the tamper-evidence layer: tables, the Merkle subscription, checkpoints, proofs, verification and fixity.</summary>
+/// <summary>Registers the tamper-evidence layer: checkpoints, proofs, verification and fixity (its tables and the Merkle subscription: EventStoreSetup).</summary>
 public static class LedgerSetup
 {
-    public static IServiceCollection AddProvenanceLedger(this IServiceCollection services, ProvenanceOptions settings, bool withLedger = true)
+    public static IServiceCollection AddProvenanceLedger(this IServiceCollection services, bool withLedger = true)
     {
         services.AddSingleton<IValidateOptions<ProvenanceOptions>, LedgerOptionsValidation>();
-        services.AddSingleton(sp => new LedgerDatabase(sp.GetRequiredService<NpgsqlDataSource>(), settings.Schema));
+        services.AddSingleton(sp => new LedgerDatabase(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<ProvenanceOptions>>().Value.Schema,
+            sp.GetRequiredService<EventStore.StoredEvents>()));
         services.AddSingleton<LedgerKeyring>();
         services.AddSingleton(sp => new DocumentMapStore(sp.GetRequiredService<LedgerDatabase>()));
         services.AddSingleton<CheckpointWriter>();
@@ -31,14 +32,6 @@ public static class LedgerSetup
         services.AddExceptionHandler<FixityFailureHandler>();
         services.AddExceptionHandler<LedgerMismatchHandler>();
         return services;
-    }
-
-    public static void ConfigureLedger(this StoreOptions opts, IServiceProvider sp, ProvenanceOptions settings)
-    {
-        foreach (var table in LedgerTables.SchemaObjects(settings.Schema).Concat(DocumentMapStore.SchemaObjects(settings.Schema)))
-            opts.Storage.ExtendedSchemaObjects.Add(table);
-        opts.Events.AddEventType<FixityChecked>();
-        opts.Events.Subscribe(new MerkleSubscription(sp.GetRequiredService<LedgerDatabase>(), settings.Ledger.PageSize));
     }
 }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Provenance.Api.EventStore;
 using Provenance.Ledger;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
@@ -126,35 +127,34 @@ public sealed record StoredLeaf(long LeafIndex, long Sequence, Guid StreamId, lo
     byte Format = LeafEncoding.FormatVersion);
 
 /// <summary>
-/// One row of <c>mt_events</c> as the ledger hashes it: the payload is the jsonb text read back, <paramref name="Seals"/> the sealed
-/// fields kept beside it (format 2).
+/// An <c>mt_events</c> row (<see cref="StoredEvent"/>, read with its seals) as the ledger hashes it: the payload is the jsonb text read
+/// back, <see cref="StoredEvent.Seals"/> the sealed fields kept beside it (format 2).
 /// </summary>
-public sealed record EventRow(long Sequence, Guid StreamId, long Version, string EventType, DateTimeOffset Timestamp, string Data,
-    IReadOnlyList<FieldSeal>? Seals = null)
+public static class LedgerRows
 {
     /// <summary>
     /// The ledger entry of this event in leaf <paramref name="format"/>, chained to <paramref name="previousHash"/>, with what its payload
     /// field commits to: the canonical payload's SHA-256 (format 1) or the payload digest over its seals (format 2). Throws
     /// <see cref="FormatException"/> when a sealed field is missing from the payload.
     /// </summary>
-    public (LedgerEntry Entry, byte[] PayloadHash) ToEntry(ReadOnlyMemory<byte> previousHash, byte format = LeafEncoding.FormatVersion)
+    public static (LedgerEntry Entry, byte[] PayloadHash) ToEntry(this StoredEvent ev, ReadOnlyMemory<byte> previousHash, byte format = LeafEncoding.FormatVersion)
     {
-        var canonical = CanonicalJson.Canonicalize(Data);
-        var timestamp = LeafEncoding.TruncateToMicroseconds(Timestamp);
+        var canonical = CanonicalJson.Canonicalize(ev.Data);
+        var timestamp = LeafEncoding.TruncateToMicroseconds(ev.Timestamp);
         if (format == LeafEncoding.FormatVersion2)
         {
-            var digest = FieldCommitments.PayloadDigest(canonical, Seals ?? []);
-            return (new LedgerEntry(Sequence, StreamId, Version, EventType, timestamp, ActorOf(canonical), digest, previousHash) { Format = format }, digest);
+            var digest = FieldCommitments.PayloadDigest(canonical, ev.Seals ?? []);
+            return (new LedgerEntry(ev.Sequence, ev.StreamId, ev.Version, ev.Type, timestamp, ActorOf(canonical), digest, previousHash) { Format = format }, digest);
         }
-        return (new LedgerEntry(Sequence, StreamId, Version, EventType, timestamp, ActorOf(canonical), canonical, previousHash), SHA256.HashData(canonical));
+        return (new LedgerEntry(ev.Sequence, ev.StreamId, ev.Version, ev.Type, timestamp, ActorOf(canonical), canonical, previousHash), SHA256.HashData(canonical));
     }
 
     /// <summary><see cref="ToEntry"/> for verification: a sealed field removed from the payload is a changed payload, not a crash.</summary>
-    public (LedgerEntry? Entry, byte[] PayloadHash) TryToEntry(ReadOnlyMemory<byte> previousHash, byte format)
+    public static (LedgerEntry? Entry, byte[] PayloadHash) TryToEntry(this StoredEvent ev, ReadOnlyMemory<byte> previousHash, byte format)
     {
         try
         {
-            return ToEntry(previousHash, format);
+            return ev.ToEntry(previousHash, format);
         }
         catch (FormatException)
         {
@@ -171,49 +171,31 @@ public sealed record EventRow(long Sequence, Guid StreamId, long Version, string
     }
 }
 
-/// <summary>Reads the ledger's tables and Marten's event table with plain SQL (one round trip per call).</summary>
-public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema) : IMerkleNodeSource
+/// <summary>
+/// Reads the ledger's tables with plain SQL (one round trip per call), and Marten's events through <see cref="StoredEvents"/>, always
+/// with the seals the ledger keeps beside them. The Merkle node fetch (<see cref="InclusionAsync"/>, <see cref="FindNodesAsync"/>) is raw
+/// SQL on purpose: the proof benchmark (bench/README.md, ProofMillion) needs the leaf and its tile siblings in one statement.
+/// </summary>
+public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, StoredEvents events) : IMerkleNodeSource
 {
     public string Schema => schema;
     public NpgsqlDataSource DataSource => dataSource;
+    public StoredEvents Events => events;
     string T(string table) => $"{schema}.{table}";
 
-    string EventColumns => $"e.seq_id, e.stream_id, e.version, e.type, e.timestamp, e.data::text, {LedgerTables.SealsColumn(schema, "e")}";
+    /// <summary>The events at the given sequences, in sequence order, with their seals.</summary>
+    public Task<IReadOnlyList<StoredEvent>> EventsAsync(long[] sequences, CancellationToken ct) => events.AtSequencesAsync(sequences, ct, withSeals: true);
 
-    static EventRow ReadEvent(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetGuid(1), r.GetInt64(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4),
-        r.GetString(5), LedgerTables.ParseSeals(r.IsDBNull(6) ? null : r.GetString(6)));
+    /// <summary>Every event of one stream, in version order, with their seals.</summary>
+    public Task<IReadOnlyList<StoredEvent>> EventsOfStreamAsync(Guid streamId, CancellationToken ct) => events.OfStreamAsync(streamId, ct, withSeals: true);
 
-    public async Task<IReadOnlyList<EventRow>> EventsAsync(long[] sequences, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} e where e.seq_id = any($1) order by e.seq_id");
-        command.Parameters.Add(new NpgsqlParameter { Value = sequences, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-        return await ReadAllAsync(command, ReadEvent, ct);
-    }
-
-    /// <summary>Every event of one stream, in version order.</summary>
-    public async Task<IReadOnlyList<EventRow>> EventsOfStreamAsync(Guid streamId, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} e where e.stream_id = $1 order by e.version");
-        command.Parameters.Add(new NpgsqlParameter { Value = streamId });
-        return await ReadAllAsync(command, ReadEvent, ct);
-    }
-
-    /// <summary>Up to <paramref name="limit"/> events after <paramref name="afterSequence"/>, in sequence order.</summary>
-    public async Task<IReadOnlyList<EventRow>> EventPageAsync(long afterSequence, int limit, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} e where e.seq_id > $1 order by e.seq_id limit $2");
-        command.Parameters.Add(new NpgsqlParameter { Value = afterSequence });
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
-        return await ReadAllAsync(command, ReadEvent, ct);
-    }
+    /// <summary>Up to <paramref name="limit"/> events after <paramref name="afterSequence"/>, in sequence order, with their seals.</summary>
+    public Task<IReadOnlyList<StoredEvent>> EventPageAsync(long afterSequence, int limit, CancellationToken ct)
+        => events.PageAsync(afterSequence, limit, ct, withSeals: true);
 
     /// <summary>Every field erased by a committed redaction in the whole ledger (one indexed query on the event type).</summary>
     public async Task<HashSet<(Guid Stream, long Version, string Path)>> ErasedFieldsAsync(CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand($"select {EventColumns} from {T("mt_events")} e where e.type = $1");
-        command.Parameters.Add(new NpgsqlParameter { Value = SealedFields.RedactionEventType });
-        return SealedFields.ErasedBy(await ReadAllAsync(command, ReadEvent, ct));
-    }
+        => SealedFields.ErasedBy(await events.OfTypeAsync(events.Names.Of<Documents.DocumentRedacted>(), ct), events.Names);
 
     static StoredLeaf ReadLeaf(NpgsqlDataReader r) =>
         new(r.GetInt64(0), r.GetInt64(1), r.GetGuid(2), r.GetInt64(3), (byte[])r[4], (byte[])r[5], (byte[])r[6], (byte)r.GetInt16(7));

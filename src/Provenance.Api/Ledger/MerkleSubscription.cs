@@ -83,7 +83,7 @@ public sealed class MerkleSubscription : SubscriptionBase
         foreach (var unsealed in rows)
         {
             // Format 2: every redactable field present is sealed with a fresh salt, kept beside the event (never in the entry bundle).
-            var row = unsealed with { Seals = FieldCommitments.Seal(CanonicalJson.Canonicalize(unsealed.Data), SealedFields.For(unsealed.EventType)) };
+            var row = unsealed with { Seals = FieldCommitments.Seal(CanonicalJson.Canonicalize(unsealed.Data), SealedFields.For(unsealed.Type, _ledger.Events.Names)) };
             seals.AddRange(row.Seals!.Select(s => (row.Sequence, s)));
             var chainPrev = previous.TryGetValue(row.StreamId, out var p) ? p : LedgerEntry.NoPreviousHash.ToArray();
             var (entry, payloadHash) = row.ToEntry(chainPrev, LeafEncoding.FormatVersion2);

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Provenance.Api.Documents;
+using Provenance.Api.EventStore;
 using Provenance.Ledger;
 
 namespace Provenance.Api.Ledger;
@@ -18,30 +20,31 @@ public static class SealedFields
         ["claimQuote"] = "claim.quote",
     };
 
-    static readonly Dictionary<string, string[]> ByEventType = new(StringComparer.Ordinal)
+    static readonly Dictionary<Type, string[]> ByEventType = new()
     {
-        ["document_ingested"] = ["title", "reason", "publisher", "sourceUri", "originalFileName"],
-        ["document_edited"] = ["reason"],
-        ["document_translated"] = ["translator", "reason"],
-        ["document_verified"] = ["reason", "notes", "evidence", "claim.quote"],
+        [typeof(DocumentIngested)] = ["title", "reason", "publisher", "sourceUri", "originalFileName"],
+        [typeof(DocumentEdited)] = ["reason"],
+        [typeof(DocumentTranslated)] = ["translator", "reason"],
+        [typeof(DocumentVerified)] = ["reason", "notes", "evidence", "claim.quote"],
     };
 
     /// <summary>The payload paths sealed for <paramref name="eventType"/> (Marten's stored type name); none for other types.</summary>
-    public static IReadOnlyList<string> For(string eventType) => ByEventType.GetValueOrDefault(eventType) ?? [];
+    public static IReadOnlyList<string> For(string eventType, EventTypeNames names)
+        => names.TypeOf(eventType) is { } type ? ByEventType.GetValueOrDefault(type) ?? [] : [];
 
     /// <summary>The request names of the fields <paramref name="eventType"/> carries that a redaction may erase.</summary>
-    public static IEnumerable<string> NamesFor(string eventType) => PathOf.Where(p => For(eventType).Contains(p.Value)).Select(p => p.Key);
-
-    public const string RedactionEventType = "document_redacted";
+    public static IEnumerable<string> NamesFor(string eventType, EventTypeNames names)
+        => PathOf.Where(p => For(eventType, names).Contains(p.Value)).Select(p => p.Key);
 
     /// <summary>
     /// Every (stream, version, path) that the committed redaction events among <paramref name="events"/> erased: the only fields whose
     /// salt may be missing, and the only format-1 events whose payload may differ from its leaf.
     /// </summary>
-    public static HashSet<(Guid Stream, long Version, string Path)> ErasedBy(IEnumerable<EventRow> events)
+    public static HashSet<(Guid Stream, long Version, string Path)> ErasedBy(IEnumerable<StoredEvent> events, EventTypeNames names)
     {
         var erased = new HashSet<(Guid, long, string)>();
-        foreach (var e in events.Where(e => e.EventType == RedactionEventType))
+        var redaction = names.Of<DocumentRedacted>();
+        foreach (var e in events.Where(e => e.Type == redaction))
         {
             using var json = JsonDocument.Parse(e.Data);
             if (!json.RootElement.TryGetProperty("fields", out var fields) || fields.ValueKind != JsonValueKind.Array) continue;
@@ -65,7 +68,7 @@ public static class LeafJudgement
     /// hashes to), or the kind of disagreement. A format-1 event named by a committed redaction does not hash to its leaf and is not a
     /// disagreement (<paramref name="redactedFormat1"/>); a format-2 seal without its salt is one unless a redaction names it.
     /// </summary>
-    public static (bool Matches, bool RedactedFormat1, string? SealProblem, byte[] PayloadHash) Judge(EventRow ev, StoredLeaf leaf, byte[] previous,
+    public static (bool Matches, bool RedactedFormat1, string? SealProblem, byte[] PayloadHash) Judge(StoredEvent ev, StoredLeaf leaf, byte[] previous,
         HashSet<(Guid Stream, long Version, string Path)> erased)
     {
         var (entry, payloadHash) = ev.TryToEntry(previous, leaf.Format);

@@ -8,6 +8,7 @@ using Provenance.Ledger;
 using Wolverine.Http;
 using Microsoft.AspNetCore.Mvc;
 using Provenance.Api.Contract;
+using Provenance.Api.EventStore;
 
 namespace Provenance.Api.Ledger;
 
@@ -92,7 +93,7 @@ public sealed class LedgerVerifier(LedgerDatabase ledger, CheckpointWriter check
         var chainHeads = new Dictionary<Guid, byte[]>();
         var appender = new MerkleAppender();
         var completed = new List<MerkleNode>();
-        var events = new Queue<EventRow>();
+        var events = new Queue<StoredEvent>();
         var leaves = new Queue<StoredLeaf>();
         long eventCursor = 0, leafCursor = 0;
         bool eventsDone = false, leavesDone = false;
@@ -126,7 +127,7 @@ public sealed class LedgerVerifier(LedgerDatabase ledger, CheckpointWriter check
                 eventsChecked++;
                 if (ev!.Sequence > lastSequence) pending++;
                 else Report(new(MismatchKinds.UnexpectedEvent, ev.Sequence, ev.StreamId, ev.Version, null,
-                    $"Event {ev.Sequence} ({ev.EventType}) is in mt_events but was never committed to the tree."));
+                    $"Event {ev.Sequence} ({ev.Type}) is in mt_events but was never committed to the tree."));
                 continue;
             }
 
@@ -220,7 +221,7 @@ public sealed class LedgerVerifier(LedgerDatabase ledger, CheckpointWriter check
     }
 
     /// <summary><see cref="LeafCheck.Diagnose"/>, telling a payload that moved to another sequence (a reordering) from one that changed.</summary>
-    async Task<LedgerMismatch> DiagnoseAsync(EventRow ev, StoredLeaf leaf, byte[] previous, byte[] payloadHash, CancellationToken ct)
+    async Task<LedgerMismatch> DiagnoseAsync(StoredEvent ev, StoredLeaf leaf, byte[] previous, byte[] payloadHash, CancellationToken ct)
     {
         var mismatch = LeafCheck.Diagnose(ev, leaf, previous, payloadHash);
         if (mismatch.Kind != MismatchKinds.PayloadChanged) return mismatch;

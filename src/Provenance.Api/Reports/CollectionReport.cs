@@ -39,7 +39,8 @@ public sealed class CollectionReports(LedgerDatabase ledger, ProvenanceReports r
 
     /// <summary>
     /// The documents with an audit-log event in the period, in the order of their first such event, keyset-paged by that event's
-    /// sequence (the audit log's <c>timestamp</c> column is indexed).
+    /// sequence (the audit log's <c>timestamp</c> column is indexed). Plain SQL on Marten's audit-entry table: a keyset page over
+    /// <c>group by … having min(id) &gt; $3</c> is not expressible in Marten's LINQ, which would have to read every entry of the period.
     /// </summary>
     public async IAsyncEnumerable<Guid> DocumentsAsync(ReportPeriod period, [EnumeratorCancellation] CancellationToken ct)
     {
@@ -68,6 +69,7 @@ public sealed class CollectionReports(LedgerDatabase ledger, ProvenanceReports r
     public async Task<IResult?> NotReadyAsync(ReportPeriod period, CancellationToken ct)
     {
         if (await checkpoints.LatestAsync(ct) is null) return Problems.Result(Problems.NoCheckpoint, "No checkpoint has been signed yet.");
+        // Plain SQL beside DocumentsAsync's: coalesce(max(id), 0) is 0 for an empty period, where LINQ's MaxAsync has no row to read.
         await using var command = ledger.DataSource.CreateCommand(
             $"select coalesce(max(id), 0) from {ledger.Schema}.mt_doc_auditentry where timestamp < $1");
         command.Parameters.Add(new NpgsqlParameter { Value = period.To });
@@ -101,10 +103,10 @@ public sealed class CollectionReports(LedgerDatabase ledger, ProvenanceReports r
     {
         var stored = await reports.EventsOfAsync(id, ct);
         var events = stored.Where(e => e.Timestamp < period.To).ToList();
-        if (events.Count == 0 || events[0].EventType != ProvenanceReports.EventTypeName<Documents.DocumentIngested>()) return null;
+        if (events.Count == 0 || events[0].Type != reports.Names.Of<Documents.DocumentIngested>()) return null;
         var allLeaves = await ledger.LeavesOfStreamAsync(id, ct);
         var last = events.Max(e => e.Version);
-        if (LeafCheck.Compare(stored.Select(e => e.ToRow()).ToList(), allLeaves).FirstOrDefault(m => m.Version <= last) is { } mismatch)
+        if (LeafCheck.Compare(stored, allLeaves, reports.Names).FirstOrDefault(m => m.Version <= last) is { } mismatch)
         {
             throw new LedgerMismatchException(mismatch);
         }
@@ -113,7 +115,7 @@ public sealed class CollectionReports(LedgerDatabase ledger, ProvenanceReports r
         if (leaves.Count == 0) return null;
         var checkpoint = await checkpoints.EarliestCoveringAsync(leaves.Max(l => l.LeafIndex) + 1, ct) ?? await checkpoints.LatestAsync(ct);
         var proof = await proofs.AgainstAsync(id, leaves, checkpoint!, ct);
-        return await reports.DescribeAgentsAsync(ProvenanceReports.Build(events, proof, period.To), ct);
+        return await reports.DescribeAgentsAsync(ProvenanceReports.Build(events, proof, period.To, reports.Names), ct);
     }
 
     static byte[] CsvRows(ProvenanceReport report, ReportPeriod period)

@@ -4,6 +4,7 @@ using Npgsql;
 using Provenance.Api.Documents;
 using Provenance.Api.Ledger;
 using Provenance.Ledger;
+using Provenance.Api.EventStore;
 
 namespace Provenance.Api.Reports;
 
@@ -90,23 +91,12 @@ public static class ReportKinds
     public static string VerificationNode(long sequence) => $"verification/{sequence}";
 }
 
-/// <summary>One stored event row with the metadata reports show.</summary>
-public sealed record StoredEvent(long Sequence, Guid StreamId, long Version, string EventType, DateTimeOffset Timestamp, string Data, string? CorrelationId,
-    string? CausationId, IReadOnlyList<FieldSeal>? Seals = null)
-{
-    /// <summary>The row as the ledger hashes it.</summary>
-    public EventRow ToRow() => new(Sequence, StreamId, Version, EventType, Timestamp, Data, Seals);
-}
-
-/// <summary>Reads a document's events with plain SQL and builds its <see cref="ProvenanceReport"/>.</summary>
+/// <summary>Reads a document's events (<see cref="StoredEvents"/>, with the ledger's seals) and builds its <see cref="ProvenanceReport"/>.</summary>
 public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proofs, CheckpointWriter checkpoints, TimeProvider time, Marten.IDocumentStore store)
 {
     public const string Format = ReportVerifier.Format;
 
     internal static readonly JsonSerializerOptions EventJson = new(JsonSerializerDefaults.Web);
-
-    string Columns => "e.seq_id, e.stream_id, e.version, e.type, e.timestamp, e.data::text, e.correlation_id, e.causation_id, " +
-                      LedgerTables.SealsColumn(ledger.Schema, "e");
 
     /// <summary>
     /// The report, or the problem that prevents it: unknown document, not yet in the ledger, no checkpoint, or an event whose row no
@@ -117,11 +107,11 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
         // Leaves first, events second: an event written in between is then visibly not yet in the tree, never a proof without its event.
         var leaves = await ledger.LeavesOfStreamAsync(id, ct);
         var events = await EventsOfAsync(id, ct);
-        if (events.Count == 0 || events[0].EventType != EventTypeName<DocumentIngested>()) return (null, Http.Problems.DocumentNotFound(id));
+        if (events.Count == 0 || events[0].Type != Names.Of<DocumentIngested>()) return (null, Http.Problems.DocumentNotFound(id));
         if (leaves.Count == 0) return (null, DocumentProofs.NotInLedger(id));
         var checkpoint = await checkpoints.PublishedAsync(ct);
         if (checkpoint is null) return (null, DocumentProofs.NoCheckpoint());
-        if (LeafCheck.Compare(events.Select(e => e.ToRow()).ToList(), leaves).FirstOrDefault() is { } mismatch) return (null, LeafCheck.Problem(mismatch));
+        if (LeafCheck.Compare(events, leaves, Names).FirstOrDefault() is { } mismatch) return (null, LeafCheck.Problem(mismatch));
         var inTree = leaves.Select(l => l.Sequence).ToHashSet();
         if (events.FirstOrDefault(e => !inTree.Contains(e.Sequence)) is { } newest)
         {
@@ -130,7 +120,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
                 $"Event {newest.Sequence} of this document is not in the ledger's tree yet. Try again shortly.",
                 extensions: new Dictionary<string, object?> { ["sequence"] = newest.Sequence }));
         }
-        var report = Build(events, await proofs.AgainstAsync(id, leaves, checkpoint, ct), time.GetUtcNow());
+        var report = Build(events, await proofs.AgainstAsync(id, leaves, checkpoint, ct), time.GetUtcNow(), Names);
         var timestamps = await CheckpointTimestamping.OfAsync(ledger, checkpoint.TreeSize, ct);
         return (await DescribeAgentsAsync(report with { Integrity = report.Integrity with { Timestamps = timestamps } }, ct), null);
     }
@@ -142,40 +132,28 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
         return report with { Agents = await Access.PeopleDirectory.DescribeAsync(session, report.Events.Select(e => e.Actor), ct) };
     }
 
-    public async Task<IReadOnlyList<StoredEvent>> EventsOfAsync(Guid id, CancellationToken ct)
-    {
-        await using var command = ledger.DataSource.CreateCommand($"select {Columns} from {ledger.Schema}.mt_events e where e.stream_id = $1 order by e.version");
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var list = new List<StoredEvent>();
-        while (await reader.ReadAsync(ct)) list.Add(Read(reader));
-        return list;
-    }
+    /// <summary>The stored names of the event types (Marten's mapping).</summary>
+    public EventTypeNames Names => ledger.Events.Names;
 
-    internal static StoredEvent Read(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetGuid(1), r.GetInt64(2), r.GetString(3),
-        r.GetFieldValue<DateTimeOffset>(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
-        r.FieldCount > 8 ? LedgerTables.ParseSeals(r.IsDBNull(8) ? null : r.GetString(8)) : null);
+    /// <summary>Every event of the document in stream order, with the seals the ledger keeps beside them (one indexed query).</summary>
+    public Task<IReadOnlyList<StoredEvent>> EventsOfAsync(Guid id, CancellationToken ct) => ledger.EventsOfStreamAsync(id, ct);
 
-    /// <summary>Marten's default event type name: the record name in snake case.</summary>
-    public static string EventTypeName<T>() => JsonNamingPolicy.SnakeCaseLower.ConvertName(typeof(T).Name);
-
-    static readonly Dictionary<string, Type> Known = new[]
-        { typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified), typeof(FixityChecked),
-          typeof(DocumentRedacted), typeof(DocumentWithdrawn), typeof(DocumentReinstated), typeof(DocumentHeld), typeof(DocumentHoldReleased) }
-        .ToDictionary(t => JsonNamingPolicy.SnakeCaseLower.ConvertName(t.Name));
+    static readonly HashSet<Type> Known =
+        [typeof(DocumentIngested), typeof(DocumentEdited), typeof(DocumentTranslated), typeof(DocumentVerified), typeof(FixityChecked),
+         typeof(DocumentRedacted), typeof(DocumentWithdrawn), typeof(DocumentReinstated), typeof(DocumentHeld), typeof(DocumentHoldReleased)];
 
     /// <summary>The event's record (null for event types reports do not know) and its payload.</summary>
-    public static (object? Fact, string Kind, JsonElement Data) Interpret(StoredEvent e)
+    public static (object? Fact, string Kind, JsonElement Data) Interpret(StoredEvent e, EventTypeNames names)
     {
         using var json = JsonDocument.Parse(e.Data);
         var data = json.RootElement.Clone();
-        return Known.TryGetValue(e.EventType, out var type)
+        return names.TypeOf(e.Type) is { } type && Known.Contains(type)
             ? (data.Deserialize(type, EventJson), type.Name, data)
-            : (null, e.EventType, data);
+            : (null, e.Type, data);
     }
 
     /// <summary>A pure function of the events and their proofs.</summary>
-    public static ProvenanceReport Build(IReadOnlyList<StoredEvent> stored, DocumentProofResource proof, DateTimeOffset generatedAt)
+    public static ProvenanceReport Build(IReadOnlyList<StoredEvent> stored, DocumentProofResource proof, DateTimeOffset generatedAt, EventTypeNames names)
     {
         var events = new List<ReportEvent>(stored.Count);
         var revisions = new List<ReportRevision>();
@@ -191,7 +169,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
 
         foreach (var e in stored)
         {
-            var (fact, kind, data) = Interpret(e);
+            var (fact, kind, data) = Interpret(e, names);
             string actor = "", summary;
             string? reason = null;
             switch (fact)
@@ -267,7 +245,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
                     break;
             }
             updated = (e.Timestamp, actor);
-            events.Add(new ReportEvent(e.Sequence, e.Version, kind, e.EventType, e.Timestamp, actor, reason, e.CorrelationId, e.CausationId, summary, data));
+            events.Add(new ReportEvent(e.Sequence, e.Version, kind, e.Type, e.Timestamp, actor, reason, e.CorrelationId, e.CausationId, summary, data));
         }
 
         var ingest = ingested ?? throw new InvalidOperationException("A document stream starts with DocumentIngested.");

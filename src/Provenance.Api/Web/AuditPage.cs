@@ -64,8 +64,10 @@ public static class AuditPage
         }
         var q = http.Request.Query;
         var csv = "/audit/export.csv" + Query(("actor", q["actor"]), ("type", q["type"]), ("document", q["document"]), ("from", q["from"]), ("to", q["to"]));
-        Markup TypeOption(string value, string label) => value == q["type"].ToString()
-            ? H($"<option value=\"{value}\" selected>{label}</option>") : H($"<option value=\"{value}\">{label}</option>");
+        var names = http.RequestServices.GetRequiredService<EventStore.EventTypeNames>();
+        // The stored type name is the filter's value and names its label (strings "type.<stored name>").
+        Markup TypeOption<T>() => names.Of<T>() is var value && value == q["type"].ToString()
+            ? H($"<option value=\"{value}\" selected>{ui.T("type." + value)}</option>") : H($"<option value=\"{value}\">{ui.T("type." + value)}</option>");
         var body = H($"""
             <h1>{ui.T("audit.title")}</h1>
             <p>{ui.T("audit.intro")}</p>
@@ -73,7 +75,7 @@ public static class AuditPage
             {Layout.Errors(ui, errors.Any ? errors.ToDictionary() : null)}
             <div class="field"><label for="actor">{ui.T("audit.actor")}</label><input id="actor" name="actor" value="{q["actor"]}"></div>
             <div class="field"><label for="type">{ui.T("audit.type")}</label><select id="type" name="type"><option value="">{ui.T("documents.any")}</option>
-            {TypeOption("document_ingested", ui.T("type.document_ingested"))}{TypeOption("document_edited", ui.T("type.document_edited"))}{TypeOption("document_translated", ui.T("type.document_translated"))}{TypeOption("document_verified", ui.T("type.document_verified"))}</select></div>
+            {TypeOption<DocumentIngested>()}{TypeOption<DocumentEdited>()}{TypeOption<DocumentTranslated>()}{TypeOption<DocumentVerified>()}</select></div>
             <div class="field"><label for="document">{ui.T("audit.document")}</label><input id="document" name="document" value="{q["document"]}" size="36" spellcheck="false"></div>
             <div class="field"><label for="from">{ui.T("audit.from")}</label><input id="from" name="from" type="date" value="{q["from"]}"></div>
             <div class="field"><label for="to">{ui.T("audit.to")}</label><input id="to" name="to" type="date" value="{q["to"]}"></div>

@@ -360,25 +360,22 @@ public static class DocumentPage
 
     private static Markup Timeline(UiContext ui, DocumentView view, IReadOnlyList<HistoryEntry> history, IReadOnlySet<long?> unproved)
     {
+        var names = ui.Http.RequestServices.GetRequiredService<EventStore.EventTypeNames>();
+        var (ingested, edited, translated, verified) =
+            (names.Of<DocumentIngested>(), names.Of<DocumentEdited>(), names.Of<DocumentTranslated>(), names.Of<DocumentVerified>());
         var items = history.Select(h =>
         {
-            var what = h.Type switch
-            {
-                "document_ingested" => ui.T("event.ingested"),
-                "document_edited" => ui.T("event.edited", h.Revision),
-                "document_translated" => ui.T("event.translated", h.Language ?? "", h.Revision),
-                "document_verified" => ui.T("event.verified", ui.T("verdict." + h.Verdict), h.Revision),
-                _ => h.Type,
-            };
-            var links = h.Type switch
-            {
-                "document_ingested" or "document_edited" => H($"<a href=\"{ContentLink(view.Id, h.Revision, null)}\" download>{ui.T("doc.download-revision", h.Revision)}</a>{(h.Revision > 1 ? H($" · <a href=\"/documents/{view.Id}/compare?from={h.Revision - 1}&amp;to={h.Revision}\">{ui.T("doc.compare-previous")}</a>") : Markup.Empty)}"),
-                "document_translated" => H($"<a href=\"{ContentLink(view.Id, h.Revision, h.Language)}\" download>{ui.T("doc.download")}</a> · <a href=\"/documents/{view.Id}?revision={h.Revision}#text\">{ui.T("doc.source-revision-n", h.Revision)}</a>"),
-                _ => Markup.Empty,
-            };
+            var what = h.Type == ingested ? ui.T("event.ingested")
+                : h.Type == edited ? ui.T("event.edited", h.Revision)
+                : h.Type == translated ? ui.T("event.translated", h.Language ?? "", h.Revision)
+                : h.Type == verified ? ui.T("event.verified", ui.T("verdict." + h.Verdict), h.Revision)
+                : h.Type;
+            var links = h.Type == ingested || h.Type == edited ? H($"<a href=\"{ContentLink(view.Id, h.Revision, null)}\" download>{ui.T("doc.download-revision", h.Revision)}</a>{(h.Revision > 1 ? H($" · <a href=\"/documents/{view.Id}/compare?from={h.Revision - 1}&amp;to={h.Revision}\">{ui.T("doc.compare-previous")}</a>") : Markup.Empty)}")
+                : h.Type == translated ? H($"<a href=\"{ContentLink(view.Id, h.Revision, h.Language)}\" download>{ui.T("doc.download")}</a> · <a href=\"/documents/{view.Id}?revision={h.Revision}#text\">{ui.T("doc.source-revision-n", h.Revision)}</a>")
+                : Markup.Empty;
             return H($"""
                 <li id="event-{h.Version}">
-                <p class="what">{what}{(h.Language is not null && h.Type == "document_ingested" ? H($" <span class=\"hint\">({h.Language})</span>") : Markup.Empty)}{(unproved.Contains(h.Version) ? H($" <span class=\"badge bad\">{ui.T("event.ledger-mismatch")}</span>") : Markup.Empty)}</p>
+                <p class="what">{what}{(h.Language is not null && h.Type == ingested ? H($" <span class=\"hint\">({h.Language})</span>") : Markup.Empty)}{(unproved.Contains(h.Version) ? H($" <span class=\"badge bad\">{ui.T("event.ledger-mismatch")}</span>") : Markup.Empty)}</p>
                 <p class="meta">{Time(h.Timestamp, ui)} · {ui.T("event.by")} <strong>{ui.Person(h.Actor)}</strong></p>
                 {(h.Reason is null ? Markup.Empty : H($"<p class=\"why\"><span class=\"visually-hidden\">{ui.T("event.why")} </span>“{h.Reason}”</p>"))}
                 {(h.ClaimQuote is null ? Markup.Empty : H($"<p>{ui.T("doc.claim")}: <q lang=\"{h.Language ?? view.Language}\">{h.ClaimQuote}</q></p>"))}

@@ -289,11 +289,11 @@ public sealed class Erasing_a_format_1_event(AppFixture fixture) : LedgerContext
 {
     static readonly LedgerSigner Signer = LedgerSigner.FromSeed("provenance.test/ledger", Enumerable.Repeat((byte)9, 32).ToArray());
 
-    static byte[] FormatOneEntry(Provenance.Api.Reports.StoredEvent e, byte[] previous)
+    static byte[] FormatOneEntry(Provenance.Api.EventStore.StoredEvent e, byte[] previous)
     {
         var canonical = CanonicalJson.Canonicalize(e.Data);
         var actor = JsonDocument.Parse(canonical).RootElement.GetProperty("actor").GetString()!;
-        return LeafEncoding.Encode(new LedgerEntry(e.Sequence, e.StreamId, e.Version, e.EventType, LeafEncoding.TruncateToMicroseconds(e.Timestamp), actor,
+        return LeafEncoding.Encode(new LedgerEntry(e.Sequence, e.StreamId, e.Version, e.Type, LeafEncoding.TruncateToMicroseconds(e.Timestamp), actor,
             canonical, previous));
     }
 
@@ -318,7 +318,7 @@ public sealed class Erasing_a_format_1_event(AppFixture fixture) : LedgerContext
         var proofs = stored.Select((e, i) => new Provenance.Api.Ledger.DocumentEventProof(e.Sequence, e.Version, i, leaves[i], i == 0 ? new byte[32] : first,
             true, MerkleTree.InclusionPath(i, leaves))).ToList();
         var checkpoint = new Provenance.Api.Ledger.CheckpointResource(Signer.Name, 2, root, note, Signer.Verifier.VerifierKey, DateTimeOffset.UtcNow);
-        var report = Provenance.Api.Reports.ProvenanceReports.Build(stored, new Provenance.Api.Ledger.DocumentProofResource(doc.Id, checkpoint, proofs, 0), DateTimeOffset.UtcNow);
+        var report = Provenance.Api.Reports.ProvenanceReports.Build(stored, new Provenance.Api.Ledger.DocumentProofResource(doc.Id, checkpoint, proofs, 0), DateTimeOffset.UtcNow, reports.Names);
         var bytes = Provenance.Api.Reports.ReportFormats.All.Single(f => f.Name == "json").Render(report);
 
         // A format-1 ledger predates the document map, so its reports carry no completeness proof (verify-report --skip-completeness).

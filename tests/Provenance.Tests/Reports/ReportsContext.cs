@@ -64,8 +64,8 @@ public abstract class ReportsContext(AppFixture fixture) : LedgerContext(fixture
     protected async Task<ProvenanceReport> PinnedReportAsync(Guid id, LedgerSigner? signer = null)
     {
         signer ??= PinnedSigner;
-        var stored = (await Host.Services.GetRequiredService<ProvenanceReports>().EventsOfAsync(id, CancellationToken.None))
-            .Where(e => e.EventType != ProvenanceReports.EventTypeName<FixityChecked>()).ToList();
+        var reports = Host.Services.GetRequiredService<ProvenanceReports>();
+        var stored = (await reports.EventsOfAsync(id, CancellationToken.None)).Where(e => e.Type != reports.Names.Of<FixityChecked>()).ToList();
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var pinned = stored.Select((e, i) => e with
         {
@@ -81,7 +81,7 @@ public abstract class ReportsContext(AppFixture fixture) : LedgerContext(fixture
             using var json = JsonDocument.Parse(canonical);
             var actor = json.RootElement.GetProperty("actor").GetString()!;
             chain.Add(previous);
-            entries.Add(LeafEncoding.Encode(new LedgerEntry(e.Sequence, e.StreamId, e.Version, e.EventType, e.Timestamp, actor, canonical, previous)));
+            entries.Add(LeafEncoding.Encode(new LedgerEntry(e.Sequence, e.StreamId, e.Version, e.Type, e.Timestamp, actor, canonical, previous)));
             leaves.Add(MerkleHash.LeafHash(entries[^1]));
         }
         var root = MerkleTree.ComputeRoot(leaves);
@@ -96,8 +96,8 @@ public abstract class ReportsContext(AppFixture fixture) : LedgerContext(fixture
             MerkleTree.InclusionPath(i, leaves)) { TlogProof = new TlogProof(i, MerkleTree.InclusionPath(i, leaves), note, entries[i]).Format() }).ToList();
         var checkpoint = new CheckpointResource(signer.Name, leaves.Count, root, note, signer.Verifier.VerifierKey, start.AddDays(1)) { LogNote = note };
         // The people directory as the seed manifest describes it, so the goldens show how persons are named.
-        return await Host.Services.GetRequiredService<ProvenanceReports>().DescribeAgentsAsync(
-            ProvenanceReports.Build(pinned, new DocumentProofResource(id, checkpoint, proofs, 0) { Completeness = completeness }, start.AddDays(2)),
+        return await reports.DescribeAgentsAsync(
+            ProvenanceReports.Build(pinned, new DocumentProofResource(id, checkpoint, proofs, 0) { Completeness = completeness }, start.AddDays(2), reports.Names),
             CancellationToken.None);
     }
 
