@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using JasperFx;
+using JasperFx.CodeGeneration;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
@@ -80,9 +81,10 @@ public static class ProvenanceSetup
             marten.AddAsyncDaemon(DaemonMode.Solo);
         }
 
+        services.UsePreGeneratedCode();
+
         builder.Host.UseWolverine(opts =>
         {
-            opts.UseRuntimeCompilation();
             opts.Policies.AutoApplyTransactions();
             // The pool does not reset connections (BuildDataSource): no session-level lock may outlive its transaction.
             opts.Durability.UseTransactionScopedDurabilityPassLock = true;
@@ -127,6 +129,23 @@ public static class ProvenanceSetup
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestBodies.JsonLimit(settings) + 1024 * 1024);
         return builder;
     }
+
+    /// <summary>
+    /// Code generation (issue #13): Wolverine's handler and HTTP endpoint code is generated ahead of time by <c>ops/codegen.sh</c>
+    /// (<c>codegen write</c>) into <c>Internal/Generated</c> and compiled into this assembly; every environment loads it from there
+    /// (<see cref="TypeLoadMode.Static"/>), so no Roslyn is referenced or loaded at run time. A missing or stale type fails at start
+    /// (or, for a changed signature, at build); <c>ops/test.sh</c> checks first that the checked-in code is what codegen writes now.
+    /// The application assembly is pinned to this one: hosts built from another entry assembly (Alba, the web tests, the bench)
+    /// find the same pre-built types.
+    /// </summary>
+    private static void UsePreGeneratedCode(this IServiceCollection services) => services.CritterStackDefaults(x =>
+    {
+        x.ApplicationAssembly = typeof(ProvenanceSetup).Assembly;
+        x.Development.GeneratedCodeMode = TypeLoadMode.Static;
+        x.Production.GeneratedCodeMode = TypeLoadMode.Static;
+        x.Development.SourceCodeWritingEnabled = false;
+        x.Production.SourceCodeWritingEnabled = false;
+    });
 
     /// <summary>
     /// The one pool every part of the API shares (Marten, Wolverine's durability, the ledger, the feed). Unless the connection string
