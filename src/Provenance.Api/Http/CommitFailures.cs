@@ -36,7 +36,7 @@ public sealed class CommitFailures(ILogger<CommitFailures> logger) : IExceptionH
         return true;
     }
 
-    static T? Find<T>(Exception e) where T : Exception
+    public static T? Find<T>(Exception e) where T : Exception
     {
         for (Exception? current = e; current is not null; current = current.InnerException)
         {

@@ -81,9 +81,7 @@ public sealed class FixityChecker(LedgerDatabase ledger, IDocumentStore store, I
                 }
             }
 
-            await using var session = store.LightweightSession();
-            foreach (var check in checks) session.Events.Append(check.DocumentId, check);
-            await session.SaveChangesAsync(ct);
+            await RecordAsync(checks, ct);
             var failures = checks.Where(c => c.Outcome == FixityOutcomes.Fail).Select(c => new FixityFailure(c.DocumentId, c.ContentDigest, c.Detail)).ToList();
             logger.LogInformation("Fixity run: {Blobs} blobs, {Documents} results recorded, {Failed} failed", blobs, checks.Count, failures.Count);
             return new FixityReport(blobs, checks.Count, checks.Count - failures.Count, failures.Count, failures);
@@ -91,6 +89,31 @@ public sealed class FixityChecker(LedgerDatabase ledger, IDocumentStore store, I
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Appends each check to its document in one transaction. A check decides nothing about the stream's state, so it never takes an
+    /// expected version; but a quick append racing another append to the same stream loses on Marten's (stream, version) key
+    /// (<see cref="JasperFx.Events.EventStreamUnexpectedMaxEventIdException"/>). The checks are then appended again, at the stream's new end, a few times.
+    /// </summary>
+    public async Task RecordAsync(IReadOnlyList<FixityChecked> checks, CancellationToken ct)
+    {
+        const int attempts = 10;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var session = store.LightweightSession();
+                foreach (var check in checks) session.Events.Append(check.DocumentId, check);
+                await session.SaveChangesAsync(ct);
+                return;
+            }
+            catch (Exception e) when (attempt < attempts && Http.CommitFailures.Find<JasperFx.ConcurrencyException>(e) is not null)
+            {
+                logger.LogDebug("Fixity checks met another append to the same document; appending again ({Attempt})", attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, Math.Min(200, 5 << attempt))), ct);
+            }
         }
     }
 
@@ -108,13 +131,8 @@ public sealed class FixityChecker(LedgerDatabase ledger, IDocumentStore store, I
             var failed = owners.Where(document => !open.Contains(document)).ToList();
             logger.LogError("Fixity failure on read: content {Digest} now hashes to {Actual}; {Recorded} document(s) recorded", digest, actual, failed.Count);
             if (failed.Count == 0) return 0;
-            await using var session = store.LightweightSession();
-            foreach (var document in failed)
-            {
-                session.Events.Append(document, new FixityChecked(document, digest, FixityOutcomes.Fail,
-                    $"Stored bytes hash to {actual} (found when they were read).", ReadActor));
-            }
-            await session.SaveChangesAsync(ct);
+            await RecordAsync(failed.Select(document => new FixityChecked(document, digest, FixityOutcomes.Fail,
+                $"Stored bytes hash to {actual} (found when they were read).", ReadActor)).ToList(), ct);
             return failed.Count;
         }
         finally
@@ -158,7 +176,7 @@ public sealed class ScheduledFixity(FixityChecker checker, IOptions<ProvenanceOp
             {
                 await checker.RunAsync(Actor, stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or JasperFx.ConcurrencyException)
             {
                 logger.LogError(e, "Scheduled fixity run failed; retrying at the next interval");
             }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using Provenance.Api.Access;
 using Provenance.Api.Ledger;
 using Shouldly;
@@ -19,6 +21,46 @@ public sealed class Fixity_checks(AppFixture fixture) : LedgerContext(fixture)
     {
         var result = await Host.Scenario(s => { s.Get.Url("/health/ready"); s.IgnoreStatusCode(); });
         return JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.GetProperty("checks").GetProperty("fixity").GetProperty("status").GetString()!;
+    }
+
+    [Fact]
+    public async Task A_fixity_run_racing_other_appends_to_its_documents_still_records_every_check()
+    {
+        // A scheduled run once stopped the host: its append met an edit's on the same stream and the concurrency failure escaped.
+        var doc = await IngestAsync(content: $"Raced fixity {Guid.NewGuid()}\n", title: "Raced fixity");
+        var store = Host.Services.GetRequiredService<IDocumentStore>();
+        var checker = Host.Services.GetRequiredService<FixityChecker>();
+        using var stop = new CancellationTokenSource();
+        var racers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await using var session = store.LightweightSession();
+                session.Events.Append(doc.Id, new FixityChecked(doc.Id, doc.ContentDigest, FixityOutcomes.Pass, null, "test.racer"));
+                try
+                {
+                    await session.SaveChangesAsync();
+                }
+                catch (JasperFx.Events.EventStreamUnexpectedMaxEventIdException)
+                {
+                    // A racer may lose; the fixity run may not.
+                }
+            }
+        })).ToList();
+        try
+        {
+            for (var run = 0; run < 30; run++)
+            {
+                await checker.RecordAsync([new FixityChecked(doc.Id, doc.ContentDigest, FixityOutcomes.Pass, null, "test.auditor")], CancellationToken.None);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(racers);
+        }
+        var mine = (await EventsOfAsync(doc.Id)).Select(e => e.Data).OfType<FixityChecked>().Count(f => f.Actor == "test.auditor");
+        mine.ShouldBe(30);
     }
 
     [Fact]

@@ -2,6 +2,7 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using Provenance.Api.EventStore;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -16,13 +17,15 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> _optionsOfProvenanceOptions;
+        private readonly Provenance.Api.EventStore.EventTypeNames _eventTypeNames;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_documents_id_imports(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> optionsOfProvenanceOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_documents_id_imports(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> optionsOfProvenanceOptions, Provenance.Api.EventStore.EventTypeNames eventTypeNames, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _optionsOfProvenanceOptions = optionsOfProvenanceOptions;
+            _eventTypeNames = eventTypeNames;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -56,7 +59,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Provenance.Api.Documents.ImportEndpoint.Post(importEvent, documentSession, _optionsOfProvenanceOptions, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Provenance.Api.Documents.ImportEndpoint.Post(importEvent, documentSession, _optionsOfProvenanceOptions, _eventTypeNames, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
