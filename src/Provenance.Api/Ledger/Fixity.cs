@@ -99,7 +99,7 @@ public sealed class FixityChecker(LedgerDatabase ledger, IDocumentStore store, I
     /// </summary>
     public async Task RecordAsync(IReadOnlyList<FixityChecked> checks, CancellationToken ct)
     {
-        const int attempts = 10;
+        const int attempts = 20;
         for (var attempt = 1; ; attempt++)
         {
             try

@@ -45,6 +45,8 @@ public sealed class Fixity_checks(AppFixture fixture) : LedgerContext(fixture)
                 {
                     // A racer may lose; the fixity run may not.
                 }
+                // Writers as busy as editors get: an append every millisecond or two on the one document.
+                await Task.Delay(Random.Shared.Next(1, 3));
             }
         })).ToList();
         try
