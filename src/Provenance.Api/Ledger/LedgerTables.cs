@@ -23,7 +23,13 @@ public static class LedgerTables
     public const string Checkpoints = "ledger_checkpoints";
     public const string SigningKeys = "ledger_signing_keys";
     public const string Tiles = "ledger_tiles";
-    public const string EntryBundles = "ledger_entry_bundles";
+    /// <summary>
+    /// The entry bundles, as the chunks the pages of the Merkle subscription wrote: each page inserts, for each bundle it adds to, one
+    /// row of its consecutive entries starting at offset <c>first</c> in the bundle; a bundle is its chunks in order of <c>first</c>.
+    /// Appending to one row per bundle instead rewrote the whole (TOASTed, up to 256-entry) bundle on every page: 21 MB of WAL for
+    /// 16,512 appends, the ledger's largest write (bench/README.md, "Ledger cost").
+    /// </summary>
+    public const string EntryBundles = "ledger_entry_chunks";
     public const string Cosignatures = "ledger_cosignatures";
     public const string Timestamps = "ledger_timestamps";
     public const string FieldSeals = "ledger_field_seals";
@@ -74,9 +80,10 @@ public static class LedgerTables
         tiles.AddColumn("hashes", "bytea").NotNull();
         yield return tiles;
 
-        // Entry bundles: the leaf encodings of 256 consecutive leaves, uint16 length-prefixed, appended the same way.
+        // Entry bundles: the leaf encodings of 256 consecutive leaves, uint16 length-prefixed, in chunks (see EntryBundles).
         var bundles = new Table(new PostgresqlObjectName(schema, EntryBundles, SchemaUtils.IdentifierUsage.General));
         bundles.AddColumn<long>("idx").AsPrimaryKey();
+        bundles.AddColumn<int>("first").AsPrimaryKey();
         bundles.AddColumn<int>("width").NotNull();
         bundles.AddColumn("entries", "bytea").NotNull();
         yield return bundles;
@@ -248,7 +255,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
             select t.size, t.seq_id, t.leaf_hash,
                 coalesce((select octet_length(hashes) from {T(LedgerTables.Tiles)} where level = 0 and idx = (t.size - 1) / {TlogTiles.Width})
                     = ((t.size - 1) % {TlogTiles.Width} + 1) * {MerkleHash.Size}
-                  and (select width from {T(LedgerTables.EntryBundles)} where idx = (t.size - 1) / {TlogTiles.Width}) = (t.size - 1) % {TlogTiles.Width} + 1, false)
+                  and (select sum(width) from {T(LedgerTables.EntryBundles)} where idx = (t.size - 1) / {TlogTiles.Width}) = (t.size - 1) % {TlogTiles.Width} + 1, false)
             from tail t
             """);
         var rows = await ReadAllAsync(command, r => new TreeTail(r.GetInt64(0), r.GetInt64(1), (byte[])r[2], r.GetBoolean(3)), ct);
@@ -269,7 +276,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     {
         var result = new Dictionary<long, byte[]>();
         if (leafIndexes.Count == 0) return result;
-        await using var command = dataSource.CreateCommand($"select idx, entries from {T(LedgerTables.EntryBundles)} where idx = any($1)");
+        await using var command = dataSource.CreateCommand($"select idx, string_agg(entries, ''::bytea order by first) from {T(LedgerTables.EntryBundles)} where idx = any($1) group by idx");
         command.Parameters.Add(new NpgsqlParameter
         {
             Value = leafIndexes.Select(i => i / TlogTiles.Width).Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
@@ -297,7 +304,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
         var width = (int)((size - 1) % TlogTiles.Width) + 1;
         await using var command = dataSource.CreateCommand(
             $"select (select octet_length(hashes) from {T(LedgerTables.Tiles)} where level = 0 and idx = $1) = $2 " +
-            $"and (select width from {T(LedgerTables.EntryBundles)} where idx = $1) = $3");
+            $"and (select sum(width) from {T(LedgerTables.EntryBundles)} where idx = $1) = $3");
         command.Parameters.Add(new NpgsqlParameter { Value = last });
         command.Parameters.Add(new NpgsqlParameter { Value = width * MerkleHash.Size });
         command.Parameters.Add(new NpgsqlParameter { Value = width });
@@ -314,7 +321,8 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var tiles = new NpgsqlCommand(
-            $"delete from {T(LedgerTables.Tiles)}; delete from {T(LedgerTables.EntryBundles)}; " +
+            // ledger_entry_bundles: the one-row-per-bundle table of installations before the chunks; its entries are rebuilt here.
+            $"delete from {T(LedgerTables.Tiles)}; delete from {T(LedgerTables.EntryBundles)}; drop table if exists {T("ledger_entry_bundles")}; " +
             $"insert into {T(LedgerTables.Tiles)} (level, idx, hashes) select level / 8, idx >> 8, string_agg(hash, ''::bytea order by idx) " +
             $"from {T(LedgerTables.Nodes)} where level % 8 = 0 group by level / 8, idx >> 8", connection, transaction))
         {
@@ -344,7 +352,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
                 bundles.Add((chunk[0].LeafIndex / TlogTiles.Width, chunk.Length, EntryBundle.Encode(entries)));
             }
             await using var insert = new NpgsqlCommand(
-                $"insert into {T(LedgerTables.EntryBundles)} (idx, width, entries) select * from unnest($1::bigint[], $2::int[], $3::bytea[])", connection, transaction);
+                $"insert into {T(LedgerTables.EntryBundles)} (idx, first, width, entries) select i, 0, w, e from unnest($1::bigint[], $2::int[], $3::bytea[]) as u(i, w, e)", connection, transaction);
             insert.Parameters.Add(new NpgsqlParameter { Value = bundles.Select(b => b.Index).ToArray() });
             insert.Parameters.Add(new NpgsqlParameter { Value = bundles.Select(b => b.Width).ToArray() });
             insert.Parameters.Add(new NpgsqlParameter { Value = bundles.Select(b => b.Entries).ToArray() });

@@ -78,7 +78,7 @@ public sealed class MerkleSubscription : SubscriptionBase
         _appender = null;
         var leaves = new List<StoredLeaf>(rows.Count);
         var nodes = new List<MerkleNode>(rows.Count * 2);
-        var bundles = new SortedDictionary<long, (int Width, MemoryStream Entries)>();
+        var bundles = new SortedDictionary<long, (int First, int Width, MemoryStream Entries)>();
         var seals = new List<(long Sequence, FieldSeal Seal)>();
         foreach (var unsealed in rows)
         {
@@ -95,9 +95,9 @@ public sealed class MerkleSubscription : SubscriptionBase
             }
             var leafHash = MerkleHash.LeafHash(encoded);
             var bundleIndex = appender.Size / TlogTiles.Width;
-            if (!bundles.TryGetValue(bundleIndex, out var bundle)) bundle = (0, new MemoryStream());
+            if (!bundles.TryGetValue(bundleIndex, out var bundle)) bundle = ((int)(appender.Size % TlogTiles.Width), 0, new MemoryStream());
             EntryBundle.Append(bundle.Entries, encoded);
-            bundles[bundleIndex] = (bundle.Width + 1, bundle.Entries);
+            bundles[bundleIndex] = (bundle.First, bundle.Width + 1, bundle.Entries);
             leaves.Add(new StoredLeaf(appender.Size, row.Sequence, row.StreamId, row.Version, leafHash, chainPrev, payloadHash, LeafEncoding.FormatVersion2));
             nodes.AddRange(appender.Append(leafHash));
             previous[row.StreamId] = leafHash;
@@ -128,9 +128,8 @@ public sealed class MerkleSubscription : SubscriptionBase
             "on conflict (level, idx) do update set hashes = t.hashes || excluded.hashes",
             tiles.Select(t => t.Level).ToArray(), tiles.Select(t => t.Index).ToArray(), tiles.Select(t => t.Hashes).ToArray());
         operations.QueueSqlCommand(
-            $"insert into {schema}.{LedgerTables.EntryBundles} as b (idx, width, entries) select * from unnest(?::bigint[], ?::int[], ?::bytea[]) " +
-            "on conflict (idx) do update set width = b.width + excluded.width, entries = b.entries || excluded.entries",
-            bundles.Keys.ToArray(), bundles.Values.Select(b => b.Width).ToArray(), bundles.Values.Select(b => b.Entries.ToArray()).ToArray());
+            $"insert into {schema}.{LedgerTables.EntryBundles} (idx, first, width, entries) select * from unnest(?::bigint[], ?::int[], ?::int[], ?::bytea[])",
+            bundles.Keys.ToArray(), bundles.Values.Select(b => b.First).ToArray(), bundles.Values.Select(b => b.Width).ToArray(), bundles.Values.Select(b => b.Entries.ToArray()).ToArray());
 
         // The state this page leaves, for the next page to use if the stored tail then proves it committed.
         if (_streamHeads.Count + streams.Length > StreamHeadLimit) _streamHeads.Clear();

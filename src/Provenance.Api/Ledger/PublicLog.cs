@@ -76,7 +76,7 @@ public static class PublicLogEndpoints
     static async Task<byte[]?> EntriesAsync(LedgerDatabase ledger, TileRef tile, CancellationToken ct)
     {
         await using var command = ledger.DataSource.CreateCommand(
-            $"select width, entries from {ledger.Schema}.{LedgerTables.EntryBundles} where idx = $1 and width >= $2");
+            $"select sum(width)::int, string_agg(entries, ''::bytea order by first) from {ledger.Schema}.{LedgerTables.EntryBundles} where idx = $1 having sum(width) >= $2");
         command.Parameters.Add(new NpgsqlParameter { Value = tile.Index });
         command.Parameters.Add(new NpgsqlParameter { Value = tile.Width });
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -46,7 +46,7 @@ public sealed class Serving_the_log_as_tiles(AppFixture fixture) : LedgerContext
     public async Task A_ledger_grown_before_the_public_log_existed_gets_its_tiles_and_bundles_rebuilt()
     {
         await GrowTreeToAsync(await TreeSizeAsync() + 260);
-        await SqlAsync("delete from {schema}.ledger_tiles; delete from {schema}.ledger_entry_bundles");
+        await SqlAsync("delete from {schema}.ledger_tiles; delete from {schema}.ledger_entry_chunks");
         var target = await TreeSizeAsync() + 3;
         await GrowTreeToAsync(target);
         var leafHashes = await LeafHashesFromEntriesAsync(target);
