@@ -44,7 +44,7 @@ public sealed class ProofMillion(int leaves, int proofsPerRepetition) : Scenario
         }
         var ddl = new StringWriter();
         var migrator = new PostgresqlMigrator();
-        foreach (var table in LedgerTables.SchemaObjects(ProofSchema).Where(t => t.Identifier.Name is LedgerTables.Leaves or LedgerTables.Nodes or LedgerTables.Tiles))
+        foreach (var table in LedgerTables.SchemaObjects(ProofSchema).Where(t => t.Identifier.Name is LedgerTables.Leaves or LedgerTables.Nodes))
         {
             table.WriteCreateStatement(migrator, ddl);
         }
@@ -59,7 +59,6 @@ public sealed class ProofMillion(int leaves, int proofsPerRepetition) : Scenario
         var previous = new byte[streams.Length][];
         Array.Fill(previous, new byte[MerkleHash.Size]);
         var nodes = new List<MerkleNode>(leaves * 2);
-        var leafHashList = new List<byte[]>(leaves);
         await using var connection = await host.RawData.OpenConnectionAsync(ct);
         await using (var copy = await connection.BeginBinaryImportAsync(
             $"copy {ProofSchema}.{LedgerTables.Leaves} (leaf_index, seq_id, stream_id, version, leaf_hash, chain_prev, payload_hash) from stdin (format binary)", ct))
@@ -81,7 +80,6 @@ public sealed class ProofMillion(int leaves, int proofsPerRepetition) : Scenario
                 copy.Write(payloadHash, NpgsqlDbType.Bytea);
                 previous[s] = leafHash;
                 nodes.AddRange(appender.Append(leafHash));
-                leafHashList.Add(leafHash);
             }
             await copy.CompleteAsync(ct);
         }
@@ -97,21 +95,7 @@ public sealed class ProofMillion(int leaves, int proofsPerRepetition) : Scenario
             }
             await copy.CompleteAsync(ct);
         }
-        // The level-0 hash tiles (c2sp tlog-tiles), as the Merkle subscription materializes them: 256 leaf hashes each.
-        await using (var copy = await connection.BeginBinaryImportAsync($"copy {ProofSchema}.{LedgerTables.Tiles} (level, idx, hashes) from stdin (format binary)", ct))
-        {
-            var leafHashes = leafHashList;
-            for (long t = 0; t * TlogTiles.Width < leafHashes.Count; t++)
-            {
-                var hashes = leafHashes.Skip((int)(t * TlogTiles.Width)).Take(TlogTiles.Width).SelectMany(h => h).ToArray();
-                await copy.StartRowAsync(ct);
-                copy.Write(0, NpgsqlDbType.Integer);
-                copy.Write(t, NpgsqlDbType.Bigint);
-                copy.Write(hashes, NpgsqlDbType.Bytea);
-            }
-            await copy.CompleteAsync(ct);
-        }
-        await using (var analyze = new NpgsqlCommand($"vacuum analyze {ProofSchema}.{LedgerTables.Leaves}, {ProofSchema}.{LedgerTables.Nodes}, {ProofSchema}.{LedgerTables.Tiles}", connection))
+        await using (var analyze = new NpgsqlCommand($"vacuum analyze {ProofSchema}.{LedgerTables.Leaves}, {ProofSchema}.{LedgerTables.Nodes}", connection))
         {
             await analyze.ExecuteNonQueryAsync(ct);
         }

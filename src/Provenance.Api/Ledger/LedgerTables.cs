@@ -14,7 +14,8 @@ namespace Provenance.Api.Ledger;
 /// Marten's sequence has gaps (rolled-back transactions take numbers and never commit; the daemon skips such gaps once
 /// they are proven dead), so leaf <c>i</c> is the i-th lowest <c>seq_id</c> present in <c>mt_events</c>, never <c>seq_id</c> itself.
 /// <c>ledger_nodes</c> holds every perfect subtree hash (level 0 = leaf hashes), written in the daemon's transaction, and so are
-/// <c>ledger_tiles</c> and <c>ledger_entry_bundles</c>, the public log's resources (c2sp.org/tlog-tiles).
+/// the entry bundles (<c>ledger_entry_chunks</c>); with the hash tiles, read from <c>ledger_nodes</c>, they are the public log's
+/// resources (c2sp.org/tlog-tiles).
 /// </summary>
 public static class LedgerTables
 {
@@ -22,7 +23,6 @@ public static class LedgerTables
     public const string Nodes = "ledger_nodes";
     public const string Checkpoints = "ledger_checkpoints";
     public const string SigningKeys = "ledger_signing_keys";
-    public const string Tiles = "ledger_tiles";
     /// <summary>
     /// The entry bundles, as the chunks the pages of the Merkle subscription wrote: each page inserts, for each bundle it adds to, one
     /// row of its consecutive entries starting at offset <c>first</c> in the bundle; a bundle is its chunks in order of <c>first</c>.
@@ -72,13 +72,9 @@ public static class LedgerTables
         nodes.AddColumn("hash", "bytea").NotNull();
         yield return nodes;
 
-        // c2sp.org/tlog-tiles hash tiles (level L = tree level 8·L), grown by appending in the daemon's transaction: a tile
-        // holds its hashes so far, and any prefix of it is the partial tile of that width.
-        var tiles = new Table(new PostgresqlObjectName(schema, Tiles, SchemaUtils.IdentifierUsage.General));
-        tiles.AddColumn<int>("level").AsPrimaryKey();
-        tiles.AddColumn<long>("idx").AsPrimaryKey();
-        tiles.AddColumn("hashes", "bytea").NotNull();
-        yield return tiles;
+        // c2sp.org/tlog-tiles hash tiles are not stored: tile (L, N) of width W is the nodes (8·L, 256·N … 256·N + W − 1) of
+        // ledger_nodes, read by one range of its primary key (PublicLog.HashesAsync). A table of tiles rewritten on every page
+        // cost 0.45 KB of WAL per append for a copy of what ledger_nodes already holds (bench/README.md, "Ledger cost").
 
         // Entry bundles: the leaf encodings of 256 consecutive leaves, uint16 length-prefixed, in chunks (see EntryBundles).
         var bundles = new Table(new PostgresqlObjectName(schema, EntryBundles, SchemaUtils.IdentifierUsage.General));
@@ -243,8 +239,8 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     }
 
     /// <summary>
-    /// The tree's tail: its size, the sequence and hash of its last leaf, and whether the public log's last hash tile and entry bundle
-    /// hold exactly those leaves (as <see cref="PublicLogCoversAsync"/>), in one statement: a backward probe of the leaf index's primary
+    /// The tree's tail: its size, the sequence and hash of its last leaf, and whether the public log's last entry bundle
+    /// holds exactly those leaves (as <see cref="PublicLogCoversAsync"/>), in one statement: a backward probe of the leaf index's primary
     /// key and two key lookups. The Merkle subscription compares it with the tail its last page left to know its cached state is
     /// still the stored one.
     /// </summary>
@@ -253,9 +249,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
         await using var command = dataSource.CreateCommand($"""
             with tail as (select leaf_index + 1 as size, seq_id, leaf_hash from {T(LedgerTables.Leaves)} order by leaf_index desc limit 1)
             select t.size, t.seq_id, t.leaf_hash,
-                coalesce((select octet_length(hashes) from {T(LedgerTables.Tiles)} where level = 0 and idx = (t.size - 1) / {TlogTiles.Width})
-                    = ((t.size - 1) % {TlogTiles.Width} + 1) * {MerkleHash.Size}
-                  and (select sum(width) from {T(LedgerTables.EntryBundles)} where idx = (t.size - 1) / {TlogTiles.Width}) = (t.size - 1) % {TlogTiles.Width} + 1, false)
+                coalesce((select sum(width) from {T(LedgerTables.EntryBundles)} where idx = (t.size - 1) / {TlogTiles.Width}) = (t.size - 1) % {TlogTiles.Width} + 1, false)
             from tail t
             """);
         var rows = await ReadAllAsync(command, r => new TreeTail(r.GetInt64(0), r.GetInt64(1), (byte[])r[2], r.GetBoolean(3)), ct);
@@ -294,26 +288,21 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     }
 
     /// <summary>
-    /// Whether the public log's last hash tile and entry bundle hold exactly the tree's <paramref name="size"/> leaves; false for a
-    /// ledger built before the tiles existed (they are then rebuilt by <see cref="RebuildPublicLogAsync"/>).
+    /// Whether the public log's last entry bundle holds exactly the tree's <paramref name="size"/> leaves; false for a
+    /// ledger built before the bundles existed (they are then rebuilt by <see cref="RebuildPublicLogAsync"/>).
     /// </summary>
     public async Task<bool> PublicLogCoversAsync(long size, CancellationToken ct)
     {
         if (size == 0) return true;
-        var last = (size - 1) / TlogTiles.Width;
-        var width = (int)((size - 1) % TlogTiles.Width) + 1;
         await using var command = dataSource.CreateCommand(
-            $"select (select octet_length(hashes) from {T(LedgerTables.Tiles)} where level = 0 and idx = $1) = $2 " +
-            $"and (select sum(width) from {T(LedgerTables.EntryBundles)} where idx = $1) = $3");
-        command.Parameters.Add(new NpgsqlParameter { Value = last });
-        command.Parameters.Add(new NpgsqlParameter { Value = width * MerkleHash.Size });
-        command.Parameters.Add(new NpgsqlParameter { Value = width });
+            $"select (select sum(width) from {T(LedgerTables.EntryBundles)} where idx = $1) = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = (size - 1) / TlogTiles.Width });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)((size - 1) % TlogTiles.Width) + 1 });
         return await command.ExecuteScalarAsync(ct) is true;
     }
 
     /// <summary>
-    /// Rebuilds the hash tiles (from the stored nodes at levels 0, 8, 16, …) and the entry bundles (from the events, chained as
-    /// the leaves record) of the tree of <paramref name="size"/> leaves, in one transaction. Refuses an event that no longer
+    /// Rebuilds the entry bundles (from the events, chained as the leaves record; the hash tiles are read from the nodes) of the tree of <paramref name="size"/> leaves, in one transaction. Refuses an event that no longer
     /// hashes to its leaf: the log publishes what the tree committed to, or nothing.
     /// </summary>
     public async Task RebuildPublicLogAsync(long size, CancellationToken ct)
@@ -321,10 +310,9 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var tiles = new NpgsqlCommand(
-            // ledger_entry_bundles: the one-row-per-bundle table of installations before the chunks; its entries are rebuilt here.
-            $"delete from {T(LedgerTables.Tiles)}; delete from {T(LedgerTables.EntryBundles)}; drop table if exists {T("ledger_entry_bundles")}; " +
-            $"insert into {T(LedgerTables.Tiles)} (level, idx, hashes) select level / 8, idx >> 8, string_agg(hash, ''::bytea order by idx) " +
-            $"from {T(LedgerTables.Nodes)} where level % 8 = 0 group by level / 8, idx >> 8", connection, transaction))
+            // ledger_entry_bundles and ledger_tiles: the tables of installations before the chunks and before tiles were read from the
+            // nodes; the bundles' entries are rebuilt here.
+            $"delete from {T(LedgerTables.EntryBundles)}; drop table if exists {T("ledger_entry_bundles")}; drop table if exists {T("ledger_tiles")}", connection, transaction))
         {
             await tiles.ExecuteNonQueryAsync(ct);
         }

@@ -121,12 +121,8 @@ public sealed class MerkleSubscription : SubscriptionBase
             $"insert into {schema}.{LedgerTables.Nodes} (level, idx, hash) select * from unnest(?::int[], ?::bigint[], ?::bytea[])",
             nodes.Select(n => n.Level).ToArray(), nodes.Select(n => n.Index).ToArray(), nodes.Select(n => n.Hash).ToArray());
 
-        // The daemon never hands a page twice past lastSequence (see above), so appending to the stored tiles is exact.
-        var tiles = TlogTiles.TileAppends(nodes);
-        operations.QueueSqlCommand(
-            $"insert into {schema}.{LedgerTables.Tiles} as t (level, idx, hashes) select * from unnest(?::int[], ?::bigint[], ?::bytea[]) " +
-            "on conflict (level, idx) do update set hashes = t.hashes || excluded.hashes",
-            tiles.Select(t => t.Level).ToArray(), tiles.Select(t => t.Index).ToArray(), tiles.Select(t => t.Hashes).ToArray());
+        // The hash tiles are the nodes just queued (read from ledger_nodes); the entries go into a chunk of their bundle. The daemon never
+        // hands a page twice past lastSequence (see above), so each chunk is new.
         operations.QueueSqlCommand(
             $"insert into {schema}.{LedgerTables.EntryBundles} (idx, first, width, entries) select * from unnest(?::bigint[], ?::int[], ?::int[], ?::bytea[])",
             bundles.Keys.ToArray(), bundles.Values.Select(b => b.First).ToArray(), bundles.Values.Select(b => b.Width).ToArray(), bundles.Values.Select(b => b.Entries.ToArray()).ToArray());

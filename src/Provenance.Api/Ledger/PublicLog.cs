@@ -62,15 +62,21 @@ public static class PublicLogEndpoints
 
     static IResult NotATile(string path) => Problems.Result(Problems.NotFound, $"No tile at 'tile/{path}': not a tile path, or beyond the tree.");
 
+    /// <summary>
+    /// Tile (L, N) of width W: the hashes of nodes (8·L, 256·N + i), i &lt; W, from one range of <c>ledger_nodes</c>' primary key. Only
+    /// perfect subtrees are stored, so a tile beyond the tree has fewer than W nodes and is not served.
+    /// </summary>
     static async Task<byte[]?> HashesAsync(LedgerDatabase ledger, TileRef tile, CancellationToken ct)
     {
-        var wanted = tile.Width * MerkleHash.Size;
         await using var command = ledger.DataSource.CreateCommand(
-            $"select substring(hashes from 1 for $3) from {ledger.Schema}.{LedgerTables.Tiles} where level = $1 and idx = $2 and octet_length(hashes) >= $3");
-        command.Parameters.Add(new NpgsqlParameter { Value = tile.Level });
-        command.Parameters.Add(new NpgsqlParameter { Value = tile.Index });
-        command.Parameters.Add(new NpgsqlParameter { Value = wanted });
-        return await command.ExecuteScalarAsync(ct) as byte[];
+            $"select count(*), string_agg(hash, ''::bytea order by idx) from {ledger.Schema}.{LedgerTables.Nodes} " +
+            "where level = $1 and idx >= $2 and idx < $2 + $3");
+        command.Parameters.Add(new NpgsqlParameter { Value = tile.Level * TlogTiles.Height });
+        command.Parameters.Add(new NpgsqlParameter { Value = tile.Index * TlogTiles.Width });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)tile.Width });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct) || reader.GetInt64(0) != tile.Width) return null;
+        return (byte[])reader[1];
     }
 
     static async Task<byte[]?> EntriesAsync(LedgerDatabase ledger, TileRef tile, CancellationToken ct)
