@@ -240,9 +240,10 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
 
     /// <summary>
     /// The tree's tail: its size, the sequence and hash of its last leaf, and whether the public log's last entry bundle
-    /// holds exactly those leaves (as <see cref="PublicLogCoversAsync"/>), in one statement: a backward probe of the leaf index's primary
-    /// key and two key lookups. The Merkle subscription compares it with the tail its last page left to know its cached state is
-    /// still the stored one.
+    /// holds exactly those leaves (false for a ledger grown before the bundles existed, which
+    /// <see cref="RebuildPublicLogAsync"/> then rebuilds), in one statement: a backward probe of the leaf index's primary
+    /// key and one range of the entry chunks' key. The Merkle subscription compares it with the tail its last page left to know its
+    /// cached state is still the stored one.
     /// </summary>
     public async Task<TreeTail> TreeTailAsync(CancellationToken ct)
     {
@@ -288,33 +289,20 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     }
 
     /// <summary>
-    /// Whether the public log's last entry bundle holds exactly the tree's <paramref name="size"/> leaves; false for a
-    /// ledger built before the bundles existed (they are then rebuilt by <see cref="RebuildPublicLogAsync"/>).
-    /// </summary>
-    public async Task<bool> PublicLogCoversAsync(long size, CancellationToken ct)
-    {
-        if (size == 0) return true;
-        await using var command = dataSource.CreateCommand(
-            $"select (select sum(width) from {T(LedgerTables.EntryBundles)} where idx = $1) = $2");
-        command.Parameters.Add(new NpgsqlParameter { Value = (size - 1) / TlogTiles.Width });
-        command.Parameters.Add(new NpgsqlParameter { Value = (long)((size - 1) % TlogTiles.Width) + 1 });
-        return await command.ExecuteScalarAsync(ct) is true;
-    }
-
-    /// <summary>
-    /// Rebuilds the entry bundles (from the events, chained as the leaves record; the hash tiles are read from the nodes) of the tree of <paramref name="size"/> leaves, in one transaction. Refuses an event that no longer
-    /// hashes to its leaf: the log publishes what the tree committed to, or nothing.
+    /// Rebuilds the entry bundles (from the events, chained as the leaves record; the hash tiles are read from the nodes) of the tree
+    /// of <paramref name="size"/> leaves, in one transaction. Refuses an event that no longer hashes to its leaf: the log publishes
+    /// what the tree committed to, or nothing.
     /// </summary>
     public async Task RebuildPublicLogAsync(long size, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using (var tiles = new NpgsqlCommand(
+        await using (var clear = new NpgsqlCommand(
             // ledger_entry_bundles and ledger_tiles: the tables of installations before the chunks and before tiles were read from the
             // nodes; the bundles' entries are rebuilt here.
             $"delete from {T(LedgerTables.EntryBundles)}; drop table if exists {T("ledger_entry_bundles")}; drop table if exists {T("ledger_tiles")}", connection, transaction))
         {
-            await tiles.ExecuteNonQueryAsync(ct);
+            await clear.ExecuteNonQueryAsync(ct);
         }
         const int page = 16 * TlogTiles.Width;
         for (long from = 0; from < size; from += page)

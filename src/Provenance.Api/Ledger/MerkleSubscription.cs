@@ -39,14 +39,14 @@ public sealed class MerkleSubscription : SubscriptionBase
         IDocumentOperations operations, CancellationToken cancellationToken)
     {
         var tail = await _ledger.TreeTailAsync(cancellationToken);
-        if (_tail is null || !_tail.SameAs(tail) || _appender is null)
+        if (_tail is null || !_tail.SameAs(tail))
         {
             // First page of this process, or the tree is not what the last page left: read everything again.
             _tail = null;
             _appender = null;
             _streamHeads.Clear();
         }
-        // A ledger grown before the public log existed (or whose tiles were lost) gets them rebuilt before it grows further.
+        // A ledger grown before the public log existed (or whose entry bundles were lost) gets them rebuilt before it grows further.
         if (!tail.PublicLogCovers) await _ledger.RebuildPublicLogAsync(tail.Size, cancellationToken);
         var (size, lastSequence) = (tail.Size, tail.LastSequence);
         // A replayed page (after a restart between commit and progress, or a rebuild) adds nothing twice.
