@@ -171,6 +171,28 @@ public sealed class CostProbe : IDisposable
         return rows;
     }
 
+    /// <summary>What the whole machine spent so far: this process's CPU, the cluster's CPU, WAL written and transactions committed.</summary>
+    public sealed record Usage(double DotnetCpuMs, double PostgresCpuMs, double WalBytes, double Commits)
+    {
+        public Usage Minus(Usage o) => new(DotnetCpuMs - o.DotnetCpuMs, PostgresCpuMs - o.PostgresCpuMs, WalBytes - o.WalBytes, Commits - o.Commits);
+    }
+
+    /// <summary>
+    /// A <see cref="Usage"/> snapshot through <paramref name="data"/> (commits from pg_stat_database, which backends flush at most
+    /// every second: take windows of several seconds).
+    /// </summary>
+    public static async Task<Usage> UsageAsync(NpgsqlDataSource data, CancellationToken ct = default)
+    {
+        await using var command = data.CreateCommand(
+            "select pg_backend_pid(), pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0'), xact_commit from pg_stat_database where datname = current_database()");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var postmaster = ParentOf(reader.GetInt32(0));
+        var wal = Convert.ToDouble(reader.GetValue(1));
+        var commits = Convert.ToDouble(reader.GetValue(2));
+        return new Usage(Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds, PostgresCpuMs(postmaster), wal, commits);
+    }
+
     private static int ParentOf(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");

@@ -27,6 +27,8 @@ public sealed class LedgerCost(int workers, int eventsPerRepetition, int plainPo
     private readonly List<double> _treeTails = [];
     private readonly List<double> _commitRates = [];
     private readonly List<long> _mapDocuments = [];
+    private readonly List<CostProbe.Usage> _ledgerUsage = [];
+    private readonly List<CostProbe.Usage> _plainUsage = [];
 
     public override string Name => "ledger-cost";
     public override string Title =>
@@ -85,6 +87,8 @@ public sealed class LedgerCost(int workers, int eventsPerRepetition, int plainPo
         _treeTails.Clear();
         _commitRates.Clear();
         _mapDocuments.Clear();
+        _ledgerUsage.Clear();
+        _plainUsage.Clear();
     }
 
     public override async Task<Measurement> CandidateAsync(BenchHost host, CancellationToken ct)
@@ -95,6 +99,7 @@ public sealed class LedgerCost(int workers, int eventsPerRepetition, int plainPo
         await WaitForTreeAsync(ledger, await LastSequenceAsync(host, BenchHost.Schema, ct), ct);
         await checkpoints.CheckpointAsync(ct);
 
+        var before = await CostProbe.UsageAsync(host.RawData, ct);
         var clock = Stopwatch.StartNew();
         var appends = await AppendAsync(_ledger, ct);
         var committed = clock.Elapsed;
@@ -102,6 +107,7 @@ public sealed class LedgerCost(int workers, int eventsPerRepetition, int plainPo
         var covered = clock.Elapsed;
         var signed = await checkpoints.CheckpointAsync(ct);
         var elapsed = clock.Elapsed;
+        _ledgerUsage.Add((await CostProbe.UsageAsync(host.RawData, ct)).Minus(before));
         _tails.Add((elapsed - committed).TotalMilliseconds);
         _treeTails.Add((covered - committed).TotalMilliseconds);
         _commitRates.Add(eventsPerRepetition / committed.TotalSeconds);
@@ -116,9 +122,12 @@ public sealed class LedgerCost(int workers, int eventsPerRepetition, int plainPo
 
     public override async Task<Measurement> BaselineAsync(BenchHost host, CancellationToken ct)
     {
+        var before = await CostProbe.UsageAsync(host.RawData, ct);
         var clock = Stopwatch.StartNew();
         var appends = await AppendAsync(_without, ct);
-        return appends with { Value = eventsPerRepetition / clock.Elapsed.TotalSeconds };
+        var elapsed = clock.Elapsed;
+        _plainUsage.Add((await CostProbe.UsageAsync(host.RawData, ct)).Minus(before));
+        return appends with { Value = eventsPerRepetition / elapsed.TotalSeconds };
     }
 
     private Task<Measurement> AppendAsync(Side side, CancellationToken ct)
@@ -179,6 +188,13 @@ public sealed class LedgerCost(int workers, int eventsPerRepetition, int plainPo
         yield return new Row(Name, "appends committed with ledger / without (clock stops at the last commit on both sides)", Stats.Median(commitRatios),
             commitRatios.Min(), commitRatios.Max(), $"≥ {Target:0.00}", valid && Stats.Median(commitRatios) >= Target,
             $"with ledger {Stats.F(Stats.Median(_commitRates))} vs without {Stats.F(Stats.Median(baseline.Select(b => b.Value)))} events/s (the ledger catching up meanwhile)");
+        // What each append cost the machine, each side's whole window (the ledger's from the first append until the checkpoint covers the last).
+        string Per(List<CostProbe.Usage> usage) =>
+            $".NET CPU {Stats.F(Stats.Median(usage.Select(u => u.DotnetCpuMs / eventsPerRepetition)))} ms, PostgreSQL CPU {Stats.F(Stats.Median(usage.Select(u => u.PostgresCpuMs / eventsPerRepetition)))} ms, "
+            + $"WAL {Stats.F(Stats.Median(usage.Select(u => u.WalBytes / eventsPerRepetition)) / 1024)} KB, commits {Stats.F(Stats.Median(usage.Select(u => u.Commits / eventsPerRepetition)))}";
+        var cpuRatios = _ledgerUsage.Zip(_plainUsage, (a, b) => (a.DotnetCpuMs + a.PostgresCpuMs) / (b.DotnetCpuMs + b.PostgresCpuMs)).ToArray();
+        yield return new Row(Name, "CPU per append with ledger / without (.NET + PostgreSQL, context)", Stats.Median(cpuRatios), cpuRatios.Min(), cpuRatios.Max(), "context", true,
+            $"per append with ledger: {Per(_ledgerUsage)}; without: {Per(_plainUsage)}");
     }
 
     private static string Digest(int n) => "sha256:" + n.ToString("x64");

@@ -140,9 +140,11 @@ public static class LedgerRows
     /// field commits to: the canonical payload's SHA-256 (format 1) or the payload digest over its seals (format 2). Throws
     /// <see cref="FormatException"/> when a sealed field is missing from the payload.
     /// </summary>
-    public static (LedgerEntry Entry, byte[] PayloadHash) ToEntry(this StoredEvent ev, ReadOnlyMemory<byte> previousHash, byte format = LeafEncoding.FormatVersion)
+    public static (LedgerEntry Entry, byte[] PayloadHash) ToEntry(this StoredEvent ev, ReadOnlyMemory<byte> previousHash, byte format = LeafEncoding.FormatVersion,
+        byte[]? canonicalPayload = null)
     {
-        var canonical = CanonicalJson.Canonicalize(ev.Data);
+        // The caller may pass the RFC 8785 bytes of ev.Data it already computed (the Merkle subscription seals from them).
+        var canonical = canonicalPayload ?? CanonicalJson.Canonicalize(ev.Data);
         var timestamp = LeafEncoding.TruncateToMicroseconds(ev.Timestamp);
         if (format == LeafEncoding.FormatVersion2)
         {
@@ -188,6 +190,12 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
 
     /// <summary>The events at the given sequences, in sequence order, with their seals.</summary>
     public Task<IReadOnlyList<StoredEvent>> EventsAsync(long[] sequences, CancellationToken ct) => events.AtSequencesAsync(sequences, ct, withSeals: true);
+
+    /// <summary>
+    /// The events at the given sequences, in sequence order, without seals: for the Merkle subscription, whose events are not in the tree
+    /// yet and so have none (it seals them itself).
+    /// </summary>
+    public Task<IReadOnlyList<StoredEvent>> NewEventsAsync(long[] sequences, CancellationToken ct) => events.AtSequencesAsync(sequences, ct);
 
     /// <summary>Every event of one stream, in version order, with their seals.</summary>
     public Task<IReadOnlyList<StoredEvent>> EventsOfStreamAsync(Guid streamId, CancellationToken ct) => events.OfStreamAsync(streamId, ct, withSeals: true);

@@ -53,7 +53,7 @@ public sealed class MerkleSubscription : SubscriptionBase
         var sequences = page.Events.Select(e => e.Sequence).Where(s => s > lastSequence).Distinct().Order().ToArray();
         if (sequences.Length == 0) return NullChangeListener.Instance;
 
-        var rows = await _ledger.EventsAsync(sequences, cancellationToken);
+        var rows = await _ledger.NewEventsAsync(sequences, cancellationToken);
         if (rows.Count != sequences.Length)
         {
             throw new InvalidOperationException(
@@ -83,10 +83,11 @@ public sealed class MerkleSubscription : SubscriptionBase
         foreach (var unsealed in rows)
         {
             // Format 2: every redactable field present is sealed with a fresh salt, kept beside the event (never in the entry bundle).
-            var row = unsealed with { Seals = FieldCommitments.Seal(CanonicalJson.Canonicalize(unsealed.Data), SealedFields.For(unsealed.Type, _ledger.Events.Names)) };
+            var canonical = CanonicalJson.Canonicalize(unsealed.Data);
+            var row = unsealed with { Seals = FieldCommitments.Seal(canonical, SealedFields.For(unsealed.Type, _ledger.Events.Names)) };
             seals.AddRange(row.Seals!.Select(s => (row.Sequence, s)));
             var chainPrev = previous.TryGetValue(row.StreamId, out var p) ? p : LedgerEntry.NoPreviousHash.ToArray();
-            var (entry, payloadHash) = row.ToEntry(chainPrev, LeafEncoding.FormatVersion2);
+            var (entry, payloadHash) = row.ToEntry(chainPrev, LeafEncoding.FormatVersion2, canonical);
             var encoded = LeafEncoding.Encode(entry);
             if (encoded.Length > EntryBundle.MaxEntryBytes)
             {
