@@ -41,6 +41,14 @@ public sealed class ProvenanceOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan ProjectionStallTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Under a steady stream of appends, the async daemon looks for new events at most once per this window, so each of its agents
+    /// commits a page of the window's events in one transaction; an append after a quiet spell is seen at once (see
+    /// <see cref="EventStore.BatchingWakeup"/>). Zero: every append wakes it. At most one second.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan DaemonBatchWindow { get; set; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Tamper evidence: checkpoint key and origin, checkpoint and fixity schedules (<c>Provenance:Ledger:*</c>).</summary>
     public Ledger.LedgerOptions Ledger { get; set; } = new();
 }

@@ -6,6 +6,7 @@ using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Marten;
+using Marten.Events.Daemon.HighWater;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -220,10 +221,14 @@ public static class ProvenanceSetup
 
         // Aggregates are only ever changed by the projection, so FetchForWriting/FetchLatest may reuse the identity map.
         opts.Projections.UseIdentityMapForAggregates = true;
-        // Feed readers and webhooks wait on the daemon's high-water mark. An append NOTIFYs the daemon (Marten's LISTEN/NOTIFY wakeup),
-        // so it need not poll often to be prompt: idle, it looks every 5 s (each look writes its progression row, so polling every
-        // 250 ms cost 4 commits a second forever); a missed notification costs at most that.
-        opts.Events.UseListenNotifyForEventAppends = true;
+        // Feed readers and webhooks wait on the daemon's high-water mark. An append NOTIFYs the daemon (LISTEN/NOTIFY, see
+        // AppendNotifier), so it need not poll often to be prompt: idle, it looks every 5 s (each look writes its progression row, so
+        // polling every 250 ms cost 4 commits a second forever); a missed notification costs at most that. Under load it looks at most
+        // once per DaemonBatchWindow, so its agents commit pages of many events (BatchingWakeup).
+        opts.Listeners.Add(new AppendNotifier());
+        opts.Projections.Wakeup = new BatchingWakeup(
+            new PostgresqlListenWakeup(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<BatchingWakeup>()),
+            settings.DaemonBatchWindow);
         opts.Projections.SlowPollingTime = TimeSpan.FromSeconds(5);
         return opts.ConfigureEventStore(sp, settings, withLedger);
     }
