@@ -98,6 +98,7 @@ public sealed class LedgerCost(int workers, int eventsPerRepetition, int plainPo
         // Off the clock: the tree and a checkpoint cover everything appended so far.
         await WaitForTreeAsync(ledger, await LastSequenceAsync(host, BenchHost.Schema, ct), ct);
         await checkpoints.CheckpointAsync(ct);
+        await SettleAsync(host, ct);
 
         var before = await CostProbe.UsageAsync(host.RawData, ct);
         var clock = Stopwatch.StartNew();
@@ -122,6 +123,7 @@ public sealed class LedgerCost(int workers, int eventsPerRepetition, int plainPo
 
     public override async Task<Measurement> BaselineAsync(BenchHost host, CancellationToken ct)
     {
+        await SettleAsync(host, ct);
         var before = await CostProbe.UsageAsync(host.RawData, ct);
         var clock = Stopwatch.StartNew();
         var appends = await AppendAsync(_without, ct);
@@ -143,6 +145,20 @@ public sealed class LedgerCost(int workers, int eventsPerRepetition, int plainPo
             side.Revisions[w][d] = revision;
             return true;
         }, ct, maxPerWorker: eventsPerRepetition / workers);
+
+    /// <summary>
+    /// Off the clock, before each side's appends: vacuum and a checkpoint, so autovacuum and the checkpointer (PostgreSQL CPU and
+    /// full-page writes that one side's appends leave behind) do not fall at random into the other side's window.
+    /// </summary>
+    private static async Task SettleAsync(BenchHost host, CancellationToken ct)
+    {
+        await using var vacuum = host.RawData.CreateCommand("vacuum (analyze)");
+        vacuum.CommandTimeout = 300;
+        await vacuum.ExecuteNonQueryAsync(ct);
+        await using var checkpoint = host.RawData.CreateCommand("checkpoint");
+        checkpoint.CommandTimeout = 300;
+        await checkpoint.ExecuteNonQueryAsync(ct);
+    }
 
     private static async Task<long> LastSequenceAsync(BenchHost host, string schema, CancellationToken ct)
     {

@@ -1,18 +1,18 @@
 using JasperFx.Events.Daemon.HighWater;
 using Marten;
-using Marten.Events.Daemon.HighWater;
+using Npgsql;
 
 namespace Provenance.Api.EventStore;
 
 /// <summary>
-/// Every save that appends events NOTIFYs the daemon's channel in its own transaction (PostgreSQL delivers it at commit), so the
-/// high-water agent wakes for the append instead of waiting for its next poll. It is Marten's <c>UseListenNotifyForEventAppends</c>
-/// done by hand, with a plain <c>select pg_notify</c> rather than a PL/pgSQL block, because Marten then also replaces the daemon's
-/// wake-up with its own and <see cref="BatchingWakeup"/> could not wrap it.
+/// Every save that appends events NOTIFYs <see cref="BatchingWakeup.Channel"/> in its own transaction (PostgreSQL delivers it at
+/// commit), so the daemon's high-water agent wakes for the append instead of waiting for its next poll. This is Marten's
+/// <c>UseListenNotifyForEventAppends</c> done by hand, with a plain <c>select pg_notify</c> rather than a PL/pgSQL block, because
+/// Marten then also installs its own wake-up, which loses notifications (see <see cref="BatchingWakeup"/>).
 /// </summary>
 public sealed class AppendNotifier : DocumentSessionListenerBase
 {
-    static readonly string Notify = $"select pg_notify('{PostgresqlListenWakeup.DefaultChannel}', '')";
+    static readonly string Notify = $"select pg_notify('{BatchingWakeup.Channel}', '')";
 
     public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
     {
@@ -22,31 +22,120 @@ public sealed class AppendNotifier : DocumentSessionListenerBase
 }
 
 /// <summary>
-/// The daemon's wake-up (<c>DaemonSettings.Wakeup</c>): woken by an append's notification, but at most once per
-/// <paramref name="window"/>. An append after a quiet spell is seen at once; under a steady stream of appends the high-water agent
-/// looks once per window, so every agent gets a page of a window's events and commits it in one transaction, instead of a page of
-/// the one or two events committed since its last look (measured under load: about one daemon transaction per agent every 11
-/// appends, with a window of zero). The cost is latency under load, at most the window. Never throws but for cancellation (the
-/// inner wake-up falls back to a timed wait while the database is unreachable). <paramref name="clock"/> is real time by default,
-/// not the store's TimeProvider (which a test may freeze): the window paces a loop, it dates nothing.
+/// The daemon's wake-up (<c>DaemonSettings.Wakeup</c>): the high-water agent waits on it between looks for new events.
+/// <list type="bullet">
+/// <item>It never loses an append. It counts the notifications it receives and returns at once when one came since its last
+/// return, however short the wait. Marten's own wake-up instead drains its signals when a wait begins: an append that committed
+/// while the agent was looking was forgotten, and the agent slept its whole poll interval (measured: 5 s stalls of the tree, the
+/// feed and webhooks, a few times an hour under load).</item>
+/// <item>It batches. It returns at most once per <paramref name="window"/>, so under a steady stream of appends every agent gets a
+/// page of the window's events and commits it in one transaction, instead of a page of the one or two events committed since its
+/// last look (about one daemon transaction per agent every 11 appends with no window). An append after a quiet spell is seen at
+/// once; under load the cost is latency, at most the window.</item>
+/// </list>
+/// <paramref name="listen"/> receives the notifications and calls <see cref="Notified"/> (production: <see cref="ListenAsync"/>); it
+/// starts with the first wait. While it is not listening (the database unreachable), waits last their timeout: the daemon polls.
+/// The clock is real time by default, not the store's TimeProvider (which a test may freeze): the window paces a loop, it dates
+/// nothing.
 /// </summary>
-public sealed class BatchingWakeup(IDaemonWakeup inner, TimeSpan window, TimeProvider? clock = null) : IDaemonWakeup
+public sealed class BatchingWakeup(TimeSpan window, TimeProvider? clock = null, Func<BatchingWakeup, CancellationToken, Task>? listen = null)
+    : IDaemonWakeup
 {
+    /// <summary>The channel appends notify (Marten's name for it).</summary>
+    public const string Channel = "mt_events_appended";
+
     readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    readonly CancellationTokenSource _lifetime = new();
+    TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    long _received;
+    long _seen;
     long _lastReturn = long.MinValue;
+    int _started;
+
+    /// <summary>An append committed (called by the listener for every notification, and once after each (re)connection).</summary>
+    public void Notified()
+    {
+        // Count first, then wake: a waiter that read the old completion source is woken, one that reads the new one sees the count.
+        Interlocked.Increment(ref _received);
+        Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
 
     public async Task WaitAsync(TimeSpan timeout, CancellationToken token)
     {
-        // First wait for a notification (or the poll's timeout), then let the rest of the window pass: the appends that commit
-        // meanwhile are in the same page. Waiting first keeps a notification that arrives during the window from being drained.
-        await inner.WaitAsync(timeout, token);
+        if (listen is not null && Interlocked.Exchange(ref _started, 1) == 0) _ = listen(this, _lifetime.Token);
+        var next = Volatile.Read(ref _next).Task;
+        if (Interlocked.Read(ref _received) == _seen)
+        {
+            // Nothing since the last look: wait for an append, or the daemon's poll interval.
+            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(token);
+            await Task.WhenAny(next, Task.Delay(timeout, _clock, waiting.Token));
+            await waiting.CancelAsync();
+            token.ThrowIfCancellationRequested();
+        }
         if (_lastReturn != long.MinValue)
         {
+            // Let the rest of the window pass: the appends that commit meanwhile are in the same page.
             var remaining = window - _clock.GetElapsedTime(_lastReturn);
             if (remaining > TimeSpan.Zero) await Task.Delay(remaining, _clock, token);
         }
+        // What the agent's next look will see; an append notified after this point makes the following wait return at once.
+        _seen = Interlocked.Read(ref _received);
         _lastReturn = _clock.GetTimestamp();
     }
 
-    public void Dispose() => inner.Dispose();
+    public void Dispose()
+    {
+        _lifetime.Cancel();
+        _lifetime.Dispose();
+    }
+
+    /// <summary>
+    /// LISTENs on <see cref="Channel"/> on a connection of its own and reports every notification to <paramref name="wakeup"/>, until
+    /// cancelled. A lost connection is opened again after a second; each (re)connection counts as a notification, since appends may
+    /// have committed while nobody listened. An idle connection is checked every 30 s, so a silently dead one is noticed.
+    /// </summary>
+    public static async Task ListenAsync(NpgsqlDataSource dataSource, ILogger logger, BatchingWakeup wakeup, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(ct);
+                connection.Notification += (_, _) => wakeup.Notified();
+                await using (var command = new NpgsqlCommand($"listen {Channel}", connection)) await command.ExecuteNonQueryAsync(ct);
+                wakeup.Notified();
+                try
+                {
+                    while (true)
+                    {
+                        if (await connection.WaitAsync(TimeSpan.FromSeconds(30), ct)) continue;
+                        await using var ping = new NpgsqlCommand("select 1", connection);
+                        await ping.ExecuteScalarAsync(ct);
+                    }
+                }
+                finally
+                {
+                    // The connection goes back to a pool that does not reset connections: leave no LISTEN on it.
+                    if (connection.State == System.Data.ConnectionState.Open)
+                    {
+                        await using var unlisten = new NpgsqlCommand($"unlisten {Channel}", connection);
+                        try { await unlisten.ExecuteNonQueryAsync(CancellationToken.None); } catch (NpgsqlException) { }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // the host is stopping: its data source is gone
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidOperationException)
+            {
+                logger.LogWarning(e, "Lost the LISTEN connection on {Channel}; the daemon polls until it is back", Channel);
+                try { await Task.Delay(TimeSpan.FromSeconds(1), ct); } catch (OperationCanceledException) { return; }
+            }
+        }
+    }
 }

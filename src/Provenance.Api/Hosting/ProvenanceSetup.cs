@@ -6,7 +6,6 @@ using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Marten;
-using Marten.Events.Daemon.HighWater;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -73,6 +72,9 @@ public static class ProvenanceSetup
         // agent (audit log, Merkle ledger, webhook fan-out) to exactly one live node. Marten's own HotCold mode would need the
         // patched DistributedLock package (see ops/nuget-standins/README.md), so it is not offered.
         var distributed = settings.Daemon == DaemonHosting.Distributed;
+        // The daemon's wake-up, a singleton so that the host disposes it (which stops its LISTEN loop).
+        services.AddSingleton(sp => new BatchingWakeup(Options(sp).DaemonBatchWindow, listen: (wakeup, ct) => BatchingWakeup.ListenAsync(
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<BatchingWakeup>(), wakeup, ct)));
         var marten = services.AddMarten(sp => ConfigureMarten(sp, withLedger))
             .UseNpgsqlDataSource()
             .UseLightweightSessions()
@@ -226,9 +228,7 @@ public static class ProvenanceSetup
         // polling every 250 ms cost 4 commits a second forever); a missed notification costs at most that. Under load it looks at most
         // once per DaemonBatchWindow, so its agents commit pages of many events (BatchingWakeup).
         opts.Listeners.Add(new AppendNotifier());
-        opts.Projections.Wakeup = new BatchingWakeup(
-            new PostgresqlListenWakeup(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<BatchingWakeup>()),
-            settings.DaemonBatchWindow);
+        opts.Projections.Wakeup = sp.GetRequiredService<BatchingWakeup>();
         opts.Projections.SlowPollingTime = TimeSpan.FromSeconds(5);
         return opts.ConfigureEventStore(sp, settings, withLedger);
     }

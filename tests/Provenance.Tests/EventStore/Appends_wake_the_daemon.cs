@@ -1,4 +1,4 @@
-using Marten.Events.Daemon.HighWater;
+using Provenance.Api.EventStore;
 using Npgsql;
 using Shouldly;
 
@@ -18,12 +18,12 @@ public sealed class Appends_wake_the_daemon(AppFixture fixture) : IntegrationCon
         await listener.OpenAsync();
         var notified = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         listener.Notification += (_, e) => notified.TrySetResult(e.Channel);
-        await using (var listen = new NpgsqlCommand($"listen {PostgresqlListenWakeup.DefaultChannel}", listener)) await listen.ExecuteNonQueryAsync();
+        await using (var listen = new NpgsqlCommand($"listen {BatchingWakeup.Channel}", listener)) await listen.ExecuteNonQueryAsync();
 
         await IngestAsync();
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (!notified.Task.IsCompleted) await listener.WaitAsync(timeout.Token);
-        (await notified.Task).ShouldBe(PostgresqlListenWakeup.DefaultChannel);
+        (await notified.Task).ShouldBe(BatchingWakeup.Channel);
     }
 }

@@ -1,4 +1,3 @@
-using JasperFx.Events.Daemon.HighWater;
 using Microsoft.Extensions.Time.Testing;
 using Provenance.Api.EventStore;
 using Shouldly;
@@ -6,84 +5,119 @@ using Shouldly;
 namespace Provenance.Tests.EventStore;
 
 /// <summary>
-/// The daemon's high-water agent waits on <see cref="BatchingWakeup"/> between looks: an append's notification wakes it, but under a
-/// steady stream of appends it looks at most once per window, so each agent commits a page of the window's events. Driven by a
-/// fake clock and a notification that is always pending (a busy store); no timing is measured.
+/// The daemon's high-water agent waits on <see cref="BatchingWakeup"/> between looks for new events: an append's notification wakes
+/// it, none is ever lost, and under a steady stream of appends it looks at most once per window, so each agent commits a page of the
+/// window's events. Driven by a fake clock, notifications reported by hand; no timing is measured.
 /// </summary>
 public sealed class Waking_the_daemon
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(50);
-
-    /// <summary>A store under load: a notification is always waiting.</summary>
-    private sealed class AlwaysNotified : IDaemonWakeup
-    {
-        public int Waits { get; private set; }
-        public Task WaitAsync(TimeSpan timeout, CancellationToken token)
-        {
-            Waits++;
-            return Task.CompletedTask;
-        }
-
-        public void Dispose() { }
-    }
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
 
     [Fact]
-    public void The_first_notification_wakes_it_at_once()
+    public async Task With_no_append_it_waits_for_the_poll_interval()
     {
         var clock = new FakeTimeProvider();
-        using var wakeup = new BatchingWakeup(new AlwaysNotified(), Window, clock);
+        using var wakeup = new BatchingWakeup(Window, clock);
 
-        wakeup.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).IsCompleted.ShouldBeTrue();
-    }
-
-    [Fact]
-    public async Task Under_a_steady_stream_of_appends_it_looks_once_per_window()
-    {
-        var clock = new FakeTimeProvider();
-        var inner = new AlwaysNotified();
-        using var wakeup = new BatchingWakeup(inner, Window, clock);
-        await wakeup.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-
-        var next = wakeup.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-        clock.Advance(Window - TimeSpan.FromMilliseconds(1));
-        next.IsCompleted.ShouldBeFalse("the appends of the rest of the window belong to the same page");
+        var waiting = wakeup.WaitAsync(PollInterval, CancellationToken.None);
+        clock.Advance(PollInterval - TimeSpan.FromMilliseconds(1));
+        waiting.IsCompleted.ShouldBeFalse();
         clock.Advance(TimeSpan.FromMilliseconds(1));
-        await next.WaitAsync(TimeSpan.FromSeconds(10));
-        inner.Waits.ShouldBe(2, "each look waits for a notification first, so one that arrives during the window is not lost");
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
     public async Task An_append_after_a_quiet_spell_wakes_it_at_once()
     {
         var clock = new FakeTimeProvider();
-        using var wakeup = new BatchingWakeup(new AlwaysNotified(), Window, clock);
-        await wakeup.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        using var wakeup = new BatchingWakeup(Window, clock);
+        var waiting = wakeup.WaitAsync(PollInterval, CancellationToken.None);
+        clock.Advance(TimeSpan.FromSeconds(1));
 
+        wakeup.Notified();
+
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task An_append_that_commits_while_the_daemon_looks_is_not_lost()
+    {
+        // Marten's own wake-up drained its signals when a wait began, so this append waited for the next poll (5 s).
+        var clock = new FakeTimeProvider();
+        using var wakeup = new BatchingWakeup(Window, clock);
+        var first = wakeup.WaitAsync(PollInterval, CancellationToken.None);
+        wakeup.Notified();
+        await first.WaitAsync(TimeSpan.FromSeconds(10));
+
+        wakeup.Notified(); // between this return and the next wait: the daemon is looking
         clock.Advance(Window);
-        wakeup.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).IsCompleted.ShouldBeTrue();
+
+        await wakeup.WaitAsync(PollInterval, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Under_a_steady_stream_of_appends_it_looks_once_per_window()
+    {
+        var clock = new FakeTimeProvider();
+        using var wakeup = new BatchingWakeup(Window, clock);
+        wakeup.Notified();
+        await wakeup.WaitAsync(PollInterval, CancellationToken.None);
+
+        wakeup.Notified();
+        var next = wakeup.WaitAsync(PollInterval, CancellationToken.None);
+        clock.Advance(Window - TimeSpan.FromMilliseconds(1));
+        next.IsCompleted.ShouldBeFalse("the appends of the rest of the window belong to the same page");
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await next.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
     public async Task A_window_of_zero_wakes_it_on_every_notification()
     {
         var clock = new FakeTimeProvider();
-        using var wakeup = new BatchingWakeup(new AlwaysNotified(), TimeSpan.Zero, clock);
-        await wakeup.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        using var wakeup = new BatchingWakeup(TimeSpan.Zero, clock);
+        wakeup.Notified();
+        await wakeup.WaitAsync(PollInterval, CancellationToken.None);
 
-        wakeup.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).IsCompleted.ShouldBeTrue();
+        wakeup.Notified();
+        wakeup.WaitAsync(PollInterval, CancellationToken.None).IsCompleted.ShouldBeTrue();
     }
 
     [Fact]
     public async Task Stopping_the_daemon_cancels_the_wait()
     {
         var clock = new FakeTimeProvider();
-        using var wakeup = new BatchingWakeup(new AlwaysNotified(), Window, clock);
-        await wakeup.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        using var wakeup = new BatchingWakeup(Window, clock);
         using var stopping = new CancellationTokenSource();
 
-        var next = wakeup.WaitAsync(TimeSpan.FromSeconds(5), stopping.Token);
+        var waiting = wakeup.WaitAsync(PollInterval, stopping.Token);
         await stopping.CancelAsync();
 
-        await Should.ThrowAsync<OperationCanceledException>(() => next);
+        await Should.ThrowAsync<OperationCanceledException>(() => waiting);
+    }
+
+    [Fact]
+    public async Task The_listener_starts_with_the_first_wait_and_stops_with_the_wakeup()
+    {
+        var clock = new FakeTimeProvider();
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var starts = 0;
+        var wakeup = new BatchingWakeup(Window, clock, listen: async (w, ct) =>
+        {
+            Interlocked.Increment(ref starts);
+            w.Notified();
+            try { await Task.Delay(Timeout.Infinite, ct); } catch (OperationCanceledException) { stopped.SetResult(); }
+        });
+
+        await wakeup.WaitAsync(PollInterval, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        clock.Advance(Window);
+        var second = wakeup.WaitAsync(PollInterval, CancellationToken.None);
+        clock.Advance(PollInterval);
+        await second.WaitAsync(TimeSpan.FromSeconds(10));
+        wakeup.Dispose();
+
+        starts.ShouldBe(1);
+        await stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 }
