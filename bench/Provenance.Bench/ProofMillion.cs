@@ -86,7 +86,8 @@ public sealed class ProofMillion(int leaves, int proofsPerRepetition) : Scenario
         await using (var copy = await connection.BeginBinaryImportAsync(
             $"copy {ProofSchema}.{LedgerTables.Nodes} (level, idx, hash) from stdin (format binary)", ct))
         {
-            foreach (var node in nodes)
+            // As the Merkle subscription stores them: level 0 is the leaves' own hashes, in ledger_leaves.
+            foreach (var node in nodes.Where(n => n.Level > 0))
             {
                 await copy.StartRowAsync(ct);
                 copy.Write(node.Level, NpgsqlDbType.Integer);

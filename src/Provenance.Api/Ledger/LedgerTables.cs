@@ -13,9 +13,9 @@ namespace Provenance.Api.Ledger;
 /// The ledger's own tables beside Marten's. <c>ledger_leaves</c> maps each event's global sequence to its dense leaf index:
 /// Marten's sequence has gaps (rolled-back transactions take numbers and never commit; the daemon skips such gaps once
 /// they are proven dead), so leaf <c>i</c> is the i-th lowest <c>seq_id</c> present in <c>mt_events</c>, never <c>seq_id</c> itself.
-/// <c>ledger_nodes</c> holds every perfect subtree hash (level 0 = leaf hashes), written in the daemon's transaction, and so are
-/// the entry bundles (<c>ledger_entry_chunks</c>); with the hash tiles, read from <c>ledger_nodes</c>, they are the public log's
-/// resources (c2sp.org/tlog-tiles).
+/// <c>ledger_nodes</c> holds every perfect subtree hash above the leaves (level 0, the leaf hashes, is <c>ledger_leaves.leaf_hash</c>),
+/// written in the daemon's transaction, and so are the entry bundles (<c>ledger_entry_chunks</c>); with the hash tiles, read from
+/// <c>ledger_leaves</c> (level 0) and <c>ledger_nodes</c>, they are the public log's resources (c2sp.org/tlog-tiles).
 /// </summary>
 public static class LedgerTables
 {
@@ -66,6 +66,9 @@ public static class LedgerTables
         leaves.Indexes.Add(new IndexDefinition($"ix_{Leaves}_stream") { Columns = ["stream_id", "leaf_index"] });
         yield return leaves;
 
+        // The perfect subtrees above the leaves (level ≥ 1). Level 0 is each leaf's hash, read from ledger_leaves: storing it here too
+        // cost about 0.35 KB of WAL per append (bench/README.md, "Ledger cost"). Installations from before hold level-0 rows here
+        // as well; nothing reads them.
         var nodes = new Table(new PostgresqlObjectName(schema, Nodes, SchemaUtils.IdentifierUsage.General));
         nodes.AddColumn<int>("level").AsPrimaryKey();
         nodes.AddColumn<long>("idx").AsPrimaryKey();
@@ -364,7 +367,8 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
         await using var command = dataSource.CreateCommand(
             $"select {LeafColumns}, n.level as node_level, n.idx as node_idx, n.hash as node_hash from {T(LedgerTables.Leaves)} l " +
             $"left join lateral (select level, idx, hash from {T(LedgerTables.Nodes)} where (level, idx) in " +
-            $"(select k, (l.leaf_index >> k) # 1 from generate_series(0, {TlogTiles.Height - 1}) k)) n on true where l.seq_id = $1");
+            $"(select k, (l.leaf_index >> k) # 1 from generate_series(1, {TlogTiles.Height - 1}) k) " +
+            $"union all select 0, s.leaf_index, s.leaf_hash from {T(LedgerTables.Leaves)} s where s.leaf_index = l.leaf_index # 1) n on true where l.seq_id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
         var rows = await ReadAllAsync(command, r => (Leaf: ReadLeaf(r), Node: r.IsDBNull(r.GetOrdinal("node_hash")) ? null
             : new MerkleNode(r.GetInt32(r.GetOrdinal("node_level")), r.GetInt64(r.GetOrdinal("node_idx")), (byte[])r["node_hash"])), ct);
@@ -409,9 +413,12 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     public async Task<Dictionary<NodeId, byte[]>> FindNodesAsync(IReadOnlyList<NodeId> ids, CancellationToken ct)
     {
         if (ids.Count == 0) return [];
+        // Level 0 is the leaves' own hashes (ledger_leaves); rows at level 0 that older installations wrote to ledger_nodes are not read.
         await using var command = dataSource.CreateCommand(
             $"select n.level, n.idx, n.hash from {T(LedgerTables.Nodes)} n join unnest($1::int[], $2::bigint[]) as q(level, idx) " +
-            "on n.level = q.level and n.idx = q.idx");
+            "on n.level = q.level and n.idx = q.idx where q.level > 0 " +
+            $"union all select 0, l.leaf_index, l.leaf_hash from {T(LedgerTables.Leaves)} l join unnest($1::int[], $2::bigint[]) as q(level, idx) " +
+            "on q.level = 0 and l.leaf_index = q.idx");
         command.Parameters.Add(new NpgsqlParameter { Value = ids.Select(i => i.Level).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         command.Parameters.Add(new NpgsqlParameter { Value = ids.Select(i => i.Index).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         var rows = await ReadAllAsync(command, r => (new NodeId(r.GetInt32(0), r.GetInt64(1)), (byte[])r[2]), ct);

@@ -118,9 +118,14 @@ public sealed class MerkleSubscription : SubscriptionBase
                 seals.Select(s => s.Sequence).ToArray(), seals.Select(s => s.Seal.Path).ToArray(), seals.Select(s => s.Seal.Salt!).ToArray(),
                 seals.Select(s => s.Seal.Commitment).ToArray());
         }
-        operations.QueueSqlCommand(
-            $"insert into {schema}.{LedgerTables.Nodes} (level, idx, hash) select * from unnest(?::int[], ?::bigint[], ?::bytea[])",
-            nodes.Select(n => n.Level).ToArray(), nodes.Select(n => n.Index).ToArray(), nodes.Select(n => n.Hash).ToArray());
+        // Level 0 is the leaves' own hashes, kept in ledger_leaves: only the parents are nodes (LedgerTables).
+        var parents = nodes.Where(n => n.Level > 0).ToArray();
+        if (parents.Length > 0)
+        {
+            operations.QueueSqlCommand(
+                $"insert into {schema}.{LedgerTables.Nodes} (level, idx, hash) select * from unnest(?::int[], ?::bigint[], ?::bytea[])",
+                parents.Select(n => n.Level).ToArray(), parents.Select(n => n.Index).ToArray(), parents.Select(n => n.Hash).ToArray());
+        }
 
         // The hash tiles are the nodes just queued (read from ledger_nodes); the entries go into a chunk of their bundle. The daemon never
         // hands a page twice past lastSequence (see above), so each chunk is new.

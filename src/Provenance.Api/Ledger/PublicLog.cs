@@ -63,17 +63,21 @@ public static class PublicLogEndpoints
     static IResult NotATile(string path) => Problems.Result(Problems.NotFound, $"No tile at 'tile/{path}': not a tile path, or beyond the tree.");
 
     /// <summary>
-    /// Tile (L, N) of width W: the hashes of nodes (8·L, 256·N + i), i &lt; W, from one range of <c>ledger_nodes</c>' primary key. Only
-    /// perfect subtrees are stored, so a tile beyond the tree has fewer than W nodes and is not served.
+    /// Tile (L, N) of width W: the hashes of nodes (8·L, 256·N + i), i &lt; W, from one range of <c>ledger_nodes</c>' primary key (level 0:
+    /// of <c>ledger_leaves</c>', the leaf hashes). Only perfect subtrees are stored, so a tile beyond the tree has fewer than W nodes and
+    /// is not served.
     /// </summary>
     static async Task<byte[]?> HashesAsync(LedgerDatabase ledger, TileRef tile, CancellationToken ct)
     {
-        await using var command = ledger.DataSource.CreateCommand(
-            $"select count(*), string_agg(hash, ''::bytea order by idx) from {ledger.Schema}.{LedgerTables.Nodes} " +
-            "where level = $1 and idx >= $2 and idx < $2 + $3");
-        command.Parameters.Add(new NpgsqlParameter { Value = tile.Level * TlogTiles.Height });
+        // Level 0 is the leaf hashes, kept in ledger_leaves (one range of its primary key).
+        await using var command = ledger.DataSource.CreateCommand(tile.Level == 0
+            ? $"select count(*), string_agg(leaf_hash, ''::bytea order by leaf_index) from {ledger.Schema}.{LedgerTables.Leaves} " +
+              "where leaf_index >= $1 and leaf_index < $1 + $2"
+            : $"select count(*), string_agg(hash, ''::bytea order by idx) from {ledger.Schema}.{LedgerTables.Nodes} " +
+              "where level = $3 and idx >= $1 and idx < $1 + $2");
         command.Parameters.Add(new NpgsqlParameter { Value = tile.Index * TlogTiles.Width });
         command.Parameters.Add(new NpgsqlParameter { Value = (long)tile.Width });
+        if (tile.Level > 0) command.Parameters.Add(new NpgsqlParameter { Value = tile.Level * TlogTiles.Height });
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct) || reader.GetInt64(0) != tile.Width) return null;
         return (byte[])reader[1];

@@ -59,6 +59,41 @@ public sealed class Serving_the_log_as_tiles(AppFixture fixture) : LedgerContext
     }
 
     [Fact]
+    public async Task Leaf_hashes_are_stored_once_and_level_0_rows_left_by_older_installations_are_never_read()
+    {
+        var target = await TreeSizeAsync() + 5;
+        await GrowTreeToAsync(target);
+        (await ScalarAsync<long>("select count(*) from {schema}.ledger_nodes where level = 0")).ShouldBe(0, "level 0 is ledger_leaves.leaf_hash");
+
+        // An installation from before kept a copy of every leaf hash as a level-0 node: make those copies wrong, so reading one shows.
+        await SqlAsync("insert into {schema}.ledger_nodes (level, idx, hash) select 0, leaf_index, sha256(leaf_hash) from {schema}.ledger_leaves");
+        try
+        {
+            var leafHashes = await LeafHashesFromEntriesAsync(target);
+            foreach (var tile in TlogTiles.TilesOfLevel(0, target))
+            {
+                (await GetAsync(tile.Path)).Bytes.ShouldBe(Independent.Tile(leafHashes, 0, tile.Index, tile.Width), tile.Path);
+            }
+            var appender = new MerkleAppender();
+            foreach (var hash in leafHashes) appender.Append(hash);
+            var root = appender.Root();
+            var ledger = Host.Services.GetRequiredService<LedgerDatabase>();
+            foreach (var leaf in await ledger.LeafPageAsync(target - 3, 3, CancellationToken.None))
+            {
+                var served = await GetJsonAsync(Roles.Reader, $"/api/ledger/proofs/inclusion?sequence={leaf.Sequence}&treeSize={target}");
+                var path = served.GetProperty("auditPath").EnumerateArray().Select(Bytes).ToList();
+                IndependentVerifier.VerifyInclusion(leaf.LeafIndex, target, leaf.LeafHash, path, root).ShouldBeTrue($"leaf {leaf.LeafIndex}");
+            }
+            var verification = await VerifyLedgerAsync();
+            verification.GetProperty("intact").GetBoolean().ShouldBeTrue(verification.ToString());
+        }
+        finally
+        {
+            await SqlAsync("delete from {schema}.ledger_nodes where level = 0");
+        }
+    }
+
+    [Fact]
     public async Task The_checkpoint_is_the_signed_note_and_proofs_built_from_tiles_alone_verify_against_it()
     {
         await GrowTreeToAsync(await TreeSizeAsync() + 300);
