@@ -5,6 +5,7 @@ using System.Text.Json;
 using Marten.Events;
 using Provenance.Api.Access;
 using Provenance.Api.Documents;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Bench.Scenarios;
 
@@ -60,7 +61,7 @@ public sealed class FeedLag(TimeSpan duration, int receiverPort) : Scenario
             throw new InvalidOperationException($"Creating the webhook subscription failed: {(int)subscription.StatusCode} {await subscription.Content.ReadAsStringAsync(ct)}");
         }
 
-        await using var session = host.Store.LightweightSession();
+        await using var session = host.Store.LightweightSession(Tenants.Default);
         for (var s = 0; s < Streams; s++)
         {
             var id = Guid.CreateVersion7();
@@ -92,7 +93,7 @@ public sealed class FeedLag(TimeSpan duration, int receiverPort) : Scenario
     private async Task<Guid> AppendAsync(BenchHost host, CancellationToken ct)
     {
         if (!_free.TryDequeue(out var slot)) throw new InvalidOperationException("More appends in flight than streams.");
-        await using var session = host.Store.LightweightSession();
+        await using var session = host.Store.LightweightSession(Tenants.Default);
         var revision = slot.Revision + 1;
         var action = session.Events.Append(slot.Stream,
             new DocumentEdited(slot.Stream, revision, revision - 1, "text/plain", Digest(revision), 42, 1, 1, "bench", "feed bench"));

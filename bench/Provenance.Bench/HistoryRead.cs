@@ -4,6 +4,7 @@ using Marten;
 using Marten.Services;
 using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Bench.Scenarios;
 
@@ -29,7 +30,7 @@ public sealed class HistoryRead(int events, int readsPerRepetition) : Scenario
         const int batch = 1000;
         for (var start = 0; start < events; start += batch)
         {
-            await using var session = host.Store.LightweightSession();
+            await using var session = host.Store.LightweightSession(Tenants.Default);
             var edits = Enumerable.Range(start + 1, Math.Min(batch, events - start))
                 .Select(n => (object)(n == 1
                     ? new DocumentIngested(_stream, "History bench", "en", "text/plain", Digest(1), 10, null, null, null, null, "bench", "bench", null)
@@ -68,7 +69,7 @@ public sealed class HistoryRead(int events, int readsPerRepetition) : Scenario
 
     private async Task<int> MartenReadAsync(BenchHost host, CancellationToken ct)
     {
-        await using var session = host.Store.QuerySession();
+        await using var session = host.Store.QuerySession(Tenants.Default);
         var stream = await session.Events.FetchStreamAsync(_stream, token: ct);
         return stream.Count;
     }

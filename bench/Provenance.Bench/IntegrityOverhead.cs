@@ -3,6 +3,7 @@ using JasperFx.Events.Daemon;
 using Marten;
 using Provenance.Api.Documents;
 using Provenance.Api.Ledger;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Bench.Scenarios;
 
@@ -37,7 +38,7 @@ public sealed class IntegrityOverhead(int workers, int eventsPerRepetition) : Sc
     {
         _streams = Enumerable.Range(0, workers).Select(_ => Guid.CreateVersion7()).ToArray();
         _revisions = Enumerable.Repeat(1, workers).ToArray();
-        await using var session = host.Store.LightweightSession();
+        await using var session = host.Store.LightweightSession(Tenants.Default);
         foreach (var id in _streams)
         {
             session.Events.StartStream<DocumentView>(id, new DocumentIngested(id, "Integrity bench", "en", "text/plain", Digest(0), 10, null, null,
@@ -85,7 +86,7 @@ public sealed class IntegrityOverhead(int workers, int eventsPerRepetition) : Sc
     private Task<Measurement> AppendAsync(BenchHost host, CancellationToken ct)
         => LoadDriver.RunAsync(workers, TimeSpan.FromSeconds(60), async (w, c) =>
         {
-            await using var session = host.Store.LightweightSession();
+            await using var session = host.Store.LightweightSession(Tenants.Default);
             var revision = _revisions[w] + 1;
             session.Events.Append(_streams[w], new DocumentEdited(_streams[w], revision, revision - 1, "text/plain", Digest(revision), 42, 1, 1, "bench", "bench edit"));
             await session.SaveChangesAsync(c);

@@ -4,6 +4,7 @@ using Npgsql;
 using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
 using Provenance.Api.Ledger;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Bench.Scenarios;
 
@@ -69,7 +70,7 @@ public sealed class LedgerCost(int workers, int eventsPerRepetition, int plainPo
     private async Task<Side> StreamsAsync(IDocumentStore store, CancellationToken ct)
     {
         var streams = Enumerable.Range(0, workers).Select(_ => Enumerable.Range(0, DocumentsPerWriter).Select(_ => Guid.CreateVersion7()).ToArray()).ToArray();
-        await using var session = store.LightweightSession();
+        await using var session = store.LightweightSession(Tenants.Default);
         foreach (var id in streams.SelectMany(s => s))
         {
             session.Events.StartStream<DocumentView>(id, new DocumentIngested(id, "Ledger cost bench", "en", "text/plain", Digest(0), 10, null, null,
@@ -138,7 +139,7 @@ public sealed class LedgerCost(int workers, int eventsPerRepetition, int plainPo
             var d = side.Next[w];
             side.Next[w] = (d + 1) % DocumentsPerWriter;
             var id = side.Streams[w][d];
-            await using var session = side.Store.LightweightSession();
+            await using var session = side.Store.LightweightSession(Tenants.Default);
             var revision = side.Revisions[w][d] + 1;
             session.Events.Append(id, new DocumentEdited(id, revision, revision - 1, "text/plain", Digest(revision), 42, 1, 1, "bench", "bench edit"));
             await session.SaveChangesAsync(c);

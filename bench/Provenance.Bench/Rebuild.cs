@@ -8,6 +8,7 @@ using NpgsqlTypes;
 using Provenance.Api.Audit;
 using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Bench.Scenarios;
 
@@ -42,7 +43,7 @@ public sealed class Rebuild(int events) : Scenario
         const int perStream = 100;
         for (var done = 0; done < missing;)
         {
-            await using var session = host.Store.LightweightSession();
+            await using var session = host.Store.LightweightSession(Tenants.Default);
             for (var s = 0; s < 10 && done < missing; s++)
             {
                 var id = Guid.CreateVersion7();

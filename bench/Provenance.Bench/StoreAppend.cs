@@ -2,6 +2,7 @@ using System.Text.Json;
 using Marten;
 using Npgsql;
 using Provenance.Api.Documents;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Bench.Scenarios;
 
@@ -27,7 +28,7 @@ public sealed class StoreAppend(int workers, TimeSpan duration, TimeSpan warmUp)
         _streams = Enumerable.Range(0, workers).Select(_ => Guid.CreateVersion7()).ToArray();
         _revisions = Enumerable.Repeat(1, workers).ToArray();
         _rawVersions = Enumerable.Repeat(0, workers).ToArray();
-        await using var session = host.Store.LightweightSession();
+        await using var session = host.Store.LightweightSession(Tenants.Default);
         foreach (var id in _streams)
         {
             session.Events.StartStream<DocumentView>(id, new DocumentIngested(id, "Store bench", "en", "text/plain", Digest(0), 10, null, null,
@@ -53,7 +54,7 @@ public sealed class StoreAppend(int workers, TimeSpan duration, TimeSpan warmUp)
 
     private async Task<bool> MartenAsync(BenchHost host, int worker, CancellationToken ct)
     {
-        await using var session = host.Store.LightweightSession();
+        await using var session = host.Store.LightweightSession(Tenants.Default);
         session.Events.Append(_streams[worker], Next(worker, _revisions[worker] + 1));
         await session.SaveChangesAsync(ct);
         _revisions[worker]++;

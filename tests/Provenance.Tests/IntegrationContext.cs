@@ -6,6 +6,7 @@ using Npgsql;
 using Provenance.Api.Access;
 using Provenance.Api.Documents;
 using Shouldly;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests;
 
@@ -58,13 +59,13 @@ public abstract class IntegrationContext(AppFixture fixture)
     /// <summary>Every event in the store, however it got there: what "nothing was written" is checked against.</summary>
     protected async Task<long> EventCountAsync()
     {
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(Tenants.Default);
         return await session.Events.QueryAllRawEvents().CountAsync();
     }
 
     protected async Task<IReadOnlyList<IEvent>> EventsOfAsync(Guid id)
     {
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(Tenants.Default);
         return await session.Events.FetchStreamAsync(id);
     }
 

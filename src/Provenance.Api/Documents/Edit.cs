@@ -118,7 +118,7 @@ public static class EditEndpoint
         TimeProvider clock) => Edit.Record(command, document, lines, clock);
 }
 
-/// <summary>The same use case for adapters other than the HTTP API (web forms, the seed loader): sent with <c>IMessageBus.InvokeAsync</c>.</summary>
+/// <summary>The same use case for adapters other than the HTTP API (web forms, the seed loader): sent with <c>IMessageBus.InvokeForTenantAsync</c>.</summary>
 public static class EditDocumentHandler
 {
     public static void Validate(EditDocument command, DocumentView document, IOptions<ProvenanceOptions> options)

@@ -8,6 +8,7 @@ using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Provenance.Api.EventStore;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Feed;
 
@@ -40,7 +41,7 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, StoredEvents event
         var types = SubscriptionsEndpoint.CheckTypes(command.Types, store, errors);
         if (command.Document is { } document)
         {
-            await using var session = store.QuerySession();
+            await using var session = store.QuerySession(Tenants.Default);
             if (await session.LoadAsync<DocumentView>(document, ct) is null) errors.Add("document", $"No document with id {document}.");
         }
         if (errors.Any) return (null, errors);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Provenance.Api.Hosting;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Health;
 
@@ -77,7 +78,7 @@ public sealed class ProjectionProgressCheck(IDocumentStore store, TimeProvider t
     {
         try
         {
-            var shards = await store.Advanced.AllProjectionProgress(token: ct);
+            var shards = await store.Advanced.AllProjectionProgress(Tenants.Default, ct);
             var highWater = shards.FirstOrDefault(s => s.ShardName == "HighWaterMark")?.Sequence ?? 0;
             var now = time.GetUtcNow();
             var stalled = new List<string>();

@@ -51,6 +51,9 @@ public sealed class ProvenanceOptions
 
     /// <summary>Tamper evidence: checkpoint key and origin, checkpoint and fixity schedules (<c>Provenance:Ledger:*</c>).</summary>
     public Ledger.LedgerOptions Ledger { get; set; } = new();
+
+    /// <summary>The PostgreSQL servers tenant databases may live on (<c>Provenance:Tenancy:Servers:&lt;name&gt;</c>).</summary>
+    public Tenancy.TenancyOptions Tenancy { get; set; } = new();
 }
 
 /// <summary>

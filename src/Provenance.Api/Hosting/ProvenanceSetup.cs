@@ -24,6 +24,7 @@ using Wolverine.Http;
 using Wolverine.Marten;
 using Weasel.Core;
 using Provenance.Api.EventStore;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Hosting;
 
@@ -50,6 +51,7 @@ public static class ProvenanceSetup
             .ValidateOnStart();
 
         services.AddSingleton<IValidateOptions<ProvenanceOptions>, ClusterOptionsValidation>();
+        services.AddSingleton<IValidateOptions<ProvenanceOptions>, TenancyOptionsValidation>();
 
         var settings = new ProvenanceOptions();
         configuration.GetSection(ProvenanceOptions.Section).Bind(settings);
@@ -75,9 +77,10 @@ public static class ProvenanceSetup
         // The daemon's wake-up, a singleton so that the host disposes it (which stops its LISTEN loop).
         services.AddSingleton(sp => new BatchingWakeup(Options(sp).DaemonBatchWindow, listen: (wakeup, ct) => BatchingWakeup.ListenAsync(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<BatchingWakeup>(), wakeup, ct)));
+        // Database per tenant (issue #20): Marten's pools come from ConfigureMarten's TenantDataSources, not from the container; sessions
+        // without a tenant are the default tenant's.
         var marten = services.AddMarten(sp => ConfigureMarten(sp, withLedger))
-            .UseNpgsqlDataSource()
-            .UseLightweightSessions()
+            .BuildSessionsWith<DefaultTenantSessions>()
             .IntegrateWithWolverine(w => w.UseWolverineManagedEventSubscriptionDistribution = distributed);
         if (!distributed)
         {
@@ -159,7 +162,10 @@ public static class ProvenanceSetup
     /// and Weasel's migration locks are transaction-scoped, Wolverine's leadership lock lives on a dedicated connection, and its
     /// durability-pass lock is made transaction-scoped below (a test checks that no idle pooled connection holds an advisory lock).
     /// </summary>
-    public static NpgsqlDataSource BuildDataSource(string connectionString)
+    public static NpgsqlDataSource BuildDataSource(string connectionString) => BuildDataSourceBuilder(connectionString).Build();
+
+    /// <summary>The builder of <see cref="BuildDataSource"/>: Marten builds every other tenant database's pool with it (<see cref="TenantDataSources"/>).</summary>
+    public static NpgsqlDataSourceBuilder BuildDataSourceBuilder(string connectionString)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         // The keys as written (Npgsql's own builder answers ContainsKey for every keyword it knows, set or not).
@@ -168,7 +174,7 @@ public static class ProvenanceSetup
         if (!Given("No Reset On Close", "NoResetOnClose")) builder.ConnectionStringBuilder.NoResetOnClose = true;
         if (!Given("Max Auto Prepare", "MaxAutoPrepare")) builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
         if (!Given("Auto Prepare Min Usages", "AutoPrepareMinUsages")) builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
-        return builder.Build();
+        return builder;
     }
 
     /// <summary>Why a framework-made 404 is one: an id in the path that is not a UUID (the endpoint never ran), or no such path.</summary>
@@ -206,6 +212,23 @@ public static class ProvenanceSetup
         var opts = new StoreOptions();
         opts.DatabaseSchemaName = settings.Schema;
         opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+
+        // Database per tenant, tenants in Marten's master table (issue #20). The table lives in the default tenant's database and the
+        // API's schema; the default tenant is the configured database itself, registered (again) at every start, so an installation
+        // from before tenancy upgrades in place. Marten never creates a tenant's database: the tenant endpoints will (step 2).
+        var pool = sp.GetRequiredService<NpgsqlDataSource>();
+        var connectionString = settings.ConnectionString ?? "";
+        opts.DataSourceFactory(new TenantDataSources(pool, connectionString));
+        opts.MultiTenantedDatabasesWithMasterDatabaseTable(tenancy =>
+        {
+            tenancy.DataSource = pool;
+            tenancy.SchemaName = settings.Schema;
+            tenancy.RegisterDatabase(Tenants.Default, connectionString);
+            // Else Marten adds "Application Name=<entry assembly>" to every tenant's connection string, and the default tenant's would no
+            // longer be the configured one that TenantDataSources answers with the container's pool.
+            tenancy.ApplicationName = "";
+        });
+        opts.TenantIdStyle = JasperFx.MultiTenancy.TenantIdStyle.ForceLowerCase;
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
 
         opts.Events.StreamIdentity = StreamIdentity.AsGuid;
@@ -226,7 +249,8 @@ public static class ProvenanceSetup
         // Feed readers and webhooks wait on the daemon's high-water mark. An append NOTIFYs the daemon (LISTEN/NOTIFY, see
         // AppendNotifier), so it need not poll often to be prompt: idle, it looks every 5 s (each look writes its progression row, so
         // polling every 250 ms cost 4 commits a second forever); a missed notification costs at most that. Under load it looks at most
-        // once per DaemonBatchWindow, so its agents commit pages of many events (BatchingWakeup).
+        // once per DaemonBatchWindow, so its agents commit pages of many events (BatchingWakeup). The wake-up is one for the whole store and
+        // LISTENs on the default tenant's database: a tenant database of its own would need one of its own (issue #20, later steps).
         opts.Listeners.Add(new AppendNotifier());
         opts.Projections.Wakeup = sp.GetRequiredService<BatchingWakeup>();
         opts.Projections.SlowPollingTime = TimeSpan.FromSeconds(5);
@@ -261,6 +285,8 @@ public static class ProvenanceSetup
             // The request's (normalised) X-Correlation-Id becomes the correlation id of every event an endpoint appends.
             http.ApplyCorrelationIdHeaderToAllEndpoints = true;
             http.AddPolicy<IdempotencyPolicy>();
+            // Every chain opens its session in the request's tenant (today always the default one; see ProvenanceTenantDetection).
+            http.TenantId.DetectWith(new ProvenanceTenantDetection());
         });
         app.MapProvenanceWeb();
         return app;

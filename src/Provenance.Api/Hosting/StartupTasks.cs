@@ -2,10 +2,14 @@ using Marten;
 using Microsoft.Extensions.Options;
 using Provenance.Api.Access;
 using Provenance.Api.Seeds;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Hosting;
 
-/// <summary>Once the host has started: install the bootstrap admin key, then load the seed corpus if one is configured.</summary>
+/// <summary>
+/// Once the host has started: the schema of every tenant database, the default tenant's upgrade from before tenancy, the bootstrap admin
+/// key, then the seed corpus if one is configured.
+/// </summary>
 public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceOptions> options, IHostApplicationLifetime lifetime,
     Health.SeedProgress seeded, ILogger<StartupTasks> logger) : BackgroundService
 {
@@ -14,6 +18,7 @@ public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceO
     {
         var store = services.GetRequiredService<IDocumentStore>();
         await ApplySchemaAsync(store, logger);
+        await DefaultTenantUpgrade.RunAsync(store, logger, cancellationToken);
         if (options.Value.AdminKey is { } adminKey)
         {
             await InstallAdminKeyAsync(store, adminKey, services.GetRequiredService<TimeProvider>(), cancellationToken);
@@ -23,8 +28,9 @@ public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceO
 
     /// <summary>
     /// Creates or updates every table. On a new database another part of the host that starts at the same time (Marten's daemon,
-    /// Wolverine's agents) may create an event-store object first, and the migration then fails with 42P07/42710 "already exists";
-    /// applying again finds it in place, so a first start never fails on that race.
+    /// Wolverine's agents) may create an event-store object first, and the migration then fails with 42P07/42710 "already exists", or
+    /// 23505 on pg_type when both run the same CREATE TABLE IF NOT EXISTS (seen with the tenant master table, which Marten's daemon
+    /// creates when it first lists the tenant databases); applying again finds it in place, so a first start never fails on that race.
     /// </summary>
     public static async Task ApplySchemaAsync(IDocumentStore store, ILogger logger)
     {
@@ -36,7 +42,7 @@ public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceO
                 return;
             }
             catch (Marten.Exceptions.MartenSchemaException e) when (attempt < 5 && e.InnerException is Npgsql.PostgresException
-                { SqlState: Npgsql.PostgresErrorCodes.DuplicateTable or Npgsql.PostgresErrorCodes.DuplicateObject })
+                { SqlState: Npgsql.PostgresErrorCodes.DuplicateTable or Npgsql.PostgresErrorCodes.DuplicateObject or Npgsql.PostgresErrorCodes.UniqueViolation })
             {
                 logger.LogWarning("Schema migration raced another start-up migration ({Message}); applying again", e.InnerException.Message);
                 await Task.Delay(200 * attempt);
@@ -65,7 +71,7 @@ public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceO
 
     public static async Task InstallAdminKeyAsync(IDocumentStore store, string adminKey, TimeProvider time, CancellationToken ct)
     {
-        await using var session = store.LightweightSession();
+        await using var session = store.LightweightSession(Tenants.Default);
         var existing = await session.LoadAsync<ApiKey>(ApiKey.BootstrapId, ct);
         var hash = ApiKey.Hash(adminKey);
         if (existing is { RevokedAt: null } && existing.KeyHash == hash) return;

@@ -15,6 +15,7 @@ using Provenance.Api.Web;
 using Wolverine.Http;
 using Microsoft.AspNetCore.Mvc;
 using Provenance.Api.Contract;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Ledger;
 
@@ -104,7 +105,7 @@ public sealed class FixityChecker(LedgerDatabase ledger, IDocumentStore store, I
         {
             try
             {
-                await using var session = store.LightweightSession();
+                await using var session = store.LightweightSession(Tenants.Default);
                 foreach (var check in checks) session.Events.Append(check.DocumentId, check);
                 await session.SaveChangesAsync(ct);
                 return;

@@ -5,6 +5,7 @@ using Provenance.Api.Documents;
 using Provenance.Api.Ledger;
 using Provenance.Ledger;
 using Provenance.Api.EventStore;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Reports;
 
@@ -128,7 +129,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
     /// <summary>The report with its <see cref="ProvenanceReport.Agents"/>: one query of the people directory for the logins its events name.</summary>
     public async Task<ProvenanceReport> DescribeAgentsAsync(ProvenanceReport report, CancellationToken ct)
     {
-        await using var session = store.QuerySession();
+        await using var session = store.QuerySession(Tenants.Default);
         return report with { Agents = await Access.PeopleDirectory.DescribeAsync(session, report.Events.Select(e => e.Actor), ct) };
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Marten;
 using Wolverine;
 using Provenance.Api.Documents;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Seeds;
 
@@ -46,7 +47,7 @@ public sealed class SeededCorpus
 }
 
 /// <summary>
-/// Loads a manifest by sending the very commands the HTTP API sends (<see cref="IMessageBus.InvokeAsync{T}"/>), with the
+/// Loads a manifest by sending the very commands the HTTP API sends (<see cref="IMessageBus.InvokeForTenantAsync{T}"/>, in the default tenant), with the
 /// manifest's actors. Idempotent and resumable: each document has an id derived from corpus and key, and step N is the stream's
 /// event N, so a second run (or a run after a crash) sends only what is missing.
 /// </summary>
@@ -60,7 +61,7 @@ public sealed class SeedLoader(IDocumentStore store, IMessageBus bus, ILogger<Se
         var folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         await DescribePeopleAsync(manifest, ct);
 
-        await using (var query = store.QuerySession())
+        await using (var query = store.QuerySession(Tenants.Default))
         {
             if (await query.LoadAsync<SeededCorpus>(manifest.Corpus, ct) is { } done)
             {
@@ -76,7 +77,7 @@ public sealed class SeedLoader(IDocumentStore store, IMessageBus bus, ILogger<Se
             await LoadDocumentAsync(id, document, folder, ct);
             loaded.Documents[document.Key] = id;
         }
-        await using var session = store.LightweightSession();
+        await using var session = store.LightweightSession(Tenants.Default);
         loaded.LoadedAt = DateTimeOffset.UtcNow;
         session.Store(loaded);
         await session.SaveChangesAsync(ct);
@@ -88,7 +89,7 @@ public sealed class SeedLoader(IDocumentStore store, IMessageBus bus, ILogger<Se
     private async Task DescribePeopleAsync(SeedManifest manifest, CancellationToken ct)
     {
         if (manifest.People is not { Count: > 0 } people) return;
-        await using var session = store.LightweightSession();
+        await using var session = store.LightweightSession(Tenants.Default);
         foreach (var person in people)
         {
             var errors = new Http.FieldErrors();
@@ -110,7 +111,7 @@ public sealed class SeedLoader(IDocumentStore store, IMessageBus bus, ILogger<Se
     private async Task LoadDocumentAsync(Guid id, SeedDocument document, string folder, CancellationToken ct)
     {
         DocumentResource? current;
-        await using (var query = store.QuerySession())
+        await using (var query = store.QuerySession(Tenants.Default))
         {
             current = await query.LoadAsync<DocumentView>(id, ct) is { } view ? DocumentResource.From(view) : null;
         }
@@ -132,7 +133,7 @@ public sealed class SeedLoader(IDocumentStore store, IMessageBus bus, ILogger<Se
             };
             try
             {
-                current = await bus.InvokeAsync<DocumentResource>(command, ct);
+                current = await bus.InvokeForTenantAsync<DocumentResource>(Tenants.Default, command, ct);
             }
             catch (CommandRejected rejected)
             {

@@ -9,6 +9,7 @@ using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Wolverine;
 using static Provenance.Api.Web.Html;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Web;
 
@@ -147,7 +148,7 @@ public static class DocumentForms
     {
         try
         {
-            await bus.InvokeAsync<DocumentResource>(command, ct);
+            await bus.InvokeForTenantAsync<DocumentResource>(Tenants.Default, command, ct);
             return Done(view.Id, doneAnchor);
         }
         catch (CommandRejected rejected)

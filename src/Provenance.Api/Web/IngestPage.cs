@@ -6,6 +6,7 @@ using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Wolverine;
 using static Provenance.Api.Web.Html;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Web;
 
@@ -36,7 +37,7 @@ public static class IngestPage
         };
         try
         {
-            var created = await bus.InvokeAsync<DocumentResource>(command, http.RequestAborted);
+            var created = await bus.InvokeForTenantAsync<DocumentResource>(Tenants.Default, command, http.RequestAborted);
             return Results.Redirect($"/documents/{created.Id}?done=ingested");
         }
         catch (CommandRejected rejected)

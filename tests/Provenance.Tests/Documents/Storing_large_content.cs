@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Npgsql;
 using Provenance.Api.Documents;
 using Shouldly;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests.Documents;
 
@@ -22,7 +23,7 @@ public sealed class Storing_large_content(AppFixture fixture) : IntegrationConte
         upload.InMemory.ShouldBeFalse("over the in-memory limit, the upload is in a temporary file");
         upload.Digest.ShouldBe("sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
 
-        await using (var session = Store.LightweightSession())
+        await using (var session = Store.LightweightSession(Tenants.Default))
         {
             new StoreContent(upload.Accepted(null)).Execute(session);
             await session.SaveChangesAsync();

@@ -5,6 +5,7 @@ using Marten;
 using Provenance.Api.Access;
 using Provenance.Api.Documents;
 using Shouldly;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests.Http;
 
@@ -120,7 +121,7 @@ public sealed class Hostile_characters_and_parameters(AppFixture fixture) : Ledg
     {
         // Stored before validation existed (events are immutable): a title and reason with controls XML 1.0 cannot carry.
         var doc = await IngestAsync(title: "Clean title");
-        await using (var session = Store.LightweightSession())
+        await using (var session = Store.LightweightSession(Tenants.Default))
         {
             var version = (await session.Events.FetchStreamStateAsync(doc.Id))!.Version;
             session.Events.Append(doc.Id, version + 1, new DocumentVerified(doc.Id, 1, null, new VerifiedClaim("The first", 0, 9), "manual",

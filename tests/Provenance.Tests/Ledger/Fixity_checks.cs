@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Provenance.Api.Access;
 using Provenance.Api.Ledger;
 using Shouldly;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests.Ledger;
 
@@ -35,7 +36,7 @@ public sealed class Fixity_checks(AppFixture fixture) : LedgerContext(fixture)
         {
             while (!stop.IsCancellationRequested)
             {
-                await using var session = store.LightweightSession();
+                await using var session = store.LightweightSession(Tenants.Default);
                 session.Events.Append(doc.Id, new FixityChecked(doc.Id, doc.ContentDigest, FixityOutcomes.Pass, null, "test.racer"));
                 try
                 {

@@ -11,6 +11,7 @@ using Provenance.Api.Hosting;
 using Provenance.Api.Ledger;
 using Provenance.Ledger;
 using Shouldly;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests.Ledger;
 
@@ -219,7 +220,7 @@ public sealed class Serving_the_log_as_tiles(AppFixture fixture) : LedgerContext
     {
         var missing = target - await TreeSizeAsync();
         if (missing <= 0) return;
-        await using (var session = Store.LightweightSession())
+        await using (var session = Store.LightweightSession(Tenants.Default))
         {
             var stream = Guid.NewGuid();
             for (var i = 0; i < missing; i++)

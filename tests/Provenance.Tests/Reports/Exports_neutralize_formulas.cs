@@ -5,6 +5,7 @@ using Provenance.Api.Audit;
 using Provenance.Api.Documents;
 using Provenance.Api.Reports;
 using Shouldly;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests.Reports;
 
@@ -75,7 +76,7 @@ public sealed class Exports_neutralize_formulas(AppFixture fixture) : ReportsCon
         });
         await SendAsync(3, s => s.Post.Json(new { language = "fr", content = "Trois.\n", translator = "=T", method = "human", reason = reasons[3] })
             .ToUrl($"/api/documents/{doc.Id}/translations"));
-        await using (var session = Store.LightweightSession())
+        await using (var session = Store.LightweightSession(Tenants.Default))
         {
             foreach (var reason in new[] { "\t=1+1", "\r=1+1" })
             {

@@ -7,6 +7,7 @@ using Provenance.Ledger;
 using Shouldly;
 using UglyToad.PdfPig;
 using Xunit.Abstractions;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests.Reports;
 
@@ -234,7 +235,7 @@ public sealed class Provenance_reports(AppFixture fixture, ITestOutputHelper out
     public async Task A_document_with_1000_events_reports_in_every_format()
     {
         var id = (await IngestAsync("Line one.\nLine two.\n", "fr", "Rapport de performance")).Id;
-        await using (var session = Store.LightweightSession())
+        await using (var session = Store.LightweightSession(Tenants.Default))
         {
             for (var i = 0; i < 999; i++)
             {
@@ -246,7 +247,7 @@ public sealed class Provenance_reports(AppFixture fixture, ITestOutputHelper out
         await SignCheckpointAsync();
 
         var raw = Stopwatch.StartNew();
-        await using (var query = Store.QuerySession())
+        await using (var query = Store.QuerySession(Tenants.Default))
         {
             (await query.Events.FetchStreamAsync(id)).Count.ShouldBe(1000);
         }

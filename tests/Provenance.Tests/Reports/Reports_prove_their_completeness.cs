@@ -8,6 +8,7 @@ using Provenance.Api.Ledger;
 using Provenance.Ledger;
 using Shouldly;
 using Xunit.Abstractions;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests.Reports;
 
@@ -188,7 +189,7 @@ public sealed class Reports_prove_their_completeness(AppFixture fixture, ITestOu
     public async Task A_document_of_10000_events_proves_its_completeness_offline()
     {
         var id = (await IngestAsync("Line one.\n", "en", "Ten thousand events")).Id;
-        await using (var session = Store.LightweightSession())
+        await using (var session = Store.LightweightSession(Tenants.Default))
         {
             for (var i = 0; i < 9_999; i++)
             {

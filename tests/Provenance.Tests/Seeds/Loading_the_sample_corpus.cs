@@ -4,6 +4,7 @@ using Provenance.Api.Documents;
 using Provenance.Api.Ledger;
 using Provenance.Api.Seeds;
 using Shouldly;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests.Seeds;
 
@@ -21,7 +22,7 @@ public sealed class Loading_the_sample_corpus(AppFixture fixture) : IntegrationC
         await loader.LoadAsync(Manifest, CancellationToken.None);
         (await EventCountAsync()).ShouldBe(events);
 
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(Tenants.Default);
         var article = (await session.LoadAsync<DocumentView>(loaded.Documents["ctv-ndp-nagorno-karabakh"]))!;
         article.Revision.ShouldBe(2);
         article.Language.ShouldBe("en-CA");

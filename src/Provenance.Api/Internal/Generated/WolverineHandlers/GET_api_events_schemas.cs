@@ -23,14 +23,17 @@ namespace Internal.Generated.WolverineHandlers
             _publicBaseUrl = publicBaseUrl;
         }
 
-        public override System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
+        public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            // Tenant Id detection
+            // 1. Provenance tenant: 'default' for every request
+            var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Feed.EventSchemaEndpoints").SetTag("http.route", "/api/events/schemas").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
             var result = Provenance.Api.Feed.EventSchemaEndpoints.List(httpContext, _eventCatalogue, _publicBaseUrl);
 
-            return result.ExecuteAsync(httpContext);
+            await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
     }
 

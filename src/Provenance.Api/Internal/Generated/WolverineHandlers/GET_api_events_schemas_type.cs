@@ -23,21 +23,24 @@ namespace Internal.Generated.WolverineHandlers
             _publicBaseUrl = publicBaseUrl;
         }
 
-        public override System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
+        public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            // Tenant Id detection
+            // 1. Provenance tenant: 'default' for every request
+            var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Feed.EventSchemaEndpoints").SetTag("http.route", "/api/events/schemas/{type}").SetTag("http.request.method", "GET");
             var type = (string?)httpContext.GetRouteValue("type");
             if(type == null)
             {
                 httpContext.Response.StatusCode = 404;
-                return System.Threading.Tasks.Task.CompletedTask;
+                return;
             }
 
             
             // The actual HTTP request handler execution
             var result = Provenance.Api.Feed.EventSchemaEndpoints.Get(type, httpContext, _eventCatalogue, _publicBaseUrl);
 
-            return result.ExecuteAsync(httpContext);
+            await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
     }
 

@@ -31,6 +31,9 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            // Tenant Id detection
+            // 1. Provenance tenant: 'default' for every request
+            var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Feed.GetFeedEndpoint").SetTag("http.route", "/api/feed").SetTag("http.request.method", "GET");
             var after = httpContext.Request.Query["after"];
             string limit_rawValue = httpContext.Request.Query["limit"];

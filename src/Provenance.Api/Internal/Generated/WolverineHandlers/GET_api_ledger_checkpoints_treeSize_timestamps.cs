@@ -25,6 +25,9 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            // Tenant Id detection
+            // 1. Provenance tenant: 'default' for every request
+            var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Ledger.TimestampEndpoints").SetTag("http.route", "/api/ledger/checkpoints/{treeSize}/timestamps").SetTag("http.request.method", "GET");
             string treeSize_rawValue = (string?)httpContext.GetRouteValue("treeSize");
             long treeSize = default;

@@ -26,6 +26,9 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            // Tenant Id detection
+            // 1. Provenance tenant: 'default' for every request
+            var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Audit.SearchEndpoint").SetTag("http.route", "/api/search").SetTag("http.request.method", "GET");
             var q = httpContext.Request.Query["q"];
             var language = httpContext.Request.Query["language"];

@@ -23,6 +23,9 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            // Tenant Id detection
+            // 1. Provenance tenant: 'default' for every request
+            var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Ledger.PublicLogEndpoints").SetTag("http.route", "/log/checkpoint").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution

@@ -34,10 +34,14 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            // Tenant Id detection
+            // 1. Provenance tenant: 'default' for every request
+            var tenantId = await TryDetectTenantId(httpContext);
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
+            messageContext.TenantId = tenantId;
             Wolverine.Http.Runtime.RequestIdMiddleware.Apply(httpContext, messageContext);
-            // Building the Marten session
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
+            // Building the Marten session using the detected tenant id
+            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Documents.IngestBatchEndpoint").SetTag("http.route", "/api/documents/batch").SetTag("http.request.method", "POST");
             (var ingestBatch, var problemDetails1) = await Provenance.Api.Documents.IngestBatchEndpoint.LoadAsync(httpContext.Request, httpContext.User, _identifiers, _optionsOfProvenanceOptions).ConfigureAwait(false);
             // Evaluate whether the processing should stop if there are any problems

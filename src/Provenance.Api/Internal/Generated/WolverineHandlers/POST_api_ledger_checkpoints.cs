@@ -28,6 +28,9 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            // Tenant Id detection
+            // 1. Provenance tenant: 'default' for every request
+            var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Ledger.CheckpointEndpoints").SetTag("http.route", "/api/ledger/checkpoints").SetTag("http.request.method", "POST");
             
             // The actual HTTP request handler execution

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Alba;
+using Marten;
+using Marten.Events;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Shouldly;
+using Wolverine;
+
+namespace Provenance.Tests.Tenancy;
+
+/// <summary>
+/// A database of its own on the fixture's server, for tests that start, stop and start again a Provenance of their own (the fixture's
+/// host is shared and must not be restarted). Dropped when disposed.
+/// </summary>
+public sealed class OwnDatabase : IAsyncDisposable
+{
+    readonly AppFixture _fixture;
+    public string Name { get; }
+    public string ConnectionString { get; }
+    public string Schema => _fixture.Schema;
+
+    OwnDatabase(AppFixture fixture, string name)
+    {
+        _fixture = fixture;
+        Name = name;
+        ConnectionString = new NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Database = name }.ConnectionString;
+    }
+
+    public static async Task<OwnDatabase> CreateAsync(AppFixture fixture, string prefix)
+    {
+        var database = new OwnDatabase(fixture, $"{prefix}_{Guid.NewGuid().ToString("N")[..8]}");
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"create database {database.Name}", connection);
+        await create.ExecuteNonQueryAsync();
+        return database;
+    }
+
+    /// <summary>Provenance on this database (the fixture's schema and admin key, the real clock, Solo daemon).</summary>
+    public async Task<IAlbaHost> StartAsync(Action<IServiceCollection>? configure = null)
+    {
+        var saved = Environment.GetEnvironmentVariable("Provenance__ConnectionString");
+        Environment.SetEnvironmentVariable("Provenance__ConnectionString", ConnectionString);
+        try
+        {
+            Task<IAlbaHost> Start() => AlbaHost.For<Program>(x => x.ConfigureServices(services =>
+            {
+                services.RunWolverineInSoloMode();
+                configure?.Invoke(services);
+            }));
+            try
+            {
+                return await Start();
+            }
+            catch (Marten.Exceptions.MartenSchemaException)
+            {
+                // On a brand-new database two start-up migrations can race to create the same event-store object (42P07); the second
+                // start finds it in place (as in Restoring_from_bags).
+                return await Start();
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Provenance__ConnectionString", saved);
+        }
+    }
+
+    public async Task<T?> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql.Replace("{schema}", Schema), connection);
+        var value = await command.ExecuteScalarAsync();
+        return value is null or DBNull ? default : (T)value;
+    }
+
+    public async Task<IEnumerable<string>> ColumnAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql.Replace("{schema}", Schema), connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<string>();
+        while (await reader.ReadAsync()) values.Add(reader.IsDBNull(0) ? "<null>" : reader.GetValue(0).ToString()!);
+        return values;
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql.Replace("{schema}", Schema), connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(_fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"drop database if exists {Name} with (force)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>Requests to a host of a test's own, with the fixture's admin key.</summary>
+public static class OwnHost
+{
+    public static async Task<(int Status, string Body)> SendAsync(this IAlbaHost host, Action<Scenario> configure)
+    {
+        var result = await host.Scenario(s =>
+        {
+            s.WithRequestHeader("Authorization", $"Bearer {AppFixture.AdminKey}");
+            s.IgnoreStatusCode();
+            configure(s);
+        });
+        return (result.Context.Response.StatusCode, await result.ReadAsTextAsync());
+    }
+
+    public static async Task<JsonElement> JsonAsync(this IAlbaHost host, Action<Scenario> configure, int status = 200)
+    {
+        var (code, body) = await host.SendAsync(configure);
+        code.ShouldBe(status, body);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    public static Task WaitForLedgerAsync(this IAlbaHost host)
+        => host.Services.GetRequiredService<IDocumentStore>().WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+}
