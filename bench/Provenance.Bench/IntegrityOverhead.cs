@@ -32,7 +32,7 @@ public sealed class IntegrityOverhead(int workers, int eventsPerRepetition) : Sc
     public override bool HigherIsBetter => true;
     public override double RatioTarget => 1 - MaxOverhead;
 
-    private static IProjectionDaemon Daemon(BenchHost host) => host.Api.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
+    private static ValueTask<IProjectionDaemon> DaemonAsync(BenchHost host) => host.Api.Services.GetRequiredService<IProjectionCoordinator>().DaemonForDatabase(Tenants.Default);
 
     public override async Task SetupAsync(BenchHost host, CancellationToken ct)
     {
@@ -58,7 +58,7 @@ public sealed class IntegrityOverhead(int workers, int eventsPerRepetition) : Sc
     public override async Task<Measurement> CandidateAsync(BenchHost host, CancellationToken ct)
     {
         var ledger = host.Api.Services.GetRequiredService<LedgerDatabase>();
-        await Daemon(host).StartAgentAsync(Shard, ct);
+        await (await DaemonAsync(host)).StartAgentAsync(Shard, ct);
         await WaitForTreeAsync(host, ledger, await LastSequenceAsync(host, ct), TimeSpan.FromSeconds(120), ct);
 
         var clock = Stopwatch.StartNew();
@@ -72,7 +72,7 @@ public sealed class IntegrityOverhead(int workers, int eventsPerRepetition) : Sc
 
     public override async Task<Measurement> BaselineAsync(BenchHost host, CancellationToken ct)
     {
-        await Daemon(host).StopAgentAsync(Shard);
+        await (await DaemonAsync(host)).StopAgentAsync(Shard);
         var ledger = host.Api.Services.GetRequiredService<LedgerDatabase>();
         var before = (await ledger.TreeStateAsync(ct)).Size;
         var clock = Stopwatch.StartNew();

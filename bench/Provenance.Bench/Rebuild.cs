@@ -32,7 +32,7 @@ public sealed class Rebuild(int events) : Scenario
     public override bool HigherIsBetter => true;
     public override double RatioTarget => 0.25;
 
-    private static IProjectionDaemon Daemon(BenchHost host) => host.Api.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
+    private static ValueTask<IProjectionDaemon> DaemonAsync(BenchHost host) => host.Api.Services.GetRequiredService<IProjectionCoordinator>().DaemonForDatabase(Tenants.Default);
 
     public override async Task SetupAsync(BenchHost host, CancellationToken ct)
     {
@@ -75,7 +75,7 @@ public sealed class Rebuild(int events) : Scenario
 
     public override async Task<Measurement> CandidateAsync(BenchHost host, CancellationToken ct)
     {
-        var daemon = Daemon(host);
+        var daemon = await DaemonAsync(host);
         var clock = Stopwatch.StartNew();
         await daemon.RebuildProjectionAsync<AuditLogProjection>(TimeSpan.FromMinutes(5), ct);
         var elapsed = clock.Elapsed.TotalSeconds;

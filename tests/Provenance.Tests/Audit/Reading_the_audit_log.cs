@@ -7,6 +7,7 @@ using Provenance.Api.Audit;
 using Provenance.Api.Documents;
 using Provenance.Tests.Documents;
 using Shouldly;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests.Audit;
 
@@ -112,7 +113,7 @@ public sealed class Reading_the_audit_log(AppFixture fixture) : ArchiveContext(f
         var (actor, _, _) = await StoryAsync();
         var before = await (await GetAsync($"/api/audit?actor={actor}", Roles.Auditor, accept: "text/csv")).ReadAsTextAsync();
 
-        var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
+        var daemon = await Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForDatabase(Tenants.Default);
         await daemon.RebuildProjectionAsync<AuditLogProjection>(CancellationToken.None);
         // The rebuild leaves the shard stopped in the running daemon; start it again so later appends keep flowing.
         await daemon.StartAgentAsync("Provenance.Api.Audit.AuditLogProjection:All", CancellationToken.None);

@@ -7,6 +7,7 @@ using Npgsql;
 using Provenance.Api.Access;
 using Provenance.Api.Documents;
 using Shouldly;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests.Feed;
 
@@ -108,7 +109,9 @@ public sealed class Reading_the_change_feed(AppFixture fixture) : FeedContext(fi
         await connection.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         var late = Guid.CreateVersion7();
-        await using (var session = Store.LightweightSession(SessionOptions.ForTransaction(transaction)))
+        var options = SessionOptions.ForTransaction(transaction);
+        options.TenantId = Tenants.Default;
+        await using (var session = Store.LightweightSession(options))
         {
             // Sequence allocated and row written, but not committed: a lower sequence than the ingest below.
             session.Events.StartStream<DocumentView>(late, new DocumentIngested(late, "Late", "en", "text/plain; charset=utf-8",

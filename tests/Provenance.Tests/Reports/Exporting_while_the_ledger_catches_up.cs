@@ -5,6 +5,7 @@ using Provenance.Api.Access;
 using Provenance.Api.Documents;
 using Provenance.Tests.Ledger;
 using Shouldly;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Tests.Reports;
 
@@ -21,7 +22,9 @@ public sealed class Exporting_while_the_ledger_catches_up(AppFixture fixture) : 
         await connection.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         var held = Guid.CreateVersion7();
-        await using (var session = Store.LightweightSession(SessionOptions.ForTransaction(transaction)))
+        var options = SessionOptions.ForTransaction(transaction);
+        options.TenantId = Tenants.Default;
+        await using (var session = Store.LightweightSession(options))
         {
             session.Events.StartStream<DocumentView>(held, new DocumentIngested(held, "Held", "en", MediaTypes.PlainText,
                 ContentDigest.Of("held"u8), 4, null, null, null, null, "test", "test.contributor", null));
