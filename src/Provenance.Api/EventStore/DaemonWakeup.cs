@@ -1,5 +1,6 @@
 using JasperFx.Events.Daemon.HighWater;
 using Marten;
+using Marten.Events.Daemon.HighWater;
 using Npgsql;
 
 namespace Provenance.Api.EventStore;
@@ -41,8 +42,8 @@ public sealed class AppendNotifier : DocumentSessionListenerBase
 public sealed class BatchingWakeup(TimeSpan window, TimeProvider? clock = null, Func<BatchingWakeup, CancellationToken, Task>? listen = null)
     : IDaemonWakeup
 {
-    /// <summary>The channel appends notify (Marten's name for it).</summary>
-    public const string Channel = "mt_events_appended";
+    /// <summary>The channel appends notify: Marten's own.</summary>
+    public const string Channel = PostgresqlListenWakeup.DefaultChannel;
 
     readonly TimeProvider _clock = clock ?? TimeProvider.System;
     readonly CancellationTokenSource _lifetime = new();
