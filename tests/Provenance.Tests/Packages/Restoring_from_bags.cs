@@ -6,6 +6,7 @@ using Npgsql;
 using Provenance.Api.Access;
 using Provenance.Ledger;
 using Provenance.Tests.Reports;
+using Provenance.Tests.Tenancy;
 using Shouldly;
 using Marten.Events;
 using Wolverine;
@@ -17,50 +18,7 @@ public sealed class Restoring_from_bags(AppFixture fixture, ITestOutputHelper ou
 {
     const string RestoredOrigin = "restored.test/ledger";
 
-    /// <summary>A second Provenance on a database of its own (another ledger, another key), started beside the fixture's.</summary>
-    async Task<IAlbaHost> SecondLedgerAsync()
-    {
-        var builder = new NpgsqlConnectionStringBuilder(Fixture.ConnectionString);
-        var database = "provenance_restore_" + Guid.NewGuid().ToString("N")[..8];
-        await using (var connection = new NpgsqlConnection(Fixture.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"create database {database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        builder.Database = database;
-        var settings = new Dictionary<string, string> { ["Provenance__ConnectionString"] = builder.ConnectionString, ["Provenance__Ledger__Origin"] = RestoredOrigin };
-        var saved = settings.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
-        foreach (var (name, value) in settings) Environment.SetEnvironmentVariable(name, value);
-        try
-        {
-            try
-            {
-                return await AlbaHost.For<Program>(x => x.ConfigureServices(services => services.RunWolverineInSoloMode()));
-            }
-            catch (Marten.Exceptions.MartenSchemaException)
-            {
-                // On a brand-new database two of the host's start-up migrations can race to create the same event-store index
-                // (42P07 "already exists"); the second start finds the objects in place.
-                return await AlbaHost.For<Program>(x => x.ConfigureServices(services => services.RunWolverineInSoloMode()));
-            }
-        }
-        finally
-        {
-            foreach (var (name, value) in saved) Environment.SetEnvironmentVariable(name, value);
-        }
-    }
-
-    static async Task<(int Status, string Body)> GetAsync(IAlbaHost host, string url)
-    {
-        var result = await host.Scenario(s =>
-        {
-            s.Get.Url(url);
-            s.WithRequestHeader("Authorization", $"Bearer {AppFixture.AdminKey}");
-            s.IgnoreStatusCode();
-        });
-        return (result.Context.Response.StatusCode, await result.ReadAsTextAsync());
-    }
+    static Task<(int Status, string Body)> GetAsync(IAlbaHost host, string url) => host.SendAsync(s => s.Get.Url(url));
 
     [Fact]
     public async Task A_restored_document_has_the_same_content_history_and_translations_and_its_imported_leaves_verify_against_the_original_checkpoint()
@@ -74,7 +32,9 @@ public sealed class Restoring_from_bags(AppFixture fixture, ITestOutputHelper ou
         var key = await LedgerKeyAsync();
         var originalHistory = JsonDocument.Parse((await GetJsonAsync(Roles.Reader, $"/api/documents/{id}/history")).GetRawText()).RootElement.GetProperty("items");
 
-        await using var second = await SecondLedgerAsync();
+        // A second Provenance on a database of its own (another ledger, another key), started beside the fixture's.
+        await using var database = await OwnDatabase.CreateAsync(Fixture, "provenance_restore");
+        await using var second = await database.StartAsync(environment: new Dictionary<string, string> { ["Provenance__Ledger__Origin"] = RestoredOrigin });
         var cli = new CliRunner(second, output);
         var (exit, text) = await cli.RunAsync("restore", "--from", bag, "--api", CliRunner.Api, "--api-key", AppFixture.AdminKey, "--key", key.VerifierKey);
         exit.ShouldBe(0, text);

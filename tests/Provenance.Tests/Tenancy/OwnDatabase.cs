@@ -37,11 +37,16 @@ public sealed class OwnDatabase : IAsyncDisposable
         return database;
     }
 
-    /// <summary>Provenance on this database (the fixture's schema and admin key, the real clock, Solo daemon).</summary>
-    public async Task<IAlbaHost> StartAsync(Action<IServiceCollection>? configure = null)
+    /// <summary>
+    /// Provenance on this database (the fixture's schema and admin key, the real clock, Solo daemon), with <paramref name="environment"/>
+    /// as further settings for the start (environment variables, restored afterwards).
+    /// </summary>
+    public async Task<IAlbaHost> StartAsync(Action<IServiceCollection>? configure = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var saved = Environment.GetEnvironmentVariable("Provenance__ConnectionString");
-        Environment.SetEnvironmentVariable("Provenance__ConnectionString", ConnectionString);
+        var settings = new Dictionary<string, string> { ["Provenance__ConnectionString"] = ConnectionString };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) settings[name] = value;
+        var saved = settings.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
+        foreach (var (name, value) in settings) Environment.SetEnvironmentVariable(name, value);
         try
         {
             Task<IAlbaHost> Start() => AlbaHost.For<Program>(x => x.ConfigureServices(services =>
@@ -56,13 +61,13 @@ public sealed class OwnDatabase : IAsyncDisposable
             catch (Marten.Exceptions.MartenSchemaException)
             {
                 // On a brand-new database two start-up migrations can race to create the same event-store object (42P07); the second
-                // start finds it in place (as in Restoring_from_bags).
+                // start finds it in place.
                 return await Start();
             }
         }
         finally
         {
-            Environment.SetEnvironmentVariable("Provenance__ConnectionString", saved);
+            foreach (var (name, value) in saved) Environment.SetEnvironmentVariable(name, value);
         }
     }
 
