@@ -17,6 +17,8 @@ namespace Provenance.Tests;
 public sealed class AppFixture : IAsyncLifetime
 {
     public const string AdminKey = "pvk_test_admin_key_0123456789abcdef";
+    /// <summary>PROVENANCE_SYSTEM_KEY: the system administrator, outside every archive (issue #20).</summary>
+    public const string SystemKey = "system_test_key_0123456789abcdef_0123456789";
     public static readonly DateTimeOffset Start = new(2026, 1, 15, 9, 0, 0, TimeSpan.Zero);
 
     private PostgreSqlContainer? _container;
@@ -41,6 +43,7 @@ public sealed class AppFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("Provenance__ConnectionString", ConnectionString);
         Environment.SetEnvironmentVariable("Provenance__Schema", Schema);
         Environment.SetEnvironmentVariable("Provenance__AdminKey", AdminKey);
+        Environment.SetEnvironmentVariable("Provenance__SystemKey", SystemKey);
         Environment.SetEnvironmentVariable("Provenance__MaxContentBytes", (1024 * 1024).ToString());
         Environment.SetEnvironmentVariable("Provenance__Webhooks__AllowedHosts__0", "127.0.0.1");
         // Long enough that a loaded 2-core machine does not time out a healthy receiver (a retry then waits on the fake clock).
@@ -59,6 +62,7 @@ public sealed class AppFixture : IAsyncLifetime
             Keys[role] = await CreateKeyAsync($"test.{role}", role);
         }
         Keys[Roles.Admin] = AdminKey;
+        Keys[Roles.System] = SystemKey;
     }
 
     public async Task<string> CreateKeyAsync(string name, params string[] roles)

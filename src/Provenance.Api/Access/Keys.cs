@@ -54,7 +54,7 @@ public static class KeysEndpoints
         var errors = ErrorsIn(command);
         if (errors.Any) return Problems.Invalid(errors);
 
-        var secret = ApiKey.NewSecret();
+        var secret = ApiKey.NewSecret(Tenancy.CurrentArchive.Id);
         var key = new ApiKey
         {
             Id = ids.NewId(),
@@ -128,7 +128,7 @@ public static class KeysEndpoints
             await session.SaveChangesAsync(ct);
         }
         cache.Remove(ApiKeyAuthentication.CacheKey(key.KeyHash));
-        cache.Remove(Web.WebAuthentication.CacheKey(key.Id));
+        cache.Remove(Web.WebAuthentication.CacheKey(Tenancy.CurrentArchive.Id, key.Id));
         return Results.NoContent();
     }
 }

@@ -19,5 +19,11 @@ public static class Roles
 
     public static readonly IReadOnlyList<string> All = [Reader, Contributor, Verifier, Integrator, Auditor, Steward, Admin];
 
+    /// <summary>
+    /// The system administrator (<c>PROVENANCE_SYSTEM_KEY</c>): creates, lists and disables archives, and nothing else. Outside every
+    /// archive, so never a key's role (not in <see cref="All"/>).
+    /// </summary>
+    public const string System = "system";
+
     public static string Actor(this ClaimsPrincipal user) => user.Identity?.Name ?? throw new InvalidOperationException("No authenticated principal.");
 }

@@ -12,6 +12,7 @@ using Weasel.Postgresql.Tables;
 using Wolverine.Http;
 using Microsoft.AspNetCore.Mvc;
 using Provenance.Api.Contract;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Audit;
 
@@ -115,9 +116,10 @@ public static class SearchEndpoint
     [WolverineGet("/api/search", OperationId = "searchDocuments"), Authorize]
     [Tags(ApiTags.Search), EndpointSummary("Full-text search over current texts and translations")]
     [ProducesResponseType<SearchResults>(200, "application/json"), ProblemResponses(422)]
-    public static async Task<IResult> Get(string? q, string? language, int? limit, int? offset, HttpContext context, NpgsqlDataSource dataSource,
+    public static async Task<IResult> Get(string? q, string? language, int? limit, int? offset, HttpContext context, Archives archives,
         IOptions<ProvenanceOptions> options)
     {
+        var dataSource = archives.Current.DataSource;
         var errors = new FieldErrors();
         errors.Require("q", q, 500);
         var size = limit ?? DefaultLimit;

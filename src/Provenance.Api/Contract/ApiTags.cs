@@ -18,6 +18,7 @@ public static class ApiTags
     public const string People = "People";
     public const string Packages = "Preservation packages";
     public const string Erasure = "Erasure";
+    public const string Tenants = "Archives";
 
     public static readonly IReadOnlyList<(string Name, string Description)> All =
     [
@@ -37,5 +38,7 @@ public static class ApiTags
         (Erasure, "Redaction of content and named fields that keeps every proof valid, withdrawal from view (451) and legal holds."),
         (People, "The people behind logins: a display name and an ORCID or ISNI identifier, shown by pages and reports (events keep the login)."),
         (Keys, "API keys and the roles they hold (admin only). A key is shown once, when it is created."),
+        (Tenants, "The archives (tenants) this installation hosts, each in a PostgreSQL database of its own with its own ledger, feed and keys: "
+            + "created, listed and disabled with the system key (`PROVENANCE_SYSTEM_KEY`) only."),
     ];
 }

@@ -9,6 +9,7 @@ using NpgsqlTypes;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 using Wolverine.Marten;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Documents;
 
@@ -27,8 +28,11 @@ public static class ContentDigest
 /// Content-addressed storage in PostgreSQL: each distinct content is stored once, keyed by its digest.
 /// Writes join the Marten session's transaction, so content and the event naming it commit together.
 /// </summary>
-public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : IDisposable
+public sealed class ContentStore(Archives archives, string schema) : IDisposable
 {
+    /// <summary>The current archive's database (<see cref="CurrentArchive"/>).</summary>
+    NpgsqlDataSource DataSource => archives.Current.DataSource;
+
     public const string TableName = "content_blobs";
     /// <summary>Contents up to this size are kept in memory once seen: an edit diffs against the revision just written.</summary>
     public const int CacheableBytes = 1024 * 1024;
@@ -59,7 +63,7 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
     /// </summary>
     /// <exception cref="ContentFixityException">The stored bytes no longer hash to <paramref name="digest"/>.</exception>
     public async Task<byte[]?> GetAsync(string digest, CancellationToken ct)
-        => _recent.TryGetValue(digest, out byte[]? cached) ? cached : await ReadAsync(digest, ct);
+        => _recent.TryGetValue(Key(digest), out byte[]? cached) ? cached : await ReadAsync(digest, ct);
 
     /// <summary>
     /// The stored bytes, always read from the table and hashed before they are returned: what is served to people, so that a
@@ -68,7 +72,7 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
     /// <exception cref="ContentFixityException">The stored bytes no longer hash to <paramref name="digest"/>.</exception>
     public async Task<byte[]?> ReadAsync(string digest, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"select bytes from {Table} where digest = $1");
+        await using var command = DataSource.CreateCommand($"select bytes from {Table} where digest = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = digest, NpgsqlDbType = NpgsqlDbType.Text });
         if (await command.ExecuteScalarAsync(ct) is not byte[] bytes) return null;
         var actual = ContentDigest.Of(bytes);
@@ -79,11 +83,14 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
 
     private void Remember(string digest, byte[] bytes)
     {
-        if (bytes.Length <= CacheableBytes) _recent.Set(digest, bytes, new MemoryCacheEntryOptions { Size = bytes.Length });
+        if (bytes.Length <= CacheableBytes) _recent.Set(Key(digest), bytes, new MemoryCacheEntryOptions { Size = bytes.Length });
     }
 
     /// <summary>Drops cached bytes: their content was erased (a redaction), and nothing on this node may serve them again.</summary>
-    public void Forget(string digest) => _recent.Remove(digest);
+    public void Forget(string digest) => _recent.Remove(Key(digest));
+
+    /// <summary>A cached content is the current archive's: another archive holding the same bytes has its own row to read (and to erase).</summary>
+    (string Archive, string Digest) Key(string digest) => (archives.Current.Id, digest);
 
     public void Dispose() => _recent.Dispose();
 
@@ -97,7 +104,7 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
     {
         var found = new HashSet<string>(StringComparer.Ordinal);
         if (digests.Count == 0) return found;
-        await using var command = dataSource.CreateCommand($"select digest from {Table} where digest = any($1)");
+        await using var command = DataSource.CreateCommand($"select digest from {Table} where digest = any($1)");
         command.Parameters.Add(new NpgsqlParameter { Value = digests.Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) found.Add(reader.GetString(0));
@@ -106,7 +113,7 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, string schema) : I
 
     public async Task<bool> CopyToAsync(string digest, Stream destination, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"select 'sha256:' || encode(sha256(bytes), 'hex'), bytes from {Table} where digest = $1");
+        await using var command = DataSource.CreateCommand($"select 'sha256:' || encode(sha256(bytes), 'hex'), bytes from {Table} where digest = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = digest, NpgsqlDbType = NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
         if (!await reader.ReadAsync(ct)) return false;

@@ -147,7 +147,7 @@ public static class Redact
     /// masked payloads, the dropped salts and the copies to purge are computed here, so the handler only records them.
     /// </summary>
     public static async Task<(RedactionPlan?, ProblemDetails?)> PlanAsync(RedactDocument c, DateTimeOffset now, StoredEvents store, EventTypeNames names,
-        LedgerDatabase ledger, NpgsqlDataSource dataSource, string schema, CancellationToken ct)
+        LedgerDatabase ledger, string schema, CancellationToken ct)
     {
         var events = await store.OfStreamAsync(c.DocumentId, ct);
         if (events.Count == 0) return (null, null);
@@ -210,7 +210,7 @@ public static class Redact
                 "The events to erase are not committed to the ledger's tree yet (it follows within about a second); nothing was changed. Retry shortly.",
                 extensions: new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 }));
         }
-        var bodies = await IdempotentBodiesAsync(dataSource, schema, c.DocumentId, erasedValues, placeholder, ct);
+        var bodies = await IdempotentBodiesAsync(ledger.DataSource, schema, c.DocumentId, erasedValues, placeholder, ct);
         var bundles = await FormatOneEntriesAsync(ledger, events, maskedEvents, ct);
         return (new RedactionPlan(DigestOf(c), revisions, translations, fields, placeholder, maskedEvents, drops, audit, bodies, bundles), null);
     }
@@ -399,13 +399,13 @@ public static class ContentRedactions
 public static class RedactEndpoint
 {
     public static async Task<(RedactDocument?, RedactionPlan?, ProblemDetails)> LoadAsync(Guid id, HttpRequest request, ClaimsPrincipal user,
-        IOptions<ProvenanceOptions> options, StoredEvents store, EventTypeNames names, LedgerDatabase ledger, NpgsqlDataSource dataSource, TimeProvider clock)
+        IOptions<ProvenanceOptions> options, StoredEvents store, EventTypeNames names, LedgerDatabase ledger, TimeProvider clock)
     {
         var (body, problem) = await DocumentRequests.ReadJsonAsync<RedactDocument>(request, 1024 * 1024);
         if (problem is not null) return (null, null, problem);
         var command = body! with { DocumentId = id, Actor = user.Actor() };
         if (Redact.ValidateShape(command) is { } invalid) return (null, null, invalid);
-        var (plan, unresolved) = await Redact.PlanAsync(command, clock.GetUtcNow(), store, names, ledger, dataSource, options.Value.Schema, request.HttpContext.RequestAborted);
+        var (plan, unresolved) = await Redact.PlanAsync(command, clock.GetUtcNow(), store, names, ledger, options.Value.Schema, request.HttpContext.RequestAborted);
         if (unresolved is not null) return (null, null, unresolved);
         if (plan is null) return (null, null, Problems.Details(Problems.NotFound, $"No document with id {id}."));
         return (command, plan, WolverineContinue.NoProblems);

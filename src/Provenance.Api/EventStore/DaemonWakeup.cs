@@ -91,6 +91,55 @@ public sealed class BatchingWakeup(TimeSpan window, TimeProvider? clock = null, 
     }
 
     /// <summary>
+    /// <see cref="ListenAsync"/> on every archive's database (issue #20): the store has one wake-up, while appends notify in the database
+    /// they commit in. The default archive's database is listened on from the start; the list of archives is read again every
+    /// <paramref name="refresh"/>, so a new archive's appends wake the daemon without a restart, and a disabled one's connection closes.
+    /// </summary>
+    public static async Task ListenEverywhereAsync(NpgsqlDataSource defaultDatabase,
+        Func<CancellationToken, Task<IReadOnlyList<(string Id, NpgsqlDataSource DataSource)>>> databases, TimeSpan refresh, ILogger logger,
+        BatchingWakeup wakeup, CancellationToken ct)
+    {
+        var listening = new Dictionary<string, CancellationTokenSource>(StringComparer.Ordinal);
+        _ = ListenAsync(defaultDatabase, logger, wakeup, ct);
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                try
+                {
+                    var current = (await databases(ct)).Where(d => !ReferenceEquals(d.DataSource, defaultDatabase)).ToList();
+                    foreach (var (id, dataSource) in current)
+                    {
+                        if (listening.ContainsKey(id)) continue;
+                        var own = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        listening[id] = own;
+                        _ = ListenAsync(dataSource, logger, wakeup, own.Token);
+                    }
+                    foreach (var gone in listening.Keys.Except(current.Select(d => d.Id)).ToList())
+                    {
+                        await listening[gone].CancelAsync();
+                        listening[gone].Dispose();
+                        listening.Remove(gone);
+                    }
+                }
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException or Marten.Exceptions.MartenCommandException)
+                {
+                    // Before the first start has created the registry, or with the default database down: try again at the next refresh.
+                    logger.LogDebug(e, "Could not list the archives to LISTEN on; trying again in {Refresh}", refresh);
+                }
+                await Task.Delay(refresh, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            foreach (var own in listening.Values) own.Dispose();
+        }
+    }
+
+    /// <summary>
     /// LISTENs on <see cref="Channel"/> on a connection of its own and reports every notification to <paramref name="wakeup"/>, until
     /// cancelled. A lost connection is opened again after a second; each (re)connection counts as a notification, since appends may
     /// have committed while nobody listened. An idle connection is checked every 30 s, so a silently dead one is noticed.

@@ -43,13 +43,15 @@ public static class EventStoreSetup
         opts.Projections.Add<AuditLogProjection>(ProjectionLifecycle.Async);
 
         // Subscriptions: the Merkle ledger (leaves, nodes, tiles in the daemon's transaction) and the webhook fan-out (deliveries).
-        if (withLedger) opts.Events.Subscribe(new MerkleSubscription(sp.GetRequiredService<LedgerDatabase>(), settings.Ledger.PageSize));
+        if (withLedger) opts.Events.Subscribe(new MerkleSubscription(sp.GetRequiredService<LedgerDatabase>(), sp.GetRequiredService<Tenancy.Archives>(), settings.Ledger.PageSize));
         opts.Events.Subscribe(new WebhookFanOut(schema, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WebhookSignal>()),
             s => s.Options.BatchSize = 500);
 
         // Documents and their indexes. The audit log pages by id (the global sequence, the primary key); its filters each have a column.
         opts.Schema.For<DocumentView>().Duplicate(d => d.CreatedAt).Duplicate(d => d.Language);
         opts.Schema.For<ApiKey>().UniqueIndex(k => k.KeyHash);
+        // The archive registry; only the default archive's database holds rows (ArchiveDirectory).
+        opts.Schema.For<Tenancy.ArchiveRecord>().Identity(r => r.Id);
         opts.Schema.For<SeededCorpus>().Identity(c => c.Id);
         opts.Schema.For<AuditEntry>()
             .Duplicate(a => a.Actor)

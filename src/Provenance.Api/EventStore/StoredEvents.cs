@@ -6,6 +6,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Provenance.Api.Ledger;
 using Provenance.Ledger;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.EventStore;
 
@@ -68,8 +69,11 @@ public sealed class EventTypeNames
 /// (the webhook delivery claim and replay, <see cref="Feed.WebhookDispatcher"/>, <see cref="Feed.DeliveriesEndpoint"/>) use
 /// <see cref="ColumnsOf"/> or stay set-based for the same reason: one statement, no rows through the application.
 /// </summary>
-public sealed class StoredEvents(NpgsqlDataSource dataSource, string schema, EventTypeNames names)
+public sealed class StoredEvents(Archives archives, string schema, EventTypeNames names)
 {
+    /// <summary>The current archive's database (<see cref="CurrentArchive"/>).</summary>
+    NpgsqlDataSource DataSource => archives.Current.DataSource;
+
     public EventTypeNames Names => names;
     string Events => $"{schema}.mt_events";
 
@@ -98,7 +102,7 @@ public sealed class StoredEvents(NpgsqlDataSource dataSource, string schema, Eve
     public async Task<IReadOnlyList<StoredEvent>> OfStreamAsync(Guid stream, CancellationToken ct, long afterVersion = 0, int limit = int.MaxValue,
         IReadOnlyCollection<string>? types = null, DateTimeOffset? until = null, bool withSeals = false)
     {
-        await using var command = dataSource.CreateCommand($"""
+        await using var command = DataSource.CreateCommand($"""
             select {Columns(withSeals)} from {Events} e
             where e.stream_id = $1 and e.version > $2 and ($3::text[] is null or e.type = any($3)) and ($4::timestamptz is null or e.timestamp <= $4)
             order by e.version limit $5
@@ -114,7 +118,7 @@ public sealed class StoredEvents(NpgsqlDataSource dataSource, string schema, Eve
     /// <summary>The events at the given global sequences (absent ones are left out), in sequence order: probes of the seq_id key.</summary>
     public async Task<IReadOnlyList<StoredEvent>> AtSequencesAsync(long[] sequences, CancellationToken ct, bool withSeals = false)
     {
-        await using var command = dataSource.CreateCommand($"select {Columns(withSeals)} from {Events} e where e.seq_id = any($1) order by e.seq_id");
+        await using var command = DataSource.CreateCommand($"select {Columns(withSeals)} from {Events} e where e.seq_id = any($1) order by e.seq_id");
         command.Parameters.Add(new NpgsqlParameter { Value = sequences, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         return await ReadAllAsync(command, Reader(withSeals), ct);
     }
@@ -144,7 +148,7 @@ public sealed class StoredEvents(NpgsqlDataSource dataSource, string schema, Eve
             where.Add($"e.stream_id = ${parameters.Count}");
         }
         parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        await using var command = dataSource.CreateCommand(
+        await using var command = DataSource.CreateCommand(
             $"select {Columns(withSeals)} from {Events} e where {string.Join(" and ", where)} order by e.seq_id limit ${parameters.Count}");
         command.Parameters.AddRange(parameters.ToArray());
         return await ReadAllAsync(command, Reader(withSeals), ct);
@@ -153,7 +157,7 @@ public sealed class StoredEvents(NpgsqlDataSource dataSource, string schema, Eve
     /// <summary>Every event of one type (Marten's index on the type column).</summary>
     public async Task<IReadOnlyList<StoredEvent>> OfTypeAsync(string type, CancellationToken ct, bool withSeals = false)
     {
-        await using var command = dataSource.CreateCommand($"select {Columns(withSeals)} from {Events} e where e.type = $1");
+        await using var command = DataSource.CreateCommand($"select {Columns(withSeals)} from {Events} e where e.type = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = type });
         return await ReadAllAsync(command, Reader(withSeals), ct);
     }
@@ -164,7 +168,7 @@ public sealed class StoredEvents(NpgsqlDataSource dataSource, string schema, Eve
     /// </summary>
     public async Task<long> HighWaterMarkAsync(CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var command = DataSource.CreateCommand(
             $"select coalesce((select last_seq_id from {schema}.mt_event_progression where name = 'HighWaterMark'), 0)");
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
@@ -179,7 +183,7 @@ public sealed class StoredEvents(NpgsqlDataSource dataSource, string schema, Eve
     public async Task<IReadOnlyList<(string Digest, Guid Stream)>> StreamsNamingDigestAsync(string exceptType, string? digest, CancellationToken ct)
     {
         // The type is Marten's mapped name (EventTypeNames), never user input: inlined, as a literal the planner sees.
-        await using var command = dataSource.CreateCommand(
+        await using var command = DataSource.CreateCommand(
             $"select distinct data->>'contentDigest', stream_id from {Events} " +
             $"where data ? 'contentDigest' and type <> '{exceptType}' and ($1::text is null or data->>'contentDigest' = $1) order by 1, 2");
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)digest ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -193,7 +197,7 @@ public sealed class StoredEvents(NpgsqlDataSource dataSource, string schema, Eve
     public async Task<IReadOnlyList<(Guid Stream, string Digest, string? Detail)>> LatestPerDigestWithOutcomeAsync(string type, string outcome,
         CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var command = DataSource.CreateCommand(
             $"select stream_id, digest, detail from (select distinct on (stream_id, data->>'contentDigest') stream_id, " +
             $"data->>'contentDigest' as digest, data->>'outcome' as outcome, data->>'detail' as detail from {Events} " +
             $"where type = '{type}' order by stream_id, data->>'contentDigest', seq_id desc) latest where outcome = '{outcome}'");

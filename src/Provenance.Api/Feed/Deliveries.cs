@@ -10,6 +10,7 @@ using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using Wolverine.Http;
 using Provenance.Api.Contract;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Feed;
 
@@ -40,9 +41,10 @@ public static class DeliveriesEndpoint
     [WolverineGet("/api/subscriptions/{id}/deliveries", OperationId = "listDeliveries"), Authorize(Roles = Roles.Integrator)]
     [Tags(ApiTags.Webhooks), EndpointSummary("The delivery log of a subscription")]
     [ProducesResponseType<DeliveryList>(200, "application/json"), ProblemResponses(404, 422)]
-    public static async Task<IResult> GetAll(Guid id, string? status, int? limit, HttpContext context, NpgsqlDataSource db,
+    public static async Task<IResult> GetAll(Guid id, string? status, int? limit, HttpContext context, Archives archives,
         IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
     {
+        var db = archives.Current.DataSource;
         var errors = new FieldErrors();
         if (status is not null && !Statuses.Contains(status)) errors.Add("status", $"'status' must be one of: {string.Join(", ", Statuses)}.");
         if (limit is < 1 or > 500) errors.Add("limit", "'limit' must be between 1 and 500.");
@@ -59,9 +61,9 @@ public static class DeliveriesEndpoint
     [WolverineGet("/api/subscriptions/{id}/deliveries/{deliveryId}", OperationId = "getDelivery"), Authorize(Roles = Roles.Integrator)]
     [Tags(ApiTags.Webhooks), EndpointSummary("One delivery with every attempt at it")]
     [ProducesResponseType<DeliveryDetail>(200, "application/json"), ProblemResponses(404)]
-    public static async Task<IResult> GetOne(Guid id, Guid deliveryId, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
+    public static async Task<IResult> GetOne(Guid id, Guid deliveryId, HttpContext context, Archives archives, IOptions<ProvenanceOptions> options,
         ClaimsPrincipal user)
-        => await FindAsync(db, options.Value.Schema, id, deliveryId, SubscriptionViewer.Of(user), context.RequestAborted) is { } found
+        => await FindAsync(archives.Current.DataSource, options.Value.Schema, id, deliveryId, SubscriptionViewer.Of(user), context.RequestAborted) is { } found
             ? Results.Ok(found)
             : DeliveryNotFound(id, deliveryId);
 
@@ -87,9 +89,10 @@ public static class DeliveriesEndpoint
     [WolverinePost("/api/subscriptions/{id}/deliveries/{deliveryId}/retry", OperationId = "retryDelivery"), Authorize(Roles = Roles.Integrator)]
     [Tags(ApiTags.Webhooks), EndpointSummary("Deliver one event again")]
     [ProducesResponseType<DeliveryResource>(202, "application/json"), ResponseHeaders(202, "Location"), ProblemResponses(404)]
-    public static async Task<IResult> Retry(Guid id, Guid deliveryId, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options,
+    public static async Task<IResult> Retry(Guid id, Guid deliveryId, HttpContext context, Archives archives, IOptions<ProvenanceOptions> options,
         TimeProvider time, WebhookSignal signal, ClaimsPrincipal user)
     {
+        var db = archives.Current.DataSource;
         var schema = options.Value.Schema;
         await using var update = db.CreateCommand($"""
             update {schema}.{WebhookTables.Deliveries} d set status = 'pending', next_attempt_at = $3, generation = d.generation + 1
@@ -113,9 +116,10 @@ public static class DeliveriesEndpoint
     [WolverinePost("/api/subscriptions/{id}/replay", OperationId = "replayDeliveries"), Authorize(Roles = Roles.Integrator)]
     [Tags(ApiTags.Webhooks), EndpointSummary("Deliver every event after a cursor again, or only the failed deliveries")]
     [ProducesResponseType<ReplayResult>(202, "application/json"), ResponseHeaders(202, "Location"), ProblemResponses(404, 422)]
-    public static async Task<IResult> Replay(Guid id, string? from, string? status, HttpContext context, NpgsqlDataSource db,
+    public static async Task<IResult> Replay(Guid id, string? from, string? status, HttpContext context, Archives archives,
         IOptions<ProvenanceOptions> options, FeedReader feed, TimeProvider time, WebhookSignal signal, ClaimsPrincipal user)
     {
+        var db = archives.Current.DataSource;
         long after = 0;
         var errors = new FieldErrors();
         if (!string.IsNullOrEmpty(from))

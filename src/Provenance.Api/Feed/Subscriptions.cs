@@ -12,6 +12,7 @@ using Provenance.Api.Http;
 using Wolverine.Http;
 using Microsoft.AspNetCore.Mvc;
 using Provenance.Api.Contract;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Feed;
 
@@ -75,14 +76,14 @@ public static class SubscriptionsEndpoint
     [WolverineGet("/api/subscriptions", OperationId = "listSubscriptions"), Authorize(Roles = Roles.Integrator)]
     [Tags(ApiTags.Webhooks), EndpointSummary("List webhook subscriptions")]
     [ProducesResponseType<SubscriptionList>(200, "application/json")]
-    public static async Task<IResult> GetAll(HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
-        => Results.Ok(new SubscriptionList(await QueryAsync(db, options.Value.Schema, null, SubscriptionViewer.Of(user), context.RequestAborted)));
+    public static async Task<IResult> GetAll(HttpContext context, Archives archives, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
+        => Results.Ok(new SubscriptionList(await QueryAsync(archives.Current.DataSource, options.Value.Schema, null, SubscriptionViewer.Of(user), context.RequestAborted)));
 
     [WolverineGet("/api/subscriptions/{id}", OperationId = "getSubscription"), Authorize(Roles = Roles.Integrator)]
     [Tags(ApiTags.Webhooks), EndpointSummary("Read a webhook subscription")]
     [ProducesResponseType<SubscriptionResource>(200, "application/json"), ProblemResponses(404)]
-    public static async Task<IResult> GetOne(Guid id, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
-        => await FindAsync(db, options.Value.Schema, id, SubscriptionViewer.Of(user), context.RequestAborted) is { } found ? Results.Ok(found) : NotFound(id);
+    public static async Task<IResult> GetOne(Guid id, HttpContext context, Archives archives, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
+        => await FindAsync(archives.Current.DataSource, options.Value.Schema, id, SubscriptionViewer.Of(user), context.RequestAborted) is { } found ? Results.Ok(found) : NotFound(id);
 
     [WolverinePatch("/api/subscriptions/{id}", OperationId = "updateSubscription"), Authorize(Roles = Roles.Integrator)]
     [Tags(ApiTags.Webhooks), EndpointSummary("Pause, resume, re-target or rotate the secret of a subscription")]
@@ -99,8 +100,9 @@ public static class SubscriptionsEndpoint
     [WolverineDelete("/api/subscriptions/{id}", OperationId = "deleteSubscription"), Authorize(Roles = Roles.Integrator)]
     [Tags(ApiTags.Webhooks), EndpointSummary("Delete a webhook subscription")]
     [ProducesResponseType(204), ProblemResponses(404)]
-    public static async Task<IResult> Delete(Guid id, HttpContext context, NpgsqlDataSource db, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
+    public static async Task<IResult> Delete(Guid id, HttpContext context, Archives archives, IOptions<ProvenanceOptions> options, ClaimsPrincipal user)
     {
+        var db = archives.Current.DataSource;
         var schema = options.Value.Schema;
         // Its deliveries go with it; the dispatcher joins on the subscription, so a row the daemon adds concurrently is never sent.
         await using var delete = db.CreateCommand($"""

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Provenance.Api.Hosting;
 using Provenance.Api.EventStore;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Feed;
 
@@ -12,10 +13,13 @@ namespace Provenance.Api.Feed;
 /// 2xx succeeds; 408, 429, 5xx, timeouts and connection errors retry with exponential backoff and jitter; other statuses fail
 /// without retry. Too many failures in a row disable the subscription (its deliveries wait, pending, until it is resumed).
 /// </summary>
-public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<ProvenanceOptions> provenance, IOptions<WebhookOptions> options,
+public sealed class WebhookDispatcher(Archives archives, IOptions<ProvenanceOptions> provenance, IOptions<WebhookOptions> options,
     IOptions<FeedOptions> feed, WebhookSender sender, PublicBaseUrl baseUrl, WebhookSignal signal, Identifiers ids, TimeProvider time,
     IHostApplicationLifetime lifetime, ILogger<WebhookDispatcher> logger) : BackgroundService
 {
+    /// <summary>The current archive's database (<see cref="CurrentArchive"/>).</summary>
+    NpgsqlDataSource DataSource => archives.Current.DataSource;
+
     public const string ClientName = "webhooks";
     private string Schema => provenance.Value.Schema;
 
@@ -39,12 +43,16 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
         {
             try
             {
-                var claimed = await ClaimAsync(stoppingToken);
-                if (claimed.Count > 0)
+                // Every archive's deliveries in turn, each claimed and recorded in its own database.
+                var delivered = false;
+                await archives.ForEachAsync(async (_, ct) =>
                 {
-                    await Task.WhenAll(claimed.Select(d => DeliverAsync(d, stoppingToken)));
-                    continue;
-                }
+                    var claimed = await ClaimAsync(ct);
+                    if (claimed.Count == 0) return;
+                    await Task.WhenAll(claimed.Select(d => DeliverAsync(d, ct)));
+                    delivered = true;
+                }, logger, stoppingToken);
+                if (delivered) continue;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -79,7 +87,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
         var now = time.GetUtcNow();
         // The lease outlives one attempt generously; a node that dies mid-attempt releases its rows when the lease runs out.
         var lease = now + options.Value.Timeout * 3 + options.Value.LeaseMargin;
-        await using var command = dataSource.CreateCommand($"""
+        await using var command = DataSource.CreateCommand($"""
             with heads as (
                 select distinct on (d.subscription_id, d.document_id) d.id
                 from {Schema}.{WebhookTables.Deliveries} d
@@ -168,7 +176,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IOptions<Prov
     private async Task RecordAsync(Claimed delivery, string outcome, DeliveryAttempt attempt, DateTimeOffset next, DateTimeOffset now,
         CancellationToken ct)
     {
-        await using var batch = dataSource.CreateBatch();
+        await using var batch = DataSource.CreateBatch();
         var update = new NpgsqlBatchCommand($"""
             update {Schema}.{WebhookTables.Deliveries} set
                 status = case when generation = $8 then $2 else 'pending' end,

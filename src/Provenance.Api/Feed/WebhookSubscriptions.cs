@@ -17,20 +17,23 @@ namespace Provenance.Api.Feed;
 /// document), changing one (pause, resume, rotate with overlap, new target or types) and sending it a test event. A result with no
 /// subscription and no errors means "not found or not yours", which callers answer with the same 404.
 /// </summary>
-public sealed class WebhookSubscriptions(NpgsqlDataSource db, StoredEvents events, IOptions<ProvenanceOptions> provenance, IOptions<WebhookOptions> options,
+public sealed class WebhookSubscriptions(Archives archives, StoredEvents events, IOptions<ProvenanceOptions> provenance, IOptions<WebhookOptions> options,
     IOptions<FeedOptions> feed, IDocumentStore store, WebhookTargets targets, WebhookSecrets secrets, WebhookSender sender, WebhookSignal signal,
     Identifiers ids, TimeProvider time, PublicBaseUrl baseUrl)
 {
+    /// <summary>The current archive's database (<see cref="CurrentArchive"/>).</summary>
+    NpgsqlDataSource DataSource => archives.Current.DataSource;
+
     /// <summary>How many test attempts a subscription's log keeps (the newest).</summary>
     public const int MaxTestAttemptsKept = 20;
 
     private string Schema => provenance.Value.Schema;
 
     public Task<SubscriptionResource?> FindAsync(Guid id, SubscriptionViewer viewer, CancellationToken ct)
-        => SubscriptionsEndpoint.FindAsync(db, Schema, id, viewer, ct);
+        => SubscriptionsEndpoint.FindAsync(DataSource, Schema, id, viewer, ct);
 
     public Task<List<SubscriptionResource>> ListAsync(SubscriptionViewer viewer, CancellationToken ct)
-        => SubscriptionsEndpoint.QueryAsync(db, Schema, null, viewer, ct);
+        => SubscriptionsEndpoint.QueryAsync(DataSource, Schema, null, viewer, ct);
 
     /// <summary>The new subscription with its secret (shown this once), or the field errors and nothing written.</summary>
     public async Task<(SubscriptionResource? Created, FieldErrors Errors)> CreateAsync(CreateSubscription command, ClaimsPrincipal user, CancellationToken ct)
@@ -41,7 +44,7 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, StoredEvents event
         var types = SubscriptionsEndpoint.CheckTypes(command.Types, store, errors);
         if (command.Document is { } document)
         {
-            await using var session = store.QuerySession(Tenants.Default);
+            await using var session = store.QuerySession(CurrentArchive.Id);
             if (await session.LoadAsync<DocumentView>(document, ct) is null) errors.Add("document", $"No document with id {document}.");
         }
         if (errors.Any) return (null, errors);
@@ -50,7 +53,7 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, StoredEvents event
         var id = ids.NewId();
         var now = time.GetUtcNow();
         // Deliveries start after the newest event committed now: a new subscription is not flooded with history (replay is explicit).
-        await using var insert = db.CreateCommand($"""
+        await using var insert = DataSource.CreateCommand($"""
             insert into {Schema}.{WebhookTables.Subscriptions}
                 (id, url, types, document_id, secret, status, consecutive_failures, start_seq, created_at, created_by, owner_key_id, updated_at)
             values ($1, $2, $3, $4, $5, 'active', 0, {events.MaxSequenceExpression}, $6, $7, $8, $6)
@@ -93,7 +96,7 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, StoredEvents event
         var secret = command.RotateSecret is true ? WebhookSecrets.NewSecret() : null;
         var now = time.GetUtcNow();
         var grace = options.Value.RotationGracePeriod;
-        await using var update = db.CreateCommand($"""
+        await using var update = DataSource.CreateCommand($"""
             update {Schema}.{WebhookTables.Subscriptions} set
                 status = coalesce($2, status),
                 status_reason = case when $2 is null then status_reason else null end,
@@ -129,7 +132,7 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, StoredEvents event
     public async Task<TestAttempt?> TestAsync(Guid id, SubscriptionViewer viewer, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        await using var read = db.CreateCommand($"""
+        await using var read = DataSource.CreateCommand($"""
             select url, secret, case when previous_secret_expires_at > $3 then previous_secret end
             from {Schema}.{WebhookTables.Subscriptions} where id = $4 and {SubscriptionViewer.Sees("owner_key_id", 1)}
             """);
@@ -150,7 +153,7 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, StoredEvents event
         var body = SubscriptionTestEvent.Create(eventId, id, feed.Value.Source, now, baseUrl.WithoutRequest()).ToUtf8Json();
         var sent = await sender.SendAsync(url, signing, webhookId, body, ct);
 
-        await using var batch = db.CreateBatch();
+        await using var batch = DataSource.CreateBatch();
         batch.BatchCommands.Add(AttemptLog.Insert(Schema, ids.NewId(), id, null, sent.Attempt,
             $"exists (select 1 from {Schema}.{WebhookTables.Subscriptions} where id = $3)"));
         batch.BatchCommands.Add(AttemptLog.Prune(Schema, id, null, MaxTestAttemptsKept));
@@ -160,5 +163,5 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, StoredEvents event
 
     /// <summary>The test events sent to a subscription, oldest first (the newest <see cref="MaxTestAttemptsKept"/>).</summary>
     public Task<List<DeliveryAttempt>> TestAttemptsAsync(Guid id, CancellationToken ct)
-        => AttemptLog.ReadAsync(db, Schema, id, null, MaxTestAttemptsKept, ct);
+        => AttemptLog.ReadAsync(DataSource, Schema, id, null, MaxTestAttemptsKept, ct);
 }

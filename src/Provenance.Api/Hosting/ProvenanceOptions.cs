@@ -22,6 +22,12 @@ public sealed class ProvenanceOptions
     public string? AdminKey { get; set; }
 
     /// <summary>
+    /// The system administrator's key (environment: <c>PROVENANCE_SYSTEM_KEY</c>), outside every archive: it creates, lists and disables
+    /// archives (<c>/api/tenants</c>). Unset: no archive can be created.
+    /// </summary>
+    public string? SystemKey { get; set; }
+
+    /// <summary>
     /// Names this process in the <c>Provenance-Instance</c> header of <c>/health/live</c> and <c>/health/ready</c>, so whoever started it
     /// can tell its answer from another process's on the same port (ops/run.sh sets a fresh one per run). Default: random per process.
     /// </summary>

@@ -48,6 +48,8 @@ public static class ProvenanceSetup
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString),
                 "No PostgreSQL connection string: set Provenance__ConnectionString (or ConnectionStrings__Provenance). ops/run.sh sets it for you.")
             .Validate(o => o.AdminKey is null || o.AdminKey.Length >= 16, "PROVENANCE_ADMIN_KEY must be at least 16 characters.")
+            .Validate(o => o.SystemKey is null || o.SystemKey.Length >= 32, "PROVENANCE_SYSTEM_KEY must be at least 32 characters.")
+            .Validate(o => o.SystemKey is null || o.SystemKey != o.AdminKey, "PROVENANCE_SYSTEM_KEY must not be PROVENANCE_ADMIN_KEY.")
             .ValidateOnStart();
 
         services.AddSingleton<IValidateOptions<ProvenanceOptions>, ClusterOptionsValidation>();
@@ -61,11 +63,13 @@ public static class ProvenanceSetup
         services.AddSingleton<Identifiers>();
         // Lazy: the store's own configuration (the Merkle subscription) holds the names before the store exists.
         services.AddSingleton(sp => new EventStore.EventTypeNames(sp.GetRequiredService<IDocumentStore>));
-        services.AddSingleton(sp => new EventStore.StoredEvents(sp.GetRequiredService<NpgsqlDataSource>(), Options(sp).Schema,
+        services.AddSingleton(sp => new Archives(sp.GetRequiredService<IDocumentStore>, sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<IOptions<ProvenanceOptions>>(), sp.GetRequiredService<Microsoft.Extensions.Caching.Memory.IMemoryCache>()));
+        services.AddSingleton(sp => new EventStore.StoredEvents(sp.GetRequiredService<Archives>(), Options(sp).Schema,
             sp.GetRequiredService<EventStore.EventTypeNames>()));
         services.AddSingleton<DocumentRecords>();
         services.AddSingleton(sp => BuildDataSource(Options(sp).ConnectionString ?? ""));
-        services.AddSingleton(sp => new ContentStore(sp.GetRequiredService<NpgsqlDataSource>(), Options(sp).Schema));
+        services.AddSingleton(sp => new ContentStore(sp.GetRequiredService<Archives>(), Options(sp).Schema));
         services.AddMemoryCache();
         services.AddHttpContextAccessor();
 
@@ -75,8 +79,10 @@ public static class ProvenanceSetup
         // patched DistributedLock package (see ops/nuget-standins/README.md), so it is not offered.
         var distributed = settings.Daemon == DaemonHosting.Distributed;
         // The daemon's wake-up, a singleton so that the host disposes it (which stops its LISTEN loop).
-        services.AddSingleton(sp => new BatchingWakeup(Options(sp).DaemonBatchWindow, listen: (wakeup, ct) => BatchingWakeup.ListenAsync(
-            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<BatchingWakeup>(), wakeup, ct)));
+        services.AddSingleton(sp => new BatchingWakeup(Options(sp).DaemonBatchWindow, listen: (wakeup, ct) => BatchingWakeup.ListenEverywhereAsync(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            async token => (await sp.GetRequiredService<Archives>().AllAsync(token)).Select(a => (a.Id, a.DataSource)).ToList(),
+            Archives.CacheFor, sp.GetRequiredService<ILoggerFactory>().CreateLogger<BatchingWakeup>(), wakeup, ct)));
         // Database per tenant (issue #20): Marten's pools come from ConfigureMarten's TenantDataSources, not from the container; sessions
         // without a tenant are the default tenant's.
         var marten = services.AddMarten(sp => ConfigureMarten(sp, withLedger))
@@ -121,7 +127,10 @@ public static class ProvenanceSetup
         });
         services.AddExceptionHandler<CommitFailures>();
         services.AddProvenanceAuthentication();
-        services.AddAuthorization();
+        // [Authorize] without roles means "a key of the request's archive": the system key (no archive) is refused there too.
+        services.AddAuthorization(o => o.DefaultPolicy = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder()
+            .RequireAuthenticatedUser().RequireClaim(ApiKeyAuthentication.TenantClaim).Build());
+        services.AddSingleton<ArchiveDirectory>();
         services.AddOpenApi(Contract.OpenApiContract.Configure);
         services.AddProvenanceHealthChecks();
         services.AddProvenanceLedger(withLedger);
@@ -203,6 +212,7 @@ public static class ProvenanceSetup
     {
         o.ConnectionString ??= configuration.GetConnectionString("Provenance") ?? configuration["PROVENANCE_CONNECTION_STRING"];
         o.AdminKey ??= configuration["PROVENANCE_ADMIN_KEY"];
+        o.SystemKey ??= configuration["PROVENANCE_SYSTEM_KEY"];
     }
 
     /// <summary>The store's general settings; what it holds (event types, projections, subscriptions, tables): <see cref="EventStoreSetup"/>.</summary>
@@ -250,7 +260,7 @@ public static class ProvenanceSetup
         // AppendNotifier), so it need not poll often to be prompt: idle, it looks every 5 s (each look writes its progression row, so
         // polling every 250 ms cost 4 commits a second forever); a missed notification costs at most that. Under load it looks at most
         // once per DaemonBatchWindow, so its agents commit pages of many events (BatchingWakeup). The wake-up is one for the whole store and
-        // LISTENs on the default tenant's database: a tenant database of its own would need one of its own (issue #20, later steps).
+        // LISTENs on every archive's database (BatchingWakeup.ListenEverywhereAsync).
         opts.Listeners.Add(new AppendNotifier());
         opts.Projections.Wakeup = sp.GetRequiredService<BatchingWakeup>();
         opts.Projections.SlowPollingTime = TimeSpan.FromSeconds(5);
@@ -267,7 +277,11 @@ public static class ProvenanceSetup
         app.UseMiddleware<CorrelationMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // /t/{archive}/log/... becomes /log/... in that archive, so it must run before routing matches the path.
+        app.UseMiddleware<ArchivePathMiddleware>();
+        app.UseRouting();
         app.UseAuthentication();
+        app.UseMiddleware<ArchiveMiddleware>();
         app.UseAuthorization();
         app.UseMiddleware<RequestHygieneMiddleware>();
         app.UseMiddleware<IdempotencyMiddleware>();

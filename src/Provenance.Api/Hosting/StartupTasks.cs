@@ -19,6 +19,7 @@ public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceO
         var store = services.GetRequiredService<IDocumentStore>();
         await ApplySchemaAsync(store, logger);
         await DefaultTenantUpgrade.RunAsync(store, logger, cancellationToken);
+        await services.GetRequiredService<ArchiveDirectory>().RegisterDefaultAsync(cancellationToken);
         if (options.Value.AdminKey is { } adminKey)
         {
             await InstallAdminKeyAsync(store, adminKey, services.GetRequiredService<TimeProvider>(), cancellationToken);

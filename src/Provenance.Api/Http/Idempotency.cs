@@ -12,6 +12,7 @@ using Provenance.Api.Hosting;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 using Wolverine.Http;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Http;
 
@@ -95,8 +96,11 @@ public sealed class IdempotencyPolicy : IHttpPolicy
 }
 
 /// <summary>The outer half: answers keys already answered, admits new ones, and answers a twin that lost the race.</summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource dataSource, IOptions<ProvenanceOptions> options)
+public sealed class IdempotencyMiddleware(RequestDelegate next, Archives archives, IOptions<ProvenanceOptions> options)
 {
+    /// <summary>The current archive's database (<see cref="CurrentArchive"/>).</summary>
+    NpgsqlDataSource DataSource => archives.Current.DataSource;
+
     string Table => $"{options.Value.Schema}.{IdempotentResponses.TableName}";
 
     public async Task InvokeAsync(HttpContext context)
@@ -152,7 +156,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource
 
     async Task<IResult?> FindAsync(IdempotentRequest request, CancellationToken ct)
     {
-        await using var select = dataSource.CreateCommand($"select fingerprint, status, headers, body from {Table} where principal = $1 and key = $2");
+        await using var select = DataSource.CreateCommand($"select fingerprint, status, headers, body from {Table} where principal = $1 and key = $2");
         select.Parameters.Add(new NpgsqlParameter { Value = request.Principal });
         select.Parameters.Add(new NpgsqlParameter { Value = request.Key });
         await using var reader = await select.ExecuteReaderAsync(ct);

@@ -5,6 +5,7 @@ using Npgsql;
 using Provenance.Api.Access;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
+using Provenance.Api.Tenancy;
 using Provenance.Ledger;
 using Wolverine.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -13,23 +14,30 @@ using Provenance.Api.Contract;
 namespace Provenance.Api.Ledger;
 
 /// <summary>
-/// The log's Ed25519 key: from <c>Provenance:Ledger:SignerKey</c> or <c>SignerKeyFile</c>; otherwise generated on first use and
-/// kept in <c>ledger_signing_keys</c> so every node and restart signs with the same key.
+/// Each archive's log key (Ed25519), named by its origin: the default archive's from <c>Provenance:Ledger:SignerKey</c> or
+/// <c>SignerKeyFile</c> when configured; otherwise (and always for the other archives) generated on first use and kept in the archive's
+/// <c>ledger_signing_keys</c>, so every node and restart signs an archive's checkpoints with the same key.
 /// </summary>
-public sealed class LedgerKeyring(LedgerDatabase ledger, IOptions<ProvenanceOptions> options, TimeProvider time, ILogger<LedgerKeyring> logger)
+public sealed class LedgerKeyring(LedgerDatabase ledger, Archives archives, IOptions<ProvenanceOptions> options, TimeProvider time,
+    ILogger<LedgerKeyring> logger)
 {
     readonly SemaphoreSlim _gate = new(1, 1);
-    LedgerSigner? _signer;
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, LedgerSigner> _signers = new(StringComparer.Ordinal);
 
-    public string Origin => options.Value.Ledger.Origin;
+    /// <summary>The current archive's log origin (<see cref="Archives.OriginOf"/>).</summary>
+    public string Origin => archives.Current.Origin;
 
     public async Task<LedgerSigner> SignerAsync(CancellationToken ct)
     {
-        if (_signer is not null) return _signer;
+        var archive = archives.Current;
+        if (_signers.TryGetValue(archive.Id, out var signer)) return signer;
         await _gate.WaitAsync(ct);
         try
         {
-            return _signer ??= await LoadAsync(ct);
+            if (_signers.TryGetValue(archive.Id, out signer)) return signer;
+            signer = await LoadAsync(archive, ct);
+            _signers[archive.Id] = signer;
+            return signer;
         }
         finally
         {
@@ -37,31 +45,35 @@ public sealed class LedgerKeyring(LedgerDatabase ledger, IOptions<ProvenanceOpti
         }
     }
 
-    async Task<LedgerSigner> LoadAsync(CancellationToken ct)
+    async Task<LedgerSigner> LoadAsync(Archive archive, CancellationToken ct)
     {
         var settings = options.Value.Ledger;
-        var configured = settings.SignerKey ?? (settings.SignerKeyFile is { } file ? (await File.ReadAllTextAsync(file, ct)).Trim() : null);
+        var configured = archive.Id != Tenants.Default ? null
+            : settings.SignerKey ?? (settings.SignerKeyFile is { } file ? (await File.ReadAllTextAsync(file, ct)).Trim() : null);
         if (configured is not null)
         {
             var signer = LedgerSigner.FromSignerKey(configured);
-            if (signer.Name != settings.Origin)
-                throw new InvalidOperationException($"The configured signer key is named '{signer.Name}', not the origin '{settings.Origin}'.");
+            if (signer.Name != archive.Origin)
+                throw new InvalidOperationException($"The configured signer key is named '{signer.Name}', not the origin '{archive.Origin}'.");
             return signer;
         }
 
         var table = $"{ledger.Schema}.{LedgerTables.SigningKeys}";
-        var generated = LedgerSigner.Generate(settings.Origin);
+        var generated = LedgerSigner.Generate(archive.Origin);
         // Insert-if-absent then read back: when two nodes start together, both end up with the first one's key.
-        await using var command = ledger.DataSource.CreateCommand(
+        await using var command = archive.DataSource.CreateCommand(
             $"with inserted as (insert into {table} (origin, signer_key, created_at) values ($1, $2, $3) on conflict (origin) do nothing " +
             $"returning signer_key) select signer_key from inserted union all select signer_key from {table} where origin = $1 limit 1");
-        command.Parameters.Add(new NpgsqlParameter { Value = settings.Origin });
+        command.Parameters.Add(new NpgsqlParameter { Value = archive.Origin });
         command.Parameters.Add(new NpgsqlParameter { Value = generated.ExportSignerKey() });
         command.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
         var stored = (string)(await command.ExecuteScalarAsync(ct))!;
         var key = LedgerSigner.FromSignerKey(stored);
-        logger.LogWarning("Signing checkpoints with a key kept in the database ({VerifierKey}); supply Provenance:Ledger:SignerKey in production.",
-            key.Verifier.VerifierKey);
+        if (archive.Id == Tenants.Default)
+        {
+            logger.LogWarning("Signing checkpoints with a key kept in the database ({VerifierKey}); supply Provenance:Ledger:SignerKey in production.",
+                key.Verifier.VerifierKey);
+        }
         return key;
     }
 }
@@ -176,8 +188,8 @@ public sealed class CheckpointWriter(LedgerDatabase ledger, DocumentMapStore map
 }
 
 /// <summary>Signs a checkpoint every <see cref="LedgerOptions.CheckpointEveryEvents"/> leaves or <see cref="LedgerOptions.CheckpointInterval"/>.</summary>
-public sealed class AutomaticCheckpoints(CheckpointWriter writer, LedgerDatabase ledger, IOptions<ProvenanceOptions> options, TimeProvider time,
-    ILogger<AutomaticCheckpoints> logger) : BackgroundService
+public sealed class AutomaticCheckpoints(CheckpointWriter writer, LedgerDatabase ledger, Archives archives, IOptions<ProvenanceOptions> options,
+    TimeProvider time, ILogger<AutomaticCheckpoints> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -187,20 +199,33 @@ public sealed class AutomaticCheckpoints(CheckpointWriter writer, LedgerDatabase
         {
             try
             {
-                var latest = await writer.LatestAsync(stoppingToken);
-                var (size, _) = await ledger.TreeStateAsync(stoppingToken);
-                var grown = size - (latest?.TreeSize ?? 0);
-                if (grown >= settings.CheckpointEveryEvents
-                    || (grown > 0 && (latest is null || time.GetUtcNow() - latest.CreatedAt >= settings.CheckpointInterval)))
-                {
-                    var signed = await writer.CheckpointAsync(stoppingToken);
-                    logger.LogInformation("Signed checkpoint at tree size {TreeSize}", signed?.TreeSize);
-                }
+                // Every archive's log, in turn, each in its own database.
+                await archives.ForEachAsync((archive, ct) => CheckpointIfDueAsync(archive, settings, ct), logger, stoppingToken);
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
             {
-                logger.LogWarning(e, "Automatic checkpoint failed; retrying at the next tick");
+                logger.LogWarning(e, "Listing the archives for automatic checkpoints failed; retrying at the next tick");
             }
+        }
+    }
+
+    async Task CheckpointIfDueAsync(Archive archive, LedgerOptions settings, CancellationToken ct)
+    {
+        try
+        {
+            var latest = await writer.LatestAsync(ct);
+            var (size, _) = await ledger.TreeStateAsync(ct);
+            var grown = size - (latest?.TreeSize ?? 0);
+            if (grown >= settings.CheckpointEveryEvents
+                || (grown > 0 && (latest is null || time.GetUtcNow() - latest.CreatedAt >= settings.CheckpointInterval)))
+            {
+                var signed = await writer.CheckpointAsync(ct);
+                logger.LogInformation("Signed checkpoint at tree size {TreeSize} of archive '{Archive}'", signed?.TreeSize, archive.Id);
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            logger.LogWarning(e, "Automatic checkpoint of archive '{Archive}' failed; retrying at the next tick", archive.Id);
         }
     }
 }

@@ -105,7 +105,7 @@ public sealed class FixityChecker(LedgerDatabase ledger, IDocumentStore store, I
         {
             try
             {
-                await using var session = store.LightweightSession(Tenants.Default);
+                await using var session = store.LightweightSession(CurrentArchive.Id);
                 foreach (var check in checks) session.Events.Append(check.DocumentId, check);
                 await session.SaveChangesAsync(ct);
                 return;
@@ -161,8 +161,8 @@ public sealed class FixityChecker(LedgerDatabase ledger, IDocumentStore store, I
 }
 
 /// <summary>Runs <see cref="FixityChecker"/> every <see cref="LedgerOptions.FixityInterval"/>.</summary>
-public sealed class ScheduledFixity(FixityChecker checker, IOptions<ProvenanceOptions> options, TimeProvider time, ILogger<ScheduledFixity> logger)
-    : BackgroundService
+public sealed class ScheduledFixity(FixityChecker checker, Tenancy.Archives archives, IOptions<ProvenanceOptions> options, TimeProvider time,
+    ILogger<ScheduledFixity> logger) : BackgroundService
 {
     public const string Actor = "provenance/fixity-schedule";
 
@@ -175,11 +175,22 @@ public sealed class ScheduledFixity(FixityChecker checker, IOptions<ProvenanceOp
         {
             try
             {
-                await checker.RunAsync(Actor, stoppingToken);
+                // Every archive's content, in its own database.
+                await archives.ForEachAsync(async (archive, ct) =>
+                {
+                    try
+                    {
+                        await checker.RunAsync(Actor, ct);
+                    }
+                    catch (Exception e) when (e is NpgsqlException or InvalidOperationException or JasperFx.ConcurrencyException)
+                    {
+                        logger.LogError(e, "Scheduled fixity run of archive '{Archive}' failed; retrying at the next interval", archive.Id);
+                    }
+                }, logger, stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or JasperFx.ConcurrencyException)
+            catch (NpgsqlException e)
             {
-                logger.LogError(e, "Scheduled fixity run failed; retrying at the next interval");
+                logger.LogError(e, "Listing the archives for the fixity run failed; retrying at the next interval");
             }
         }
     }

@@ -11,7 +11,7 @@ public static class LedgerSetup
     public static IServiceCollection AddProvenanceLedger(this IServiceCollection services, bool withLedger = true)
     {
         services.AddSingleton<IValidateOptions<ProvenanceOptions>, LedgerOptionsValidation>();
-        services.AddSingleton(sp => new LedgerDatabase(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<ProvenanceOptions>>().Value.Schema,
+        services.AddSingleton(sp => new LedgerDatabase(sp.GetRequiredService<Tenancy.Archives>(), sp.GetRequiredService<IOptions<ProvenanceOptions>>().Value.Schema,
             sp.GetRequiredService<EventStore.StoredEvents>()));
         services.AddSingleton<LedgerKeyring>();
         services.AddSingleton(sp => new DocumentMapStore(sp.GetRequiredService<LedgerDatabase>()));

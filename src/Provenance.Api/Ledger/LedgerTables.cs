@@ -6,6 +6,7 @@ using Provenance.Api.EventStore;
 using Provenance.Ledger;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Ledger;
 
@@ -184,10 +185,11 @@ public static class LedgerRows
 /// with the seals the ledger keeps beside them. The Merkle node fetch (<see cref="InclusionAsync"/>, <see cref="FindNodesAsync"/>) is raw
 /// SQL on purpose: the proof benchmark (bench/README.md, ProofMillion) needs the leaf and its tile siblings in one statement.
 /// </summary>
-public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, StoredEvents events) : IMerkleNodeSource
+public sealed class LedgerDatabase(Archives archives, string schema, StoredEvents events) : IMerkleNodeSource
 {
     public string Schema => schema;
-    public NpgsqlDataSource DataSource => dataSource;
+    /// <summary>The current archive's database (<see cref="CurrentArchive"/>).</summary>
+    public NpgsqlDataSource DataSource => archives.Current.DataSource;
     public StoredEvents Events => events;
     string T(string table) => $"{schema}.{table}";
 
@@ -218,7 +220,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
 
     public async Task<IReadOnlyList<StoredLeaf>> LeafPageAsync(long fromIndex, int limit, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"select {LeafColumns} from {T(LedgerTables.Leaves)} where leaf_index >= $1 order by leaf_index limit $2");
+        await using var command = DataSource.CreateCommand($"select {LeafColumns} from {T(LedgerTables.Leaves)} where leaf_index >= $1 order by leaf_index limit $2");
         command.Parameters.Add(new NpgsqlParameter { Value = fromIndex });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
         return await ReadAllAsync(command, ReadLeaf, ct);
@@ -226,14 +228,14 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
 
     public async Task<StoredLeaf?> LeafBySequenceAsync(long sequence, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"select {LeafColumns} from {T(LedgerTables.Leaves)} where seq_id = $1");
+        await using var command = DataSource.CreateCommand($"select {LeafColumns} from {T(LedgerTables.Leaves)} where seq_id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
         return (await ReadAllAsync(command, ReadLeaf, ct)).SingleOrDefault();
     }
 
     public async Task<IReadOnlyList<StoredLeaf>> LeavesOfStreamAsync(Guid streamId, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"select {LeafColumns} from {T(LedgerTables.Leaves)} where stream_id = $1 order by leaf_index");
+        await using var command = DataSource.CreateCommand($"select {LeafColumns} from {T(LedgerTables.Leaves)} where stream_id = $1 order by leaf_index");
         command.Parameters.Add(new NpgsqlParameter { Value = streamId });
         return await ReadAllAsync(command, ReadLeaf, ct);
     }
@@ -241,7 +243,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     /// <summary>The leaf hash of the newest leaf of each given stream (the hash the next event of that stream chains to).</summary>
     public async Task<Dictionary<Guid, byte[]>> LastLeafOfStreamsAsync(Guid[] streams, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var command = DataSource.CreateCommand(
             $"select s.id, l.leaf_hash from unnest($1::uuid[]) as s(id) cross join lateral " +
             $"(select leaf_hash from {T(LedgerTables.Leaves)} where stream_id = s.id order by leaf_index desc limit 1) l");
         command.Parameters.Add(new NpgsqlParameter { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
@@ -258,7 +260,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     /// </summary>
     public async Task<TreeTail> TreeTailAsync(CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"""
+        await using var command = DataSource.CreateCommand($"""
             with tail as (select leaf_index + 1 as size, seq_id, leaf_hash from {T(LedgerTables.Leaves)} order by leaf_index desc limit 1)
             select t.size, t.seq_id, t.leaf_hash,
                 coalesce((select sum(width) from {T(LedgerTables.EntryBundles)} where idx = (t.size - 1) / {TlogTiles.Width}) = (t.size - 1) % {TlogTiles.Width} + 1, false)
@@ -271,7 +273,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     /// <summary>The tree size (number of leaves) and the sequence of the last leaf; (0, 0) when empty.</summary>
     public async Task<(long Size, long LastSequence)> TreeStateAsync(CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var command = DataSource.CreateCommand(
             $"select coalesce(max(leaf_index) + 1, 0), coalesce(max(seq_id), 0) from {T(LedgerTables.Leaves)}");
         var rows = await ReadAllAsync(command, r => (r.GetInt64(0), r.GetInt64(1)), ct);
         return rows[0];
@@ -282,7 +284,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     {
         var result = new Dictionary<long, byte[]>();
         if (leafIndexes.Count == 0) return result;
-        await using var command = dataSource.CreateCommand($"select idx, string_agg(entries, ''::bytea order by first) from {T(LedgerTables.EntryBundles)} where idx = any($1) group by idx");
+        await using var command = DataSource.CreateCommand($"select idx, string_agg(entries, ''::bytea order by first) from {T(LedgerTables.EntryBundles)} where idx = any($1) group by idx");
         command.Parameters.Add(new NpgsqlParameter
         {
             Value = leafIndexes.Select(i => i / TlogTiles.Width).Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
@@ -306,7 +308,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     /// </summary>
     public async Task RebuildPublicLogAsync(long size, CancellationToken ct)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var connection = await DataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var clear = new NpgsqlCommand(
             // ledger_entry_bundles and ledger_tiles: the tables of installations before the chunks and before tiles were read from the
@@ -350,9 +352,10 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
 
     /// <summary>
     /// Nodes at tree level 8 and above, once read: a stored node is a perfect subtree, so its hash never changes. A proof then reads
-    /// its leaf and that leaf's level-0 hash tile in one query and takes the rest from here (about N/128 hashes for N leaves).
+    /// its leaf and that leaf's level-0 hash tile in one query and takes the rest from here (about N/128 hashes for N leaves). Keyed by
+    /// archive too: every archive has a tree of its own.
     /// </summary>
-    readonly System.Collections.Concurrent.ConcurrentDictionary<NodeId, byte[]> _upperNodes = new();
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(string Archive, NodeId Node), byte[]> _upperNodes = new();
     const int UpperNodeLimit = 200_000;
 
     /// <summary>
@@ -364,7 +367,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     public async Task<(StoredLeaf? Leaf, InclusionProof? Proof)> InclusionAsync(long sequence, long treeSize, CancellationToken ct)
     {
         // The leaf and its siblings below level 8 (node (k, (i >> k) xor 1)) in one statement: nine index probes, one round trip.
-        await using var command = dataSource.CreateCommand(
+        await using var command = DataSource.CreateCommand(
             $"select {LeafColumns}, n.level as node_level, n.idx as node_idx, n.hash as node_hash from {T(LedgerTables.Leaves)} l " +
             $"left join lateral (select level, idx, hash from {T(LedgerTables.Nodes)} where (level, idx) in " +
             $"(select k, (l.leaf_index >> k) # 1 from generate_series(1, {TlogTiles.Height - 1}) k) " +
@@ -375,6 +378,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
         if (rows.Count == 0) return (null, null);
         var leaf = rows[0].Leaf;
         if (leaf.LeafIndex >= treeSize) return (leaf, null);
+        var archive = archives.Current.Id;
         var siblings = rows.Where(r => r.Node is not null).ToDictionary(r => new NodeId(r.Node!.Level, r.Node.Index), r => r.Node!.Hash);
         var plan = ProofPlan.ForInclusion(leaf.LeafIndex, treeSize);
         var hashes = new byte[plan.Nodes.Count][];
@@ -383,7 +387,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
         {
             var id = plan.Nodes[i];
             if (siblings.TryGetValue(id, out var sibling)) hashes[i] = sibling;
-            else if (_upperNodes.TryGetValue(id, out var cached)) hashes[i] = cached;
+            else if (_upperNodes.TryGetValue((archive, id), out var cached)) hashes[i] = cached;
             else missing.Add(i);
         }
         if (missing.Count > 0)
@@ -393,7 +397,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
             {
                 var id = plan.Nodes[i];
                 hashes[i] = found.TryGetValue(id, out var hash) ? hash : throw new KeyNotFoundException($"Merkle node {id} is not stored.");
-                if (id.Level >= TlogTiles.Height && _upperNodes.Count < UpperNodeLimit) _upperNodes.TryAdd(id, hash);
+                if (id.Level >= TlogTiles.Height && _upperNodes.Count < UpperNodeLimit) _upperNodes.TryAdd((archive, id), hash);
             }
         }
         return (leaf, plan.Assemble(hashes));
@@ -414,7 +418,7 @@ public sealed class LedgerDatabase(NpgsqlDataSource dataSource, string schema, S
     {
         if (ids.Count == 0) return [];
         // Level 0 is the leaves' own hashes (ledger_leaves); rows at level 0 that older installations wrote to ledger_nodes are not read.
-        await using var command = dataSource.CreateCommand(
+        await using var command = DataSource.CreateCommand(
             $"select n.level, n.idx, n.hash from {T(LedgerTables.Nodes)} n join unnest($1::int[], $2::bigint[]) as q(level, idx) " +
             "on n.level = q.level and n.idx = q.idx where q.level > 0 " +
             $"union all select 0, l.leaf_index, l.leaf_hash from {T(LedgerTables.Leaves)} l join unnest($1::int[], $2::bigint[]) as q(level, idx) " +

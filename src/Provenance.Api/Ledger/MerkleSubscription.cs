@@ -2,6 +2,7 @@ using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Marten;
 using Marten.Subscriptions;
+using Provenance.Api.Tenancy;
 using Provenance.Ledger;
 
 namespace Provenance.Api.Ledger;
@@ -19,32 +20,51 @@ public sealed class MerkleSubscription : SubscriptionBase
     /// <summary>Streams whose last leaf hash is kept between pages; past this many the cache starts again empty.</summary>
     const int StreamHeadLimit = 100_000;
     readonly LedgerDatabase _ledger;
-    // What the last page left, once committed: the tree's tail, its frontier and the last leaf of each stream it saw. Valid only while
-    // the stored tail is that tail (the daemon commits the page after this returns; a failed commit, a rebuild or another node growing
-    // the tree changes the tail, and everything is then read again). The daemon runs one page at a time per subscription.
-    TreeTail? _tail;
-    MerkleAppender? _appender;
-    readonly Dictionary<Guid, byte[]> _streamHeads = new();
+    readonly Archives _archives;
+    // Per archive (tenant database): what the last page left, once committed: the tree's tail, its frontier and the last leaf of each
+    // stream it saw. Valid only while the stored tail is that tail (the daemon commits the page after this returns; a failed commit, a
+    // rebuild or another node growing the tree changes the tail, and everything is then read again). The daemon runs one page at a time
+    // per subscription and database; databases run side by side, each with its own state.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, State> _states = new(StringComparer.Ordinal);
 
-    public MerkleSubscription(LedgerDatabase ledger, int batchSize)
+    sealed class State
+    {
+        public TreeTail? Tail;
+        public MerkleAppender? Appender;
+        public readonly Dictionary<Guid, byte[]> StreamHeads = new();
+    }
+
+    public MerkleSubscription(LedgerDatabase ledger, Archives archives, int batchSize)
     {
         _ledger = ledger;
+        _archives = archives;
         Name = SubscriptionName;
         // Every committed event is a leaf, archived or not: verification re-reads all of mt_events.
         IncludeArchivedEvents = true;
         Options.BatchSize = batchSize;
     }
 
+    /// <summary>
+    /// One page of one archive's events: the daemon hands each tenant database's pages with <paramref name="operations"/> on that
+    /// database, so the ledger's reads are pointed at it too (<see cref="CurrentArchive"/>) and its leaves commit there.
+    /// </summary>
     public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
         IDocumentOperations operations, CancellationToken cancellationToken)
     {
+        var archive = _archives.OfDatabase(operations.Database);
+        using var scope = CurrentArchive.Enter(archive);
+        return await ProcessPageAsync(_states.GetOrAdd(archive.Id, _ => new State()), page, operations, cancellationToken);
+    }
+
+    async Task<IChangeListener> ProcessPageAsync(State state, EventRange page, IDocumentOperations operations, CancellationToken cancellationToken)
+    {
         var tail = await _ledger.TreeTailAsync(cancellationToken);
-        if (_tail is null || !_tail.SameAs(tail))
+        if (state.Tail is null || !state.Tail.SameAs(tail))
         {
             // First page of this process, or the tree is not what the last page left: read everything again.
-            _tail = null;
-            _appender = null;
-            _streamHeads.Clear();
+            state.Tail = null;
+            state.Appender = null;
+            state.StreamHeads.Clear();
         }
         // A ledger grown before the public log existed (or whose entry bundles were lost) gets them rebuilt before it grows further.
         if (!tail.PublicLogCovers) await _ledger.RebuildPublicLogAsync(tail.Size, cancellationToken);
@@ -65,7 +85,7 @@ public sealed class MerkleSubscription : SubscriptionBase
         var unknown = new List<Guid>();
         foreach (var stream in streams)
         {
-            if (_streamHeads.TryGetValue(stream, out var head)) previous[stream] = head;
+            if (state.StreamHeads.TryGetValue(stream, out var head)) previous[stream] = head;
             else unknown.Add(stream);
         }
         if (unknown.Count > 0)
@@ -73,9 +93,9 @@ public sealed class MerkleSubscription : SubscriptionBase
             foreach (var (stream, head) in await _ledger.LastLeafOfStreamsAsync(unknown.ToArray(), cancellationToken)) previous[stream] = head;
         }
         // Until this page commits, the cached state is not the stored one.
-        var appender = _appender ?? await MerkleAppender.RestoreAsync(size, _ledger, cancellationToken);
-        _tail = null;
-        _appender = null;
+        var appender = state.Appender ?? await MerkleAppender.RestoreAsync(size, _ledger, cancellationToken);
+        state.Tail = null;
+        state.Appender = null;
         var leaves = new List<StoredLeaf>(rows.Count);
         var nodes = new List<MerkleNode>(rows.Count * 2);
         var bundles = new SortedDictionary<long, (int First, int Width, MemoryStream Entries)>();
@@ -134,11 +154,11 @@ public sealed class MerkleSubscription : SubscriptionBase
             bundles.Keys.ToArray(), bundles.Values.Select(b => b.First).ToArray(), bundles.Values.Select(b => b.Width).ToArray(), bundles.Values.Select(b => b.Entries.ToArray()).ToArray());
 
         // The state this page leaves, for the next page to use if the stored tail then proves it committed.
-        if (_streamHeads.Count + streams.Length > StreamHeadLimit) _streamHeads.Clear();
-        foreach (var stream in streams) _streamHeads[stream] = previous[stream];
+        if (state.StreamHeads.Count + streams.Length > StreamHeadLimit) state.StreamHeads.Clear();
+        foreach (var stream in streams) state.StreamHeads[stream] = previous[stream];
         var last = leaves[^1];
-        _tail = new TreeTail(last.LeafIndex + 1, last.Sequence, last.LeafHash, true);
-        _appender = appender;
+        state.Tail = new TreeTail(last.LeafIndex + 1, last.Sequence, last.LeafHash, true);
+        state.Appender = appender;
         return NullChangeListener.Instance;
     }
 }

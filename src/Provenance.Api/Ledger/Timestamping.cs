@@ -39,7 +39,7 @@ public sealed record CheckpointTimestampList(long TreeSize, IReadOnlyList<Checkp
 /// authority (SHA-256 imprint, nonce, certReq), and the reply is kept only once it verifies (<see cref="RfcTimestamp.VerifyReply"/>).
 /// Background work, like witnessing: an authority that is down delays the time-stamp, never an append.
 /// </summary>
-public sealed class CheckpointTimestamping(TimestampAuthorities authorities, LedgerDatabase ledger, IHttpClientFactory clients,
+public sealed class CheckpointTimestamping(TimestampAuthorities authorities, LedgerDatabase ledger, Tenancy.Archives archives, IHttpClientFactory clients,
     IOptions<ProvenanceOptions> options, TimeProvider time, ILogger<CheckpointTimestamping> logger) : BackgroundService
 {
     public const string ClientName = "timestamp-authorities";
@@ -50,23 +50,36 @@ public sealed class CheckpointTimestamping(TimestampAuthorities authorities, Led
         using var timer = new PeriodicTimer(options.Value.Ledger.WitnessPollInterval, time);
         do
         {
-            foreach (var authority in authorities.All)
+            try
             {
-                if (time.GetUtcNow() < authority.NextAttempt) continue;
-                try
-                {
-                    foreach (var (size, note) in await UnstampedAsync(authority, stoppingToken))
-                    {
-                        if (!await StampAsync(authority, size, note, stoppingToken)) break;
-                    }
-                }
-                catch (NpgsqlException e)
-                {
-                    logger.LogWarning(e, "Time-stamping round failed; retrying at the next tick");
-                }
+                // Every archive's checkpoints, in its own database; an authority's back-off is its own, whichever log it failed for.
+                await archives.ForEachAsync((_, ct) => RoundAsync(ct), logger, stoppingToken);
+            }
+            catch (NpgsqlException e)
+            {
+                logger.LogWarning(e, "Listing the archives to time-stamp failed; retrying at the next tick");
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    async Task RoundAsync(CancellationToken ct)
+    {
+        foreach (var authority in authorities.All)
+        {
+            if (time.GetUtcNow() < authority.NextAttempt) continue;
+            try
+            {
+                foreach (var (size, note) in await UnstampedAsync(authority, ct))
+                {
+                    if (!await StampAsync(authority, size, note, ct)) break;
+                }
+            }
+            catch (NpgsqlException e)
+            {
+                logger.LogWarning(e, "Time-stamping round failed; retrying at the next tick");
+            }
+        }
     }
 
     /// <summary>The newest checkpoints this authority has not stamped yet, a few at a time.</summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Provenance.Api.Hosting;
+using Provenance.Api.Tenancy;
 using Provenance.Ledger;
 
 namespace Provenance.Api.Ledger;
@@ -26,19 +27,29 @@ public sealed class WitnessState(int index, string url, CosignatureVerifier veri
     public double? LastRoundTripMs { get; set; }
 }
 
-/// <summary>The configured witnesses and their live state, shared by the submitter, the checkpoint resource and readiness.</summary>
-public sealed class Witnesses
+/// <summary>
+/// The configured witnesses and their live state, shared by the submitter, the checkpoint resource and readiness. Every archive's log is
+/// witnessed by the same witnesses, each of which holds a size per log: <see cref="All"/> is the current archive's state of them.
+/// </summary>
+public sealed class Witnesses(IOptions<ProvenanceOptions> options)
 {
-    public Witnesses(IOptions<ProvenanceOptions> options)
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<WitnessState>> _byArchive = new(StringComparer.Ordinal);
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _learned = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<WitnessState> All => _byArchive.GetOrAdd(CurrentArchive.Id, _ =>
+        options.Value.Ledger.Witnesses.Select((w, i) => new WitnessState(i, w.Url, CosignatureVerifier.Parse(w.VerifierKey!))).ToList());
+
+    /// <summary>Whether the current archive's witnesses' sizes were read from its stored cosignatures yet (once per archive and process).</summary>
+    public bool Learned
     {
-        var settings = options.Value.Ledger;
-        All = settings.Witnesses.Select((w, i) => new WitnessState(i, w.Url, CosignatureVerifier.Parse(w.VerifierKey!))).ToList();
-        Quorum = settings.EffectiveWitnessQuorum;
+        get => _learned.ContainsKey(CurrentArchive.Id);
+        set { if (value) _learned[CurrentArchive.Id] = true; }
     }
 
-    public IReadOnlyList<WitnessState> All { get; }
+    public int Quorum => options.Value.Ledger.EffectiveWitnessQuorum;
 
-    public int Quorum { get; }
+    /// <summary>Whether any witness is configured at all.</summary>
+    public bool Any => options.Value.Ledger.Witnesses.Count > 0;
 }
 
 /// <summary>
@@ -46,30 +57,47 @@ public sealed class Witnesses
 /// size the witness holds; on 409 it retries with the size the witness names. Cosignatures are verified against the configured key
 /// and stored in <c>ledger_cosignatures</c>. It runs in the background: a slow or absent witness delays the quorum, never an append.
 /// </summary>
-public sealed class CheckpointWitnessing(Witnesses witnesses, CheckpointWriter checkpoints, LedgerDatabase ledger, IHttpClientFactory clients,
-    IOptions<ProvenanceOptions> options, TimeProvider time, ILogger<CheckpointWitnessing> logger) : BackgroundService
+public sealed class CheckpointWitnessing(Witnesses witnesses, CheckpointWriter checkpoints, LedgerDatabase ledger, Archives archives,
+    IHttpClientFactory clients, IOptions<ProvenanceOptions> options, TimeProvider time, ILogger<CheckpointWitnessing> logger) : BackgroundService
 {
     public const string ClientName = "witnesses";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (witnesses.All.Count == 0) return;
-        await LearnSizesAsync(stoppingToken);
+        if (!witnesses.Any) return;
         using var timer = new PeriodicTimer(options.Value.Ledger.WitnessPollInterval, time);
         do
         {
             try
             {
-                var latest = await checkpoints.LatestAsync(stoppingToken);
-                if (latest is null) continue;
-                await Task.WhenAll(witnesses.All.Select(w => SubmitAsync(w, latest, stoppingToken)));
+                // Every archive's log in turn, each with its own checkpoints and its own state at each witness.
+                await archives.ForEachAsync((_, ct) => RoundAsync(ct), logger, stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
             {
-                logger.LogWarning(e, "Witnessing round failed; retrying at the next tick");
+                logger.LogWarning(e, "Listing the archives to witness failed; retrying at the next tick");
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    async Task RoundAsync(CancellationToken ct)
+    {
+        try
+        {
+            if (!witnesses.Learned)
+            {
+                await LearnSizesAsync(ct);
+                witnesses.Learned = true;
+            }
+            var latest = await checkpoints.LatestAsync(ct);
+            if (latest is null) return;
+            await Task.WhenAll(witnesses.All.Select(w => SubmitAsync(w, latest, ct)));
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            logger.LogWarning(e, "Witnessing round of archive '{Archive}' failed; retrying at the next tick", CurrentArchive.Id);
+        }
     }
 
     /// <summary>The largest size each witness cosigned for us, from the stored cosignatures (a witness never goes back).</summary>

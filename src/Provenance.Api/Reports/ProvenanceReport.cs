@@ -129,7 +129,7 @@ public sealed class ProvenanceReports(LedgerDatabase ledger, DocumentProofs proo
     /// <summary>The report with its <see cref="ProvenanceReport.Agents"/>: one query of the people directory for the logins its events name.</summary>
     public async Task<ProvenanceReport> DescribeAgentsAsync(ProvenanceReport report, CancellationToken ct)
     {
-        await using var session = store.QuerySession(Tenants.Default);
+        await using var session = store.QuerySession(CurrentArchive.Id);
         return report with { Agents = await Access.PeopleDirectory.DescribeAsync(session, report.Events.Select(e => e.Actor), ct) };
     }
 

@@ -8,30 +8,31 @@ namespace Provenance.Api.Tenancy;
 
 /// <summary>
 /// The sessions Marten and Wolverine open from the container (<c>IQuerySession</c>/<c>IDocumentSession</c> parameters of web pages,
-/// the key lookup, message handlers without a tenant): lightweight, in <see cref="Tenants.Default"/>. Under master-table tenancy
-/// Marten has no default tenant and a session without one throws. Wolverine's outbox takes <see cref="BuildOptions"/> and
+/// message handlers without a tenant): lightweight, in the current archive (<see cref="CurrentArchive"/>: the request's, else
+/// <see cref="Tenants.Default"/>). Under master-table tenancy Marten has no default tenant and a session without one throws. Wolverine's outbox takes <see cref="BuildOptions"/> and
 /// overrides the tenant with the message's or request's own, so a detected tenant always wins.
 /// </summary>
 public sealed class DefaultTenantSessions(IDocumentStore store) : SessionFactoryBase(store)
 {
     readonly IDocumentStore _store = store;
 
-    public override Marten.Services.SessionOptions BuildOptions() => new() { Tracking = DocumentTracking.None, TenantId = Tenants.Default };
+    public override Marten.Services.SessionOptions BuildOptions() => new() { Tracking = DocumentTracking.None, TenantId = CurrentArchive.Id };
 
-    public override IQuerySession QuerySession() => _store.QuerySession(Tenants.Default);
+    public override IQuerySession QuerySession() => _store.QuerySession(CurrentArchive.Id);
 }
 
 /// <summary>
-/// Wolverine.Http's tenant of a request (<c>WolverineHttpOptions.TenantId.DetectWith</c>): every request is in <see cref="Tenants.Default"/>
-/// for now; keys that name their tenant come with issue #20 step 2. Its text is written into every generated endpoint.
+/// Wolverine.Http's tenant of a request (<c>WolverineHttpOptions.TenantId.DetectWith</c>): the archive <see cref="ArchiveMiddleware"/>
+/// chose for it (the key's, or the public log path's), so every session an endpoint opens is in that archive's database. Its text is
+/// written into every generated endpoint.
 /// </summary>
 public sealed class ProvenanceTenantDetection : ITenantDetection, ISynchronousTenantDetection
 {
     public ValueTask<string?> DetectTenant(HttpContext context) => ValueTask.FromResult(DetectTenantSynchronously(context));
 
-    public string? DetectTenantSynchronously(HttpContext context) => Tenants.Default;
+    public string? DetectTenantSynchronously(HttpContext context) => CurrentArchive.Id;
 
-    public override string ToString() => $"Provenance tenant: '{Tenants.Default}' for every request";
+    public override string ToString() => "Provenance tenant: the request's archive (its key's, or its public log path's)";
 }
 
 /// <summary>

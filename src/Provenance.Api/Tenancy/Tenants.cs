@@ -30,6 +30,9 @@ public sealed class TenancyOptions
 {
     public Dictionary<string, string> Servers { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Every server a tenant may be placed on: those configured, and <c>default</c> always.</summary>
+    public IReadOnlyList<string> Names => Servers.Keys.Append(Tenants.Default).Distinct().Order(StringComparer.Ordinal).ToList();
+
     /// <summary>The connection string of the server named <paramref name="name"/>, or null if none is configured.</summary>
     public string? ServerConnectionString(string name, string? defaultConnectionString)
         => Servers.TryGetValue(name, out var connectionString) ? connectionString

@@ -148,7 +148,7 @@ public static class DocumentForms
     {
         try
         {
-            await bus.InvokeForTenantAsync<DocumentResource>(Tenants.Default, command, ct);
+            await bus.InvokeForTenantAsync<DocumentResource>(CurrentArchive.Id, command, ct);
             return Done(view.Id, doneAnchor);
         }
         catch (CommandRejected rejected)

@@ -6,6 +6,7 @@ using Provenance.Api.Audit;
 using Provenance.Api.Documents;
 using Provenance.Api.Hosting;
 using static Provenance.Api.Web.Html;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Web;
 
@@ -14,8 +15,9 @@ public static class DocumentsPage
 {
     public const int PageSize = 25;
 
-    public static async Task<IResult> Get(HttpContext http, IQuerySession session, NpgsqlDataSource dataSource, IOptions<ProvenanceOptions> options)
+    public static async Task<IResult> Get(HttpContext http, IQuerySession session, Archives archives, IOptions<ProvenanceOptions> options)
     {
+        var dataSource = archives.Current.DataSource;
         var ui = UiContext.For(http);
         var query = http.Request.Query;
         string? Param(string name) => string.IsNullOrWhiteSpace(query[name]) ? null : query[name].ToString().Trim();

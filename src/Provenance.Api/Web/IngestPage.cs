@@ -37,7 +37,7 @@ public static class IngestPage
         };
         try
         {
-            var created = await bus.InvokeForTenantAsync<DocumentResource>(Tenants.Default, command, http.RequestAborted);
+            var created = await bus.InvokeForTenantAsync<DocumentResource>(CurrentArchive.Id, command, http.RequestAborted);
             return Results.Redirect($"/documents/{created.Id}?done=ingested");
         }
         catch (CommandRejected rejected)

@@ -21,6 +21,11 @@ public static class Layout
             return current ? H($"<li><a href=\"{href}\" aria-current=\"page\">{label}</a></li>") : H($"<li><a href=\"{href}\">{label}</a></li>");
         }
 
+        // Which archive the signed-in key works in (issue #20): every page, so nobody edits one archive believing it is another.
+        var current = Tenancy.CurrentArchive.Archive;
+        var archive = ui.SignedIn && current is not null
+            ? H($"""<p class="archive" data-archive="{current.Id}">{ui.T("archive", current.DisplayName)}</p>""")
+            : Markup.Empty;
         var nav = ui.SignedIn
             ? H($"""
                 <nav aria-label="{ui.T("nav.label")}"><ul>
@@ -55,6 +60,7 @@ public static class Layout
             <a class="skip" href="#main">{ui.T("skip")}</a>
             <header class="site">
             <p class="brand"><a href="/documents">Provenance</a> <span class="tagline">{ui.T("tagline")}</span></p>
+            {archive}
             {nav}
             <div class="tools">
             <a class="lang-switch" href="{ui.SwitchLanguageUrl()}" lang="{ui.OtherLanguage}" hreflang="{ui.OtherLanguage}">{otherName}</a>

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Caching.Memory;
 using Provenance.Api.Access;
 using static Provenance.Api.Web.Html;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Web;
 
@@ -18,7 +19,7 @@ public static class SignInPage
         return Render(ui, returnUrl, null, StatusCodes.Status200OK);
     }
 
-    public static async Task<IResult> Post(HttpContext http, IAntiforgery antiforgery, IQuerySession session, IMemoryCache cache)
+    public static async Task<IResult> Post(HttpContext http, IAntiforgery antiforgery, IDocumentStore store, Archives archives, IMemoryCache cache)
     {
         var ui = UiContext.For(http);
         if (!await antiforgery.IsRequestValidAsync(http)) return WebErrors.BadForm(ui);
@@ -27,7 +28,7 @@ public static class SignInPage
         var returnUrl = form["returnUrl"].ToString();
         if (secret.Length is 0 or > 256) return Render(ui, returnUrl, ui.T("signin.missing"), StatusCodes.Status422UnprocessableEntity);
 
-        var identity = await ApiKeyAuthentication.IdentityForAsync(secret, session, cache, WebAuthentication.CookieScheme, http.RequestAborted);
+        var identity = await ApiKeyAuthentication.IdentityForAsync(secret, store, archives, cache, WebAuthentication.CookieScheme, http.RequestAborted);
         if (identity is null) return Render(ui, returnUrl, ui.T("signin.unknown"), StatusCodes.Status401Unauthorized);
 
         await http.SignInAsync(WebAuthentication.CookieScheme, new ClaimsPrincipal(identity),

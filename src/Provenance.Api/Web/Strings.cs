@@ -9,6 +9,7 @@ public static class Strings
     [
         ("skip", "Skip to content", "Aller au contenu"),
         ("tagline", "document provenance ledger", "registre de provenance des documents"),
+        ("archive", "Archive: {0}", "Archive : {0}"),
         ("footer", "Every change is an immutable, signed event. Times are in UTC.", "Chaque modification est un événement immuable et signé. Les heures sont en UTC."),
         ("nav.label", "Main", "Principale"),
         ("nav.documents", "Documents", "Documents"),

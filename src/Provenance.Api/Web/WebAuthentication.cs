@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Caching.Memory;
 using Provenance.Api.Access;
 using Provenance.Api.Http;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Web;
 
@@ -81,17 +82,22 @@ public static class WebAuthentication
     private static async Task RevalidateAsync(CookieValidatePrincipalContext context)
     {
         var keyId = context.Principal?.FindFirst(ApiKeyAuthentication.KeyIdClaim)?.Value;
-        if (!Guid.TryParse(keyId, out var id))
+        var tenant = context.Principal?.FindFirst(ApiKeyAuthentication.TenantClaim)?.Value;
+        var services = context.HttpContext.RequestServices;
+        // A session from before archives (no tenant claim), of a disabled archive, or of a revoked key ends here.
+        if (!Guid.TryParse(keyId, out var id) || tenant is null
+            || await services.GetRequiredService<Archives>().FindAsync(tenant, context.HttpContext.RequestAborted) is null)
         {
             context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieScheme);
             return;
         }
-        var services = context.HttpContext.RequestServices;
         var cache = services.GetRequiredService<IMemoryCache>();
-        var key = await cache.GetOrCreateAsync(CacheKey(id), async entry =>
+        var key = await cache.GetOrCreateAsync(CacheKey(tenant, id), async entry =>
         {
             entry.AbsoluteExpirationRelativeToNow = ApiKeyAuthentication.CacheFor;
-            return await services.GetRequiredService<IQuerySession>().LoadAsync<ApiKey>(id, context.HttpContext.RequestAborted);
+            await using var session = services.GetRequiredService<IDocumentStore>().QuerySession(tenant);
+            return await session.LoadAsync<ApiKey>(id, context.HttpContext.RequestAborted);
         });
         if (key is null || key.RevokedAt is not null)
         {
@@ -99,10 +105,10 @@ public static class WebAuthentication
             await context.HttpContext.SignOutAsync(CookieScheme);
             return;
         }
-        context.ReplacePrincipal(new ClaimsPrincipal(ApiKeyAuthentication.IdentityOf(key, CookieScheme)));
+        context.ReplacePrincipal(new ClaimsPrincipal(ApiKeyAuthentication.IdentityOf(key, tenant, CookieScheme)));
     }
 
-    public static string CacheKey(Guid keyId) => "apikey-id:" + keyId;
+    public static string CacheKey(string tenant, Guid keyId) => $"apikey-id:{tenant}:{keyId}";
 
     /// <summary>
     /// A normalized local path to return to after signing in, else the document list. Browsers strip tabs and newlines from a

@@ -6,6 +6,7 @@ using Provenance.Api.Feed;
 using Provenance.Api.Hosting;
 using Provenance.Api.Http;
 using static Provenance.Api.Web.Html;
+using Provenance.Api.Tenancy;
 
 namespace Provenance.Api.Web;
 
@@ -156,8 +157,9 @@ public static class WebhooksPage
     }
 
     public static async Task<IResult> ReplayFailed(Guid id, HttpContext http, IAntiforgery antiforgery, WebhookSubscriptions subscriptions,
-        NpgsqlDataSource db, TimeProvider time, WebhookSignal signal)
+        Archives archives, TimeProvider time, WebhookSignal signal)
     {
+        var db = archives.Current.DataSource;
         var (ui, _, stop) = await BeginAsync(http, antiforgery);
         if (stop is not null) return stop;
         if (await subscriptions.FindAsync(id, Viewer(ui), http.RequestAborted) is null) return NotFound(ui, id);
@@ -173,7 +175,7 @@ public static class WebhooksPage
         var viewer = Viewer(ui);
         var s = await subscriptions.FindAsync(id, viewer, http.RequestAborted);
         if (s is null) return NotFound(ui, id);
-        var db = http.RequestServices.GetRequiredService<NpgsqlDataSource>();
+        var db = http.RequestServices.GetRequiredService<Archives>().Current.DataSource;
         var deliveries = await DeliveriesEndpoint.ListAsync(db, Schema(http), id, null, DeliveriesShown, viewer, http.RequestAborted) ?? [];
         var tests = await subscriptions.TestAttemptsAsync(id, http.RequestAborted);
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
@@ -236,8 +238,9 @@ public static class WebhooksPage
         return Layout.Page(ui, ui.T("webhooks.subscription") + " " + s.Url, body);
     }
 
-    public static async Task<IResult> Delivery(Guid id, Guid deliveryId, HttpContext http, NpgsqlDataSource db)
+    public static async Task<IResult> Delivery(Guid id, Guid deliveryId, HttpContext http, Archives archives)
     {
+        var db = archives.Current.DataSource;
         var ui = UiContext.For(http);
         var delivery = await DeliveriesEndpoint.FindAsync(db, Schema(http), id, deliveryId, Viewer(ui), http.RequestAborted);
         if (delivery is null) return WebErrors.NotFound(ui, ui.T("webhooks.delivery-not-found", deliveryId));

@@ -23,6 +23,11 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
         { "GET", "/api/documents", Roles.All.ToArray() },
         { "GET", "/api/documents/{id}", Roles.All.ToArray() },
         { "GET", "/api/documents/{id}/content", Roles.All.ToArray() },
+        // The system administrator's archives (issue #20): no archive key reaches them.
+        { "POST", "/api/tenants", [Roles.System] },
+        { "GET", "/api/tenants", [Roles.System] },
+        { "GET", "/api/tenants/{id}", [Roles.System] },
+        { "POST", "/api/tenants/{id}/disable", [Roles.System] },
         { "POST", "/api/keys", [Roles.Admin] },
         { "GET", "/api/keys", [Roles.Admin] },
         { "DELETE", "/api/keys/{id}", [Roles.Admin] },
@@ -90,7 +95,8 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
         });
         await ShouldBeProblemAsync(wrongKey, 401, "unauthenticated");
 
-        foreach (var role in Roles.All.Except(allowed))
+        // The system key (no archive) is refused everywhere but its own endpoints, as every role is outside its own.
+        foreach (var role in Roles.All.Append(Roles.System).Except(allowed))
         {
             var forbidden = await As(role, s => Send(s, method, url));
             await ShouldBeProblemAsync(forbidden, 403, "forbidden");

@@ -26,7 +26,7 @@ namespace Internal.Generated.WolverineHandlers
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
             // Tenant Id detection
-            // 1. Provenance tenant: 'default' for every request
+            // 1. Provenance tenant: the request's archive (its key's, or its public log path's)
             var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Ledger.TimestampEndpoints").SetTag("http.route", "/api/ledger/checkpoints/{treeSize}/timestamps").SetTag("http.request.method", "GET");
             string treeSize_rawValue = (string?)httpContext.GetRouteValue("treeSize");

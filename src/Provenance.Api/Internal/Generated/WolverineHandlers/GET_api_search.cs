@@ -2,7 +2,7 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Provenance.Api.Tenancy;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -15,19 +15,19 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> _optionsOfProvenanceOptions;
-        private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
+        private readonly Provenance.Api.Tenancy.Archives _archives;
 
-        public GET_api_search(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> optionsOfProvenanceOptions, Npgsql.NpgsqlDataSource npgsqlDataSource) : base(wolverineHttpOptions)
+        public GET_api_search(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> optionsOfProvenanceOptions, Provenance.Api.Tenancy.Archives archives) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _optionsOfProvenanceOptions = optionsOfProvenanceOptions;
-            _npgsqlDataSource = npgsqlDataSource;
+            _archives = archives;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
             // Tenant Id detection
-            // 1. Provenance tenant: 'default' for every request
+            // 1. Provenance tenant: the request's archive (its key's, or its public log path's)
             var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Audit.SearchEndpoint").SetTag("http.route", "/api/search").SetTag("http.request.method", "GET");
             var q = httpContext.Request.Query["q"];
@@ -50,7 +50,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Provenance.Api.Audit.SearchEndpoint.Get(q, language, limit, offset, httpContext, _npgsqlDataSource, _optionsOfProvenanceOptions).ConfigureAwait(false);
+            var result = await Provenance.Api.Audit.SearchEndpoint.Get(q, language, limit, offset, httpContext, _archives, _optionsOfProvenanceOptions).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

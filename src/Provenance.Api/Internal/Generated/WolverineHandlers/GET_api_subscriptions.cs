@@ -2,7 +2,7 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Provenance.Api.Tenancy;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -15,24 +15,24 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> _optionsOfProvenanceOptions;
-        private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
+        private readonly Provenance.Api.Tenancy.Archives _archives;
 
-        public GET_api_subscriptions(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> optionsOfProvenanceOptions, Npgsql.NpgsqlDataSource npgsqlDataSource) : base(wolverineHttpOptions)
+        public GET_api_subscriptions(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> optionsOfProvenanceOptions, Provenance.Api.Tenancy.Archives archives) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _optionsOfProvenanceOptions = optionsOfProvenanceOptions;
-            _npgsqlDataSource = npgsqlDataSource;
+            _archives = archives;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
             // Tenant Id detection
-            // 1. Provenance tenant: 'default' for every request
+            // 1. Provenance tenant: the request's archive (its key's, or its public log path's)
             var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Feed.SubscriptionsEndpoint").SetTag("http.route", "/api/subscriptions").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var result = await Provenance.Api.Feed.SubscriptionsEndpoint.GetAll(httpContext, _npgsqlDataSource, _optionsOfProvenanceOptions, httpContext.User).ConfigureAwait(false);
+            var result = await Provenance.Api.Feed.SubscriptionsEndpoint.GetAll(httpContext, _archives, _optionsOfProvenanceOptions, httpContext.User).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -41,7 +41,7 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             // Tenant Id detection
-            // 1. Provenance tenant: 'default' for every request
+            // 1. Provenance tenant: the request's archive (its key's, or its public log path's)
             var tenantId = await TryDetectTenantId(httpContext);
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             messageContext.TenantId = tenantId;

@@ -2,7 +2,6 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Provenance.Api.Documents;
 using Provenance.Api.EventStore;
 using Provenance.Api.Ledger;
@@ -20,7 +19,6 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> _optionsOfProvenanceOptions;
-        private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
         private readonly Provenance.Api.Documents.ContentStore _contentStore;
         private readonly Provenance.Api.EventStore.EventTypeNames _eventTypeNames;
         private readonly Provenance.Api.EventStore.StoredEvents _storedEvents;
@@ -29,11 +27,10 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_documents_id_redactions(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> optionsOfProvenanceOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, Provenance.Api.Documents.ContentStore contentStore, Provenance.Api.EventStore.EventTypeNames eventTypeNames, Provenance.Api.EventStore.StoredEvents storedEvents, Provenance.Api.Ledger.LedgerDatabase ledgerDatabase, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_documents_id_redactions(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> optionsOfProvenanceOptions, Provenance.Api.Documents.ContentStore contentStore, Provenance.Api.EventStore.EventTypeNames eventTypeNames, Provenance.Api.EventStore.StoredEvents storedEvents, Provenance.Api.Ledger.LedgerDatabase ledgerDatabase, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _optionsOfProvenanceOptions = optionsOfProvenanceOptions;
-            _npgsqlDataSource = npgsqlDataSource;
             _contentStore = contentStore;
             _eventTypeNames = eventTypeNames;
             _storedEvents = storedEvents;
@@ -46,7 +43,7 @@ namespace Internal.Generated.WolverineHandlers
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
             // Tenant Id detection
-            // 1. Provenance tenant: 'default' for every request
+            // 1. Provenance tenant: the request's archive (its key's, or its public log path's)
             var tenantId = await TryDetectTenantId(httpContext);
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             messageContext.TenantId = tenantId;
@@ -84,7 +81,7 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            (var redactDocument, var redactionPlan, var problemDetails1) = await Provenance.Api.Documents.RedactEndpoint.LoadAsync(id, httpContext.Request, httpContext.User, _optionsOfProvenanceOptions, _storedEvents, _eventTypeNames, _ledgerDatabase, _npgsqlDataSource, _timeProvider).ConfigureAwait(false);
+            (var redactDocument, var redactionPlan, var problemDetails1) = await Provenance.Api.Documents.RedactEndpoint.LoadAsync(id, httpContext.Request, httpContext.User, _optionsOfProvenanceOptions, _storedEvents, _eventTypeNames, _ledgerDatabase, _timeProvider).ConfigureAwait(false);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {

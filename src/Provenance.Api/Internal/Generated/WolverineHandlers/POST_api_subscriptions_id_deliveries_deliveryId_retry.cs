@@ -2,8 +2,8 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Provenance.Api.Feed;
+using Provenance.Api.Tenancy;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -16,23 +16,23 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> _optionsOfProvenanceOptions;
-        private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
         private readonly Provenance.Api.Feed.WebhookSignal _webhookSignal;
+        private readonly Provenance.Api.Tenancy.Archives _archives;
         private readonly System.TimeProvider _timeProvider;
 
-        public POST_api_subscriptions_id_deliveries_deliveryId_retry(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> optionsOfProvenanceOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, Provenance.Api.Feed.WebhookSignal webhookSignal, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public POST_api_subscriptions_id_deliveries_deliveryId_retry(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Options.IOptions<Provenance.Api.Hosting.ProvenanceOptions> optionsOfProvenanceOptions, Provenance.Api.Feed.WebhookSignal webhookSignal, Provenance.Api.Tenancy.Archives archives, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _optionsOfProvenanceOptions = optionsOfProvenanceOptions;
-            _npgsqlDataSource = npgsqlDataSource;
             _webhookSignal = webhookSignal;
+            _archives = archives;
             _timeProvider = timeProvider;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
             // Tenant Id detection
-            // 1. Provenance tenant: 'default' for every request
+            // 1. Provenance tenant: the request's archive (its key's, or its public log path's)
             var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Provenance.Api.Feed.DeliveriesEndpoint").SetTag("http.route", "/api/subscriptions/{id}/deliveries/{deliveryId}/retry").SetTag("http.request.method", "POST");
             string id_rawValue = (string?)httpContext.GetRouteValue("id");
@@ -61,7 +61,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Provenance.Api.Feed.DeliveriesEndpoint.Retry(id, deliveryId, httpContext, _npgsqlDataSource, _optionsOfProvenanceOptions, _timeProvider, _webhookSignal, httpContext.User).ConfigureAwait(false);
+            var result = await Provenance.Api.Feed.DeliveriesEndpoint.Retry(id, deliveryId, httpContext, _archives, _optionsOfProvenanceOptions, _timeProvider, _webhookSignal, httpContext.User).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
