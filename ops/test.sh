@@ -4,6 +4,9 @@
 #
 #   PROVENANCE_TEST_PG_PORT     port of the embedded test PostgreSQL  (default 55433)
 #   PROVENANCE_TEST_DATA_DIR    its data directory                    (default /var/tmp/provenance/test-pg)
+#   PROVENANCE_TEST_PG2_PORT    port of the second embedded server    (default 55436): the tenancy tests place one archive on each
+#   PROVENANCE_TEST_DATA_DIR2   its data directory                    (default /var/tmp/provenance/test-pg2)
+#   PROVENANCE_TEST_SECOND_SERVER  a second server's admin connection string instead (then none is started)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/ops/lib/postgres.sh"
@@ -25,7 +28,19 @@ if [ -z "${PROVENANCE_TEST_CONNECTION_STRING:-}" ]; then
   pg_create_db "$pg_port" provenance_test
   export PROVENANCE_TEST_CONNECTION_STRING="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=provenance_test;Maximum Pool Size=50"
 fi
-stop() { if [ -n "$started_pg" ]; then pg_stop "$data_dir"; fi; }
+# A second PostgreSQL server (issue #20): archives created by the tenancy tests are placed on it as server "second".
+pg2_port=${PROVENANCE_TEST_PG2_PORT:-55436}
+data_dir2=${PROVENANCE_TEST_DATA_DIR2:-/var/tmp/provenance/test-pg2}
+started_pg2=""
+if [ -z "${PROVENANCE_TEST_SECOND_SERVER:-}" ]; then
+  pg_start "$data_dir2" "$pg2_port"
+  started_pg2=$PG_STARTED_HERE
+  export PROVENANCE_TEST_SECOND_SERVER="Host=127.0.0.1;Port=$pg2_port;Username=postgres;Database=postgres;Maximum Pool Size=20"
+fi
+stop() {
+  if [ -n "$started_pg" ]; then pg_stop "$data_dir"; fi
+  if [ -n "$started_pg2" ]; then pg_stop "$data_dir2"; fi
+}
 trap stop EXIT
 
 # axe-core for the web interface's accessibility test (package-lock.json pins it).
