@@ -3,7 +3,8 @@ using Provenance.Bench.Scenarios;
 
 // ops/bench.sh runs this; arguments name scenarios (default: all). Settings come from the environment:
 //   BENCH_CONNECTION_STRING (required), BENCH_REPETITIONS (5), BENCH_SECONDS (10, HTTP), BENCH_STORE_SECONDS (5),
-//   BENCH_WORKERS (32), BENCH_RESULTS (bench/results), BENCH_API_PORT (5090), BENCH_RAW_PORT (5091).
+//   BENCH_WORKERS (32), BENCH_RESULTS (bench/results), BENCH_API_PORT (5090), BENCH_RAW_PORT (5091);
+//   tenants: BENCH_CONNECTION_STRING2 (the second server; ops/bench.sh starts it), BENCH_TENANTS_EVENTS (4000), BENCH_TENANTS_PORT (5097).
 static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fallback;
 
 var connectionString = Env("BENCH_CONNECTION_STRING", "");
@@ -33,6 +34,8 @@ var all = new Dictionary<string, Func<Scenario>>
     ["monitor-1m"] = () => new MonitorMillion(int.Parse(Env("BENCH_MONITOR_ENTRIES", "1000000")), Env("BENCH_MONITOR_DIR", "/var/tmp/provenance/bench-monitor-log")),
     ["packages"] = () => new Packages(),
     ["feed-lag"] = () => new FeedLag(TimeSpan.FromSeconds(httpSeconds), int.Parse(Env("BENCH_HOOK_PORT", "5092"))),
+    ["tenants"] = () => new TenantAppend(workers, int.Parse(Env("BENCH_TENANTS_EVENTS", "4000")), int.Parse(Env("BENCH_TENANTS_PORT", "5097")),
+        Env("BENCH_CONNECTION_STRING2", "")),
 };
 var names = args.Length == 0 ? all.Keys.ToList() : args.Distinct().ToList();
 var unknown = names.Where(n => !all.ContainsKey(n)).ToList();
