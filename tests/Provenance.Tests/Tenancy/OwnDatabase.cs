@@ -19,6 +19,8 @@ public sealed class OwnDatabase : IAsyncDisposable
     public string Name { get; }
     public string ConnectionString { get; }
     public string Schema => _fixture.Schema;
+    /// <summary>The server's (the fixture's) connection string, to create and drop databases with.</summary>
+    public string ServerConnectionString => _fixture.ConnectionString;
 
     OwnDatabase(AppFixture fixture, string name)
     {
