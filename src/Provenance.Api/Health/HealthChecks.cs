@@ -67,40 +67,49 @@ public sealed class DatabaseCheck(NpgsqlDataSource dataSource) : IHealthCheck
 
 /// <summary>
 /// An async projection is stalled when it is behind the event store's high-water mark and has not moved for
-/// <see cref="ProvenanceOptions.ProjectionStallTimeout"/>. Behind but moving is healthy: that is catching up.
+/// <see cref="ProvenanceOptions.ProjectionStallTimeout"/>. Behind but moving is healthy: that is catching up. Every archive's database
+/// has its own daemon progress; a stall in any of them is named with its archive.
 /// </summary>
-public sealed class ProjectionProgressCheck(IDocumentStore store, TimeProvider time, IOptions<ProvenanceOptions> options) : IHealthCheck
+public sealed class ProjectionProgressCheck(IDocumentStore store, Archives archives, TimeProvider time, IOptions<ProvenanceOptions> options)
+    : IHealthCheck
 {
-    private readonly Dictionary<string, (long Sequence, DateTimeOffset Since)> _seen = [];
+    private readonly Dictionary<(string Archive, string Shard), (long Sequence, DateTimeOffset Since)> _seen = [];
     private readonly Lock _lock = new();
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct)
     {
         try
         {
-            var shards = await store.Advanced.AllProjectionProgress(Tenants.Default, ct);
-            var highWater = shards.FirstOrDefault(s => s.ShardName == "HighWaterMark")?.Sequence ?? 0;
             var now = time.GetUtcNow();
             var stalled = new List<string>();
-            lock (_lock)
+            var summary = new List<string>();
+            foreach (var archive in await archives.AllAsync(ct))
             {
-                foreach (var shard in shards.Where(s => s.ShardName != "HighWaterMark"))
+                var shards = await store.Advanced.AllProjectionProgress(archive.Id, ct);
+                var highWater = shards.FirstOrDefault(s => s.ShardName == "HighWaterMark")?.Sequence ?? 0;
+                var prefix = archive.Id == Tenants.Default ? "" : $"{archive.Id}: ";
+                summary.Add($"{prefix}high-water mark {highWater}; {Math.Max(0, shards.Count - 1)} async shard(s) advancing");
+                lock (_lock)
                 {
-                    if (!_seen.TryGetValue(shard.ShardName, out var last) || last.Sequence != shard.Sequence)
+                    foreach (var shard in shards.Where(s => s.ShardName != "HighWaterMark"))
                     {
-                        _seen[shard.ShardName] = (shard.Sequence, now);
-                    }
-                    else if (shard.Sequence < highWater && now - last.Since > options.Value.ProjectionStallTimeout)
-                    {
-                        stalled.Add($"{shard.ShardName} at {shard.Sequence} of {highWater}");
+                        var key = (archive.Id, shard.ShardName);
+                        if (!_seen.TryGetValue(key, out var last) || last.Sequence != shard.Sequence)
+                        {
+                            _seen[key] = (shard.Sequence, now);
+                        }
+                        else if (shard.Sequence < highWater && now - last.Since > options.Value.ProjectionStallTimeout)
+                        {
+                            stalled.Add($"{prefix}{shard.ShardName} at {shard.Sequence} of {highWater}");
+                        }
                     }
                 }
             }
             return stalled.Count == 0
-                ? HealthCheckResult.Healthy($"High-water mark {highWater}; {shards.Count - 1} async shard(s) advancing.")
+                ? HealthCheckResult.Healthy(char.ToUpperInvariant(summary[0][0]) + string.Join("; ", summary)[1..] + ".")
                 : HealthCheckResult.Unhealthy($"Stalled: {string.Join(", ", stalled)}.");
         }
-        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException)
         {
             return HealthCheckResult.Unhealthy($"Projection progress is unreadable: {e.Message}");
         }

@@ -63,6 +63,39 @@ public sealed class Creating_archives(AppFixture fixture) : IntegrationContext(f
         (await installation.ScalarAsync<long>(installation.SecondServer, database, "select count(*) from {schema}.mt_streams")).ShouldBe(1);
     }
 
+    /// <summary>
+    /// The Merkle subscription is one instance for every archive database; what it keeps between pages (the tree's tail, frontier and
+    /// stream heads) must be each archive's own, or one archive's leaves would chain from the other's (both trees have the same sizes here).
+    /// </summary>
+    [Fact]
+    public async Task Two_archives_growing_side_by_side_each_keep_a_ledger_that_verifies_and_checkpoints_of_their_own()
+    {
+        await using var installation = await TwoArchives.StartAsync(Fixture, "provenance_side_by_side");
+        var a = await installation.CreateAsync(TwoArchives.NewId("a"), "default", "Desk A");
+        var b = await installation.CreateAsync(TwoArchives.NewId("b"), "second", "Desk B");
+        var keys = new[] { a.GetProperty("adminKey").GetString()!, b.GetProperty("adminKey").GetString()! };
+        for (var round = 0; round < 4; round++)
+        {
+            foreach (var key in keys)
+            {
+                await installation.JsonAsync(key, s => s.Post.Json(new { title = $"Round {round}", language = "en", content = $"Text {round}.\n" })
+                    .ToUrl("/api/documents"), 201);
+            }
+        }
+        await installation.WaitForLedgerAsync("default", a.GetProperty("database").GetString()!);
+        await installation.WaitForLedgerAsync("second", b.GetProperty("database").GetString()!);
+        var roots = new List<string>();
+        foreach (var key in keys)
+        {
+            var checkpoint = await installation.JsonAsync(key, s => s.Post.Url("/api/ledger/checkpoints"), 201);
+            checkpoint.GetProperty("treeSize").GetInt64().ShouldBe(4);
+            roots.Add(checkpoint.GetProperty("rootHash").GetString()!);
+            var verified = await installation.JsonAsync(key, s => s.Post.Url("/api/ledger/verify"));
+            verified.GetProperty("intact").GetBoolean().ShouldBeTrue(verified.GetRawText());
+        }
+        roots.Distinct().Count().ShouldBe(2, "two archives with different events have different trees");
+    }
+
     [Fact]
     public async Task Bad_archive_requests_are_problems_and_create_nothing_and_the_system_key_opens_no_archive()
     {
