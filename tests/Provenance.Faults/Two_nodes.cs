@@ -135,26 +135,28 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
     }
 
     /// <summary>Two API processes in Distributed mode on one schema, with fast failover settings for the test.</summary>
-    private sealed class TwoNodes : IAsyncDisposable
+    internal sealed class TwoNodes : IAsyncDisposable
     {
         private readonly FaultsFixture _fixture;
         private readonly string _schema;
         private readonly int[] _ports;
         private readonly Action<string> _say;
+        private readonly IReadOnlyDictionary<string, string> _environment;
         public ApiProcess[] Nodes { get; }
 
-        private TwoNodes(FaultsFixture fixture, string schema, Action<string> say)
+        private TwoNodes(FaultsFixture fixture, string schema, Action<string> say, IReadOnlyDictionary<string, string>? environment)
         {
             _fixture = fixture;
             _schema = schema;
             _say = say;
+            _environment = environment ?? new Dictionary<string, string>();
             var basePort = int.Parse(Environment.GetEnvironmentVariable("PROVENANCE_FAULTS_API_PORT") ?? "5095");
             _ports = [basePort + 1, basePort + 2];
             Nodes = [NewNode(0), NewNode(1)];
         }
 
         private ApiProcess NewNode(int index) => new(_fixture.Cluster.ConnectionString, _schema, FaultsFixture.AdminKey, _ports[index],
-            new Dictionary<string, string>
+            new Dictionary<string, string>(_environment)
             {
                 ["Provenance__Daemon"] = "Distributed",
                 ["Provenance__Cluster__HeartbeatInterval"] = "00:00:01",
@@ -171,7 +173,9 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
                 ["Logging__LogLevel__Marten.Events.Daemon.ProjectionDaemon"] = "Information",
             });
 
-        public static async Task<TwoNodes> StartAsync(FaultsFixture fixture, string schema, Action<string> say)
+        /// <param name="environment">Further settings of both nodes (the system key, tenancy servers).</param>
+        public static async Task<TwoNodes> StartAsync(FaultsFixture fixture, string schema, Action<string> say,
+            IReadOnlyDictionary<string, string>? environment = null)
         {
             await using (var connection = new NpgsqlConnection(fixture.Cluster.ConnectionString + ";Pooling=false"))
             {
@@ -179,7 +183,7 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
                 await using var drop = new NpgsqlCommand($"drop schema if exists {schema} cascade", connection);
                 await drop.ExecuteNonQueryAsync();
             }
-            var nodes = new TwoNodes(fixture, schema, say);
+            var nodes = new TwoNodes(fixture, schema, say, environment);
             var clock = Stopwatch.StartNew();
             // One after the other: the first creates the schema, the second finds it.
             await nodes.Nodes[0].StartAsync(TimeSpan.FromSeconds(90));
@@ -195,14 +199,17 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
             await Nodes[index].StartAsync(TimeSpan.FromSeconds(90));
         }
 
-        public HttpClient Client(int index, int connections = 8)
+        public HttpClient Client(int index, int connections = 8) => Client(index, FaultsFixture.AdminKey, connections);
+
+        /// <summary>A client of node <paramref name="index"/> with <paramref name="key"/> (an archive's key, the system key).</summary>
+        public HttpClient Client(int index, string key, int connections = 8)
         {
             var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections })
             {
                 BaseAddress = Nodes[index].BaseUri,
                 Timeout = TimeSpan.FromSeconds(20),
             };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", FaultsFixture.AdminKey);
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
             return client;
         }
 
@@ -259,18 +266,28 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
             throw new TimeoutException($"agents not assigned within {within.TotalSeconds} s: {last?.DescribeAll() ?? "unreadable"}");
         }
 
-        private async Task<Assignments> AssignmentsAsync()
+        /// <summary>Every agent URI in Wolverine's assignment table with the index of the running node it is assigned to (null: none).</summary>
+        public async Task<List<(string Agent, int? Node)>> AgentNodesAsync()
         {
             var ids = NodeIds();
             await using var connection = new NpgsqlConnection(_fixture.Cluster.ConnectionString + ";Pooling=false");
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"select id, node_id from {_schema}.wolverine_node_assignments", connection);
             await using var reader = await command.ExecuteReaderAsync();
-            var byAgent = new Dictionary<string, int?>();
+            var rows = new List<(string, int?)>();
             while (await reader.ReadAsync())
             {
-                var agent = reader.GetString(0);
-                int? node = reader.IsDBNull(1) ? null : ids.TryGetValue(reader.GetGuid(1), out var i) && Nodes[i].Pid is not null ? i : null;
+                rows.Add((reader.GetString(0),
+                    reader.IsDBNull(1) ? null : ids.TryGetValue(reader.GetGuid(1), out var i) && Nodes[i].Pid is not null ? i : null));
+            }
+            return rows;
+        }
+
+        private async Task<Assignments> AssignmentsAsync()
+        {
+            var byAgent = new Dictionary<string, int?>();
+            foreach (var (agent, node) in await AgentNodesAsync())
+            {
                 // event-subscriptions://marten/main/<database>/<shard>/all: the shard is webhookfanout, merkleledger or
                 // provenance.api.audit.auditlogprojection.
                 var shard = agent.TrimEnd('/').Split('/').Reverse().Skip(1).FirstOrDefault() ?? agent;
@@ -471,9 +488,9 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
         }
     }
 
-    private sealed record Subscription(Guid Id, string Secret);
+    internal sealed record Subscription(Guid Id, string Secret);
 
-    private sealed record Assignments(Dictionary<string, int?> ByAgent)
+    internal sealed record Assignments(Dictionary<string, int?> ByAgent)
     {
         public int FanOutNode => ByAgent["webhookfanout"] ?? 0;
         public int LeaderNode => ByAgent["leader"] ?? 0;
@@ -482,10 +499,10 @@ public sealed class Two_nodes(FaultsFixture fixture, ITestOutputHelper output) :
     }
 
     /// <summary>One webhook request as the receiver saw it; <see cref="Order"/> is the order in which requests started arriving.</summary>
-    private sealed record Arrival(long Order, TimeSpan At, string WebhookId, Guid Document, long Sequence, long Version, bool SignatureValid);
+    internal sealed record Arrival(long Order, TimeSpan At, string WebhookId, Guid Document, long Sequence, long Version, bool SignatureValid);
 
     /// <summary>A Kestrel endpoint on 127.0.0.1 (a free port) that records every webhook, checks its signature and answers 204 after 50 ms.</summary>
-    private sealed class WebhookReceiver : IAsyncDisposable
+    internal sealed class WebhookReceiver : IAsyncDisposable
     {
         private readonly WebApplication _app;
         private long _order;
