@@ -5,7 +5,7 @@
 #   BENCH_PG_PORT / BENCH_DATA_DIR   the benchmark PostgreSQL         (default 55434 / /var/tmp/provenance/bench-pg)
 #   BENCH_CONNECTION_STRING          use this PostgreSQL instead
 #   BENCH_PG2_PORT / BENCH_DATA_DIR2 the second PostgreSQL server, started only for the tenants scenario (or a run of all)
-#                                    (default 55435 / /var/tmp/provenance/bench-pg2)
+#                                    (default 55437 / /var/tmp/provenance/bench-pg2)
 #   BENCH_CONNECTION_STRING2         use this second PostgreSQL instead
 #   BENCH_REPETITIONS, BENCH_SECONDS, BENCH_STORE_SECONDS, BENCH_WORKERS: see bench/README.md
 set -euo pipefail
@@ -15,7 +15,7 @@ source "$root/ops/lib/postgres.sh"
 pg_port=${BENCH_PG_PORT:-55434}
 data_dir=${BENCH_DATA_DIR:-/var/tmp/provenance/bench-pg}
 
-pg2_port=${BENCH_PG2_PORT:-55435}
+pg2_port=${BENCH_PG2_PORT:-55437}
 data_dir2=${BENCH_DATA_DIR2:-/var/tmp/provenance/bench-pg2}
 
 # bench_pg DATA_DIR PORT: starts a benchmark server with provenance_bench; sets STARTED_HERE when this call started it.

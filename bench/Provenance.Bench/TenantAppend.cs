@@ -69,7 +69,7 @@ public sealed class TenantAppend(int workers, int eventsPerRepetition, int port,
         if (secondServer.Length == 0)
         {
             throw new InvalidOperationException(
-                "The tenants scenario needs a second PostgreSQL server: set BENCH_CONNECTION_STRING2 (ops/bench.sh starts one on BENCH_PG2_PORT, 55435).");
+                "The tenants scenario needs a second PostgreSQL server: set BENCH_CONNECTION_STRING2 (ops/bench.sh starts one on BENCH_PG2_PORT, 55437).");
         }
         if (workers < 2 || workers % 2 != 0) throw new InvalidOperationException($"The tenants scenario splits its writers over two tenants: BENCH_WORKERS must be even (is {workers}).");
         await DropPreviousRunAsync(host.ConnectionString, ct);

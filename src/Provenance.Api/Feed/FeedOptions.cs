@@ -12,6 +12,12 @@ public sealed class FeedOptions
     public string Source { get; set; } = "/provenance";
 
     /// <summary>
+    /// The CloudEvents <c>source</c> of the current archive's events: <see cref="Source"/> for the default archive, <c>&lt;Source&gt;/t/&lt;archive&gt;</c>
+    /// for the others, so an integrator subscribed to several archives can tell their events apart (and <c>source</c> + <c>id</c> stays unique).
+    /// </summary>
+    public string SourceOfCurrentArchive => Tenancy.CurrentArchive.Id == Tenancy.Tenants.Default ? Source : $"{Source.TrimEnd('/')}/t/{Tenancy.CurrentArchive.Id}";
+
+    /// <summary>
     /// The API's public base URL (<c>https://ledger.example.org</c>, no trailing slash): the prefix of each event's absolute
     /// <c>dataschema</c> and of the AsyncAPI document's server. Unset, the feed and the SSE stream use the request's scheme and
     /// host, and webhooks the address the server listens on.

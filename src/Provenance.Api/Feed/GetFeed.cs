@@ -73,7 +73,7 @@ public static class GetFeedEndpoint
         var query = context.Request.Query.Where(p => p.Key != "after").Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value.ToString())}")
             .Append($"after={next}");
         context.Response.Headers.Link = $"<{context.Request.Path}?{string.Join('&', query)}>; rel=\"next\"";
-        var (source, schemas) = (options.Value.Source, baseUrl.For(context.Request));
+        var (source, schemas) = (options.Value.SourceOfCurrentArchive, baseUrl.For(context.Request));
         return Results.Ok(new FeedPage(slice.Events.Select(e => CloudEvent.From(e, source, schemas)).ToList(), next, Cursors.Encode(slice.HighWaterMark)));
     }
 }

@@ -58,7 +58,7 @@ public static class StreamFeedEndpoint
                 var slice = await feed.ReadAsync(position, PageSize, request.Filter, ct);
                 foreach (var e in slice.Events)
                 {
-                    var json = Encoding.UTF8.GetString(CloudEvent.From(e, settings.Source, schemas).ToUtf8Json());
+                    var json = Encoding.UTF8.GetString(CloudEvent.From(e, settings.SourceOfCurrentArchive, schemas).ToUtf8Json());
                     await body.WriteAsync(Encoding.UTF8.GetBytes($"id: {Cursors.Encode(e.Sequence)}\nevent: {CloudEventTypes.FromAlias(e.Type)}\ndata: {json}\n\n"), ct);
                 }
                 position = slice.Next;

@@ -130,7 +130,7 @@ public sealed class WebhookDispatcher(Archives archives, IOptions<ProvenanceOpti
 
     private async Task DeliverAsync(Claimed delivery, CancellationToken stoppingToken)
     {
-        var body = CloudEvent.From(delivery.Event, feed.Value.Source, baseUrl.WithoutRequest()).ToUtf8Json();
+        var body = CloudEvent.From(delivery.Event, feed.Value.SourceOfCurrentArchive, baseUrl.WithoutRequest()).ToUtf8Json();
         var sent = await sender.SendAsync(delivery.Url, delivery.Secrets, WebhookId(delivery.Id), body, stoppingToken);
         var attempt = sent.Attempt;
         if (stoppingToken.IsCancellationRequested && attempt.StatusCode is null) return;

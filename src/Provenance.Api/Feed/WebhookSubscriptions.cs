@@ -150,7 +150,7 @@ public sealed class WebhookSubscriptions(Archives archives, StoredEvents events,
 
         var eventId = ids.NewId();
         var webhookId = "msg_" + eventId.ToString("N");
-        var body = SubscriptionTestEvent.Create(eventId, id, feed.Value.Source, now, baseUrl.WithoutRequest()).ToUtf8Json();
+        var body = SubscriptionTestEvent.Create(eventId, id, feed.Value.SourceOfCurrentArchive, now, baseUrl.WithoutRequest()).ToUtf8Json();
         var sent = await sender.SendAsync(url, signing, webhookId, body, ct);
 
         await using var batch = DataSource.CreateBatch();

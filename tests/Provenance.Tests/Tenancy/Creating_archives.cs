@@ -36,6 +36,9 @@ public sealed class Creating_archives(AppFixture fixture) : IntegrationContext(f
         await installation.WaitForLedgerAsync("second", database);
         (await installation.ScalarAsync<long>(installation.SecondServer, database, "select count(*) from {schema}.mt_streams")).ShouldBe(1);
         (await installation.JsonAsync(AppFixture.AdminKey, s => s.Get.Url("/api/documents"))).GetRawText().ShouldNotContain("Only in B");
+        // Its feed's CloudEvents name it as their source, so an integrator of several archives tells them apart.
+        var feed = await installation.SendAsync(adminKey, s => s.Get.Url("/api/feed"));
+        feed.Body.ShouldContain($"\"source\":\"/provenance/t/{id}\"");
         (await installation.SendAsync(AppFixture.AdminKey, s => s.Get.Url($"/api/documents/{document.GetProperty("id").GetGuid()}"))).Status.ShouldBe(404);
 
         // Its checkpoint is signed with its own origin and key, and served under /t/{id}/log/; /log/ stays the default archive's.
