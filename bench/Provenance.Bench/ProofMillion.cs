@@ -35,8 +35,9 @@ public sealed class ProofMillion(int leaves, int proofsPerRepetition) : Scenario
 
     public override async Task SetupAsync(BenchHost host, CancellationToken ct)
     {
-        // Proofs read only the ledger's tables; the event reader is the API's (unused here).
-        _ledger = new LedgerDatabase(host.RawData, ProofSchema, host.Api.Services.GetRequiredService<Provenance.Api.EventStore.StoredEvents>());
+        // Proofs read only the ledger's tables, through the API's pool (its default archive); the event reader is the API's (unused here).
+        _ledger = new LedgerDatabase(host.Api.Services.GetRequiredService<Provenance.Api.Tenancy.Archives>(), ProofSchema,
+            host.Api.Services.GetRequiredService<Provenance.Api.EventStore.StoredEvents>());
         var clock = Stopwatch.StartNew();
         await using (var reset = host.RawData.CreateCommand($"drop schema if exists {ProofSchema} cascade; create schema {ProofSchema};"))
         {
