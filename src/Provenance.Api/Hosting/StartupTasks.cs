@@ -33,20 +33,27 @@ public sealed class StartupTasks(IServiceProvider services, IOptions<ProvenanceO
     /// 23505 on pg_type when both run the same CREATE TABLE IF NOT EXISTS (seen with the tenant master table, which Marten's daemon
     /// creates when it first lists the tenant databases); applying again finds it in place, so a first start never fails on that race.
     /// </summary>
-    public static async Task ApplySchemaAsync(IDocumentStore store, ILogger logger)
+    public static Task ApplySchemaAsync(IDocumentStore store, ILogger logger)
+        => ApplySchemaAsync(() => store.Storage.ApplyAllConfiguredChangesToDatabaseAsync(), logger, CancellationToken.None);
+
+    /// <summary>
+    /// <paramref name="apply"/> (a migration of every table, of the store or of one database), again after the first-start race described
+    /// at <see cref="ApplySchemaAsync(IDocumentStore, ILogger)"/>: a new archive's database meets the same race with the daemon.
+    /// </summary>
+    public static async Task ApplySchemaAsync(Func<Task> apply, ILogger logger, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+                await apply();
                 return;
             }
             catch (Marten.Exceptions.MartenSchemaException e) when (attempt < 5 && e.InnerException is Npgsql.PostgresException
                 { SqlState: Npgsql.PostgresErrorCodes.DuplicateTable or Npgsql.PostgresErrorCodes.DuplicateObject or Npgsql.PostgresErrorCodes.UniqueViolation })
             {
                 logger.LogWarning("Schema migration raced another start-up migration ({Message}); applying again", e.InnerException.Message);
-                await Task.Delay(200 * attempt);
+                await Task.Delay(200 * attempt, ct);
             }
         }
     }

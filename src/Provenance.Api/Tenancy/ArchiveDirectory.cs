@@ -50,7 +50,7 @@ public sealed class ArchiveDirectory(IDocumentStore store, Archives archives, IO
         var tenancy = (MasterTableTenancy)store.Options.Tenancy;
         await tenancy.AddTenantAsync(id, tenantConnection);
         var tenant = await store.Options.Tenancy.GetTenantAsync(id);
-        await ApplySchemaAsync(tenant.Database, ct);
+        await StartupTasks.ApplySchemaAsync(() => tenant.Database.ApplyAllConfiguredChangesToDatabaseAsync(ct: ct), logger, ct);
 
         var secret = ApiKey.NewSecret(id);
         var now = time.GetUtcNow();
@@ -131,22 +131,4 @@ public sealed class ArchiveDirectory(IDocumentStore store, Archives archives, IO
     /// </summary>
     public string DatabaseNameFor(string id)
         => $"{new NpgsqlConnectionStringBuilder(options.Value.ConnectionString).Database ?? "provenance"}__{id.Replace('-', '_')}";
-
-    async Task ApplySchemaAsync(IMartenDatabase database, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await database.ApplyAllConfiguredChangesToDatabaseAsync(ct: ct);
-                return;
-            }
-            catch (Marten.Exceptions.MartenSchemaException e) when (attempt < 5 && e.InnerException is PostgresException
-                { SqlState: PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.DuplicateObject or PostgresErrorCodes.UniqueViolation })
-            {
-                // The daemon may list the new database and create an event-store object at the same moment (see StartupTasks).
-                await Task.Delay(200 * attempt, ct);
-            }
-        }
-    }
 }
