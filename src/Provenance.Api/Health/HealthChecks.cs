@@ -88,7 +88,8 @@ public sealed class ProjectionProgressCheck(IDocumentStore store, Archives archi
                 var shards = await store.Advanced.AllProjectionProgress(archive.Id, ct);
                 var highWater = shards.FirstOrDefault(s => s.ShardName == "HighWaterMark")?.Sequence ?? 0;
                 var prefix = archive.Id == Tenants.Default ? "" : $"{archive.Id}: ";
-                summary.Add($"{prefix}high-water mark {highWater}; {Math.Max(0, shards.Count - 1)} async shard(s) advancing");
+                var mark = prefix.Length == 0 ? "High-water mark" : $"{prefix}high-water mark";
+                summary.Add($"{mark} {highWater}; {Math.Max(0, shards.Count - 1)} async shard(s) advancing");
                 lock (_lock)
                 {
                     foreach (var shard in shards.Where(s => s.ShardName != "HighWaterMark"))
@@ -106,7 +107,7 @@ public sealed class ProjectionProgressCheck(IDocumentStore store, Archives archi
                 }
             }
             return stalled.Count == 0
-                ? HealthCheckResult.Healthy(char.ToUpperInvariant(summary[0][0]) + string.Join("; ", summary)[1..] + ".")
+                ? HealthCheckResult.Healthy(string.Join("; ", summary) + ".")
                 : HealthCheckResult.Unhealthy($"Stalled: {string.Join(", ", stalled)}.");
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException)

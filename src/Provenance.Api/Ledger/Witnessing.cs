@@ -40,11 +40,10 @@ public sealed class Witnesses(IOptions<ProvenanceOptions> options)
         options.Value.Ledger.Witnesses.Select((w, i) => new WitnessState(i, w.Url, CosignatureVerifier.Parse(w.VerifierKey!))).ToList());
 
     /// <summary>Whether the current archive's witnesses' sizes were read from its stored cosignatures yet (once per archive and process).</summary>
-    public bool Learned
-    {
-        get => _learned.ContainsKey(CurrentArchive.Id);
-        set { if (value) _learned[CurrentArchive.Id] = true; }
-    }
+    public bool Learned => _learned.ContainsKey(CurrentArchive.Id);
+
+    /// <summary>The current archive's witnesses' sizes have been read (<see cref="Learned"/>).</summary>
+    public void MarkLearned() => _learned[CurrentArchive.Id] = true;
 
     public int Quorum => options.Value.Ledger.EffectiveWitnessQuorum;
 
@@ -88,7 +87,7 @@ public sealed class CheckpointWitnessing(Witnesses witnesses, CheckpointWriter c
             if (!witnesses.Learned)
             {
                 await LearnSizesAsync(ct);
-                witnesses.Learned = true;
+                witnesses.MarkLearned();
             }
             var latest = await checkpoints.LatestAsync(ct);
             if (latest is null) return;
