@@ -21,6 +21,19 @@ public abstract class IntegrationContext(AppFixture fixture)
 
     protected string KeyFor(string role) => Fixture.Keys[role];
 
+    /// <summary>A request of <paramref name="method"/> to <paramref name="url"/>, with an empty JSON object as the body of a write.</summary>
+    protected static void Send(Scenario s, string method, string url)
+    {
+        switch (method)
+        {
+            case "GET": s.Get.Url(url); break;
+            case "DELETE": s.Delete.Url(url); break;
+            case "PATCH": s.Patch.Json(new { }).ToUrl(url); break;
+            case "PUT": s.Put.Json(new { }).ToUrl(url); break;
+            default: s.Post.Json(new { }).ToUrl(url); break;
+        }
+    }
+
     protected Task<IScenarioResult> As(string role, Action<Scenario> configure) => Host.Scenario(s =>
     {
         s.WithRequestHeader("Authorization", $"Bearer {KeyFor(role)}");

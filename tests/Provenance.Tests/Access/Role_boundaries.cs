@@ -109,18 +109,6 @@ public sealed class Role_boundaries(AppFixture fixture) : IntegrationContext(fix
         (await EventCountAsync()).ShouldBe(events);
     }
 
-    private static void Send(Alba.Scenario s, string method, string url)
-    {
-        switch (method)
-        {
-            case "GET": s.Get.Url(url); break;
-            case "DELETE": s.Delete.Url(url); break;
-            case "PATCH": s.Patch.Json(new { }).ToUrl(url); break;
-            case "PUT": s.Put.Json(new { }).ToUrl(url); break;
-            default: s.Post.Json(new { }).ToUrl(url); break;
-        }
-    }
-
     [Fact]
     public async Task An_admin_creates_lists_and_revokes_keys_and_a_revoked_key_stops_working()
     {

@@ -103,19 +103,6 @@ public sealed class Isolation_matrix(AppFixture fixture, ITestOutputHelper outpu
         (await installation.JsonAsync(keyB, s => s.Get.Url($"/api/documents/{docB}"))).GetProperty("title").GetString().ShouldBe($"{Marker} title");
     }
 
-    static void Send(Alba.Scenario s, string method, string url)
-    {
-        switch (method)
-        {
-            case "GET": s.Get.Url(url); break;
-            case "DELETE": s.Delete.Url(url); break;
-            case "POST": s.Post.Json(new { }).ToUrl(url); break;
-            case "PUT": s.Put.Json(new { }).ToUrl(url); break;
-            case "PATCH": s.Patch.Json(new { }).ToUrl(url); break;
-            default: s.Head.Url(url); break;
-        }
-    }
-
     /// <summary>The stream's first events (it replays from the start of the feed), then hangs up.</summary>
     static async Task<(int, string)> FirstEventsAsync(TwoArchives installation, string key, string url)
     {

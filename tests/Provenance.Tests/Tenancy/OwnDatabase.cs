@@ -73,11 +73,14 @@ public sealed class OwnDatabase : IAsyncDisposable
         }
     }
 
-    public async Task<T?> ScalarAsync<T>(string sql)
+    public Task<T?> ScalarAsync<T>(string sql) => ScalarAsync<T>(ConnectionString, Schema, sql);
+
+    /// <summary>A scalar from the database of <paramref name="connectionString"/>, <c>{schema}</c> in <paramref name="sql"/> being <paramref name="schema"/>.</summary>
+    public static async Task<T?> ScalarAsync<T>(string connectionString, string schema, string sql)
     {
-        await using var connection = new NpgsqlConnection(ConnectionString);
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql.Replace("{schema}", Schema), connection);
+        await using var command = new NpgsqlCommand(sql.Replace("{schema}", schema), connection);
         var value = await command.ExecuteScalarAsync();
         return value is null or DBNull ? default : (T)value;
     }
@@ -111,23 +114,29 @@ public sealed class OwnDatabase : IAsyncDisposable
     }
 }
 
-/// <summary>Requests to a host of a test's own, with the fixture's admin key.</summary>
+/// <summary>Requests to a host of a test's own, with the fixture's admin key unless another key (or none: null) is given.</summary>
 public static class OwnHost
 {
-    public static async Task<(int Status, string Body)> SendAsync(this IAlbaHost host, Action<Scenario> configure)
+    public static Task<(int Status, string Body)> SendAsync(this IAlbaHost host, Action<Scenario> configure)
+        => host.SendAsync(AppFixture.AdminKey, configure);
+
+    public static async Task<(int Status, string Body)> SendAsync(this IAlbaHost host, string? key, Action<Scenario> configure)
     {
         var result = await host.Scenario(s =>
         {
-            s.WithRequestHeader("Authorization", $"Bearer {AppFixture.AdminKey}");
+            if (key is not null) s.WithRequestHeader("Authorization", $"Bearer {key}");
             s.IgnoreStatusCode();
             configure(s);
         });
         return (result.Context.Response.StatusCode, await result.ReadAsTextAsync());
     }
 
-    public static async Task<JsonElement> JsonAsync(this IAlbaHost host, Action<Scenario> configure, int status = 200)
+    public static Task<JsonElement> JsonAsync(this IAlbaHost host, Action<Scenario> configure, int status = 200)
+        => host.JsonAsync(AppFixture.AdminKey, configure, status);
+
+    public static async Task<JsonElement> JsonAsync(this IAlbaHost host, string key, Action<Scenario> configure, int status = 200)
     {
-        var (code, body) = await host.SendAsync(configure);
+        var (code, body) = await host.SendAsync(key, configure);
         code.ShouldBe(status, body);
         return JsonDocument.Parse(body).RootElement.Clone();
     }

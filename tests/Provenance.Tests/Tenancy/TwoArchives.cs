@@ -56,33 +56,13 @@ public sealed class TwoArchives : IAsyncDisposable
         return created;
     }
 
-    public async Task<(int Status, string Body)> SendAsync(string? key, Action<Scenario> configure)
-    {
-        var result = await Host.Scenario(s =>
-        {
-            if (key is not null) s.WithRequestHeader("Authorization", $"Bearer {key}");
-            s.IgnoreStatusCode();
-            configure(s);
-        });
-        return (result.Context.Response.StatusCode, await result.ReadAsTextAsync());
-    }
+    public Task<(int Status, string Body)> SendAsync(string? key, Action<Scenario> configure) => Host.SendAsync(key, configure);
 
-    public async Task<JsonElement> JsonAsync(string key, Action<Scenario> configure, int status = 200)
-    {
-        var (code, body) = await SendAsync(key, configure);
-        code.ShouldBe(status, body);
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
+    public Task<JsonElement> JsonAsync(string key, Action<Scenario> configure, int status = 200) => Host.JsonAsync(key, configure, status);
 
     /// <summary>A scalar from archive database <paramref name="database"/> on <paramref name="server"/> (<c>{schema}</c> is the API's schema).</summary>
-    public async Task<T?> ScalarAsync<T>(string server, string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql.Replace("{schema}", Schema), connection);
-        var value = await command.ExecuteScalarAsync();
-        return value is null or DBNull ? default : (T)value;
-    }
+    public Task<T?> ScalarAsync<T>(string server, string database, string sql)
+        => OwnDatabase.ScalarAsync<T>(new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString, Schema, sql);
 
     public string ServerNamed(string name) => name == "second" ? SecondServer : _database.ServerConnectionString;
 
